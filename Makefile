@@ -1,0 +1,53 @@
+# trails — every target sets itself up: a .venv with the project and its dev
+# extras, and the Debian tools the tests and the demo drive for real.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git
+
+.PHONY: all setup system-deps demo test lint bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: system-deps $(STAMP)
+
+# Installs only what is missing; needs root (as on CI and the demo VM).
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "warning: missing system packages:$$missing (run as root or apt-get install them)"; fi; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check trails tests bench scripts
+	$(BIN)/mypy trails
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy trails
+	$(BIN)/python -m pytest --cov --cov-report=term
+
+demo: setup
+	$(BIN)/python scripts/demo.py
+
+bench: setup
+	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) dist demo-out .pytest_cache .mypy_cache .ruff_cache .coverage

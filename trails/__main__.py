@@ -1,0 +1,3 @@
+from trails.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""The ``trails`` command: a thin click group that loads each subcommand lazily.
+
+Each subcommand lives in ``trails/commands/<name>.py`` and is imported only when it
+runs, so ``trails fetch`` on a host never imports the build or report stacks. Errors
+become one-line messages and the exit codes of DESIGN.md §9; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from trails import __version__
+from trails.errors import ExitCode, TrailsError
+
+# name -> (module, attribute, one-line help). The help is kept here so that
+# ``trails --help`` lists every command without importing any of them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": ("trails.commands.build", "build", "Build policies into versioned configs in dist/."),
+    "lint": ("trails.commands.lint", "lint", "Validate policies without writing anything."),
+    "diff": ("trails.commands.diff", "diff", "Compare the built configs of two git revisions."),
+    "rules": ("trails.commands.rules", "rules", "Check and normalise auditctl rule files."),
+    "pki": (
+        "trails.commands.pki",
+        "pki",
+        "Make a development PKI: root, intermediate, signers, CRL.",
+    ),
+    "sign": ("trails.commands.sign", "sign", "Sign each namespace in dist/ into a DSSE release."),
+    "verify": ("trails.commands.verify", "verify", "Verify a release without installing it."),
+    "fetch": (
+        "trails.commands.fetch",
+        "fetch",
+        "Agent: fetch, verify and install this host's release.",
+    ),
+    "report": (
+        "trails.commands.report",
+        "report",
+        "Turn fleet results into CIS / PCI DSS evidence.",
+    ),
+    "verify-report": (
+        "trails.commands.report",
+        "verify_report",
+        "Check a signed report against its files.",
+    ),
+    "simulate": ("trails.commands.simulate", "simulate", "Write simulated fleet results logs."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}.{attr} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="trails")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Signed osquery and Linux audit configs for fleets, and the evidence auditors check.
+
+    \b
+    CI:      trails lint; trails build; trails sign dist/
+    Hosts:   trails fetch            (verify, then install atomically)
+    Audit:   trails report --results 'logs/*.log*'
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: map every failure to one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        # With standalone_mode off, ``ctx.exit(n)`` in a command returns n here.
+        result = cli.main(args=args, prog_name="trails", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("trails: aborted", err=True)
+        sys.exit(ExitCode.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except TrailsError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"trails: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"trails: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
+            "and report it)",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)

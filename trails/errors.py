@@ -1,0 +1,75 @@
+"""The error families every part of trails raises, and their CLI exit codes (DESIGN.md §9).
+
+Two families matter most, as in python-tuf: ``VerificationError`` means the data is bad
+or malicious (never retried, exit 3); ``TransportError`` means getting it failed
+(may be retried, exit 4). Every message is one line: what failed, then what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    VERIFICATION_REFUSED = 3
+    TRANSPORT = 4
+    INTERNAL = 5
+
+
+class TrailsError(Exception):
+    """Base of every error trails reports to a user; ``str()`` is the one-line message."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class CheckFailed(TrailsError):
+    """Input was read but did not pass a check (lint errors, failing controls)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class UsageError(TrailsError):
+    """The command line or a local config file asks for something impossible."""
+
+    exit_code = ExitCode.USAGE
+
+
+class VerificationError(TrailsError):
+    """A security check refused the data. Subclasses name the check that said no."""
+
+    exit_code = ExitCode.VERIFICATION_REFUSED
+    check: str = "verification"
+
+
+class TransportError(TrailsError):
+    """Fetching or writing failed: network, timeout, disk. The data itself was not judged."""
+
+    exit_code = ExitCode.TRANSPORT
+
+
+class InternalError(TrailsError):
+    exit_code = ExitCode.INTERNAL
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    """A place in an input file, for messages of the form ``path:line: message``."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class SourceError(CheckFailed):
+    """Bad input at a known place in a file (policy YAML, pack, rule file)."""
+
+    def __init__(self, loc: SourceLoc, message: str) -> None:
+        super().__init__(f"{loc}: {message}")
+        self.loc = loc
+        self.message = message

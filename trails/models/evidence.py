@@ -1,0 +1,60 @@
+"""The contract between compiled control queries (packs/build) and the report (DESIGN.md §7).
+
+Every automated control compiles into one scheduled snapshot query named
+``CONTROL_QUERY_PREFIX + control_id`` that always returns exactly one row with the
+columns ``RESULT_COLUMNS``. The build also schedules ``SCHEDULE_STATS_QUERY`` (osquery's
+own schedule statistics, so failed or denylisted checks become ``error``) and
+``INTEGRITY_QUERY`` (the agent's status joined with the installed config's hash).
+Every result line carries the decorations ``DECORATION_KEYS``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+CONTROL_QUERY_PREFIX = "trails.control."
+SCHEDULE_STATS_QUERY = "trails.schedule_stats"
+INTEGRITY_QUERY = "trails.integrity"
+CONTROL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+
+# Columns of the one row a control query returns.
+RESULT_COLUMNS = ("control_id", "status", "evidence_count", "evidence")
+# Bounds of the JSON evidence a control row carries (offending rows, truncated).
+MAX_EVIDENCE_ROWS = 20
+MAX_EVIDENCE_BYTES = 8192
+
+DECORATION_KEYS = (
+    "host_uuid",
+    "hostname",
+    "namespace",
+    "config_version",
+    "org",
+    "owner",
+    "owner_group",
+    "project",
+)
+
+
+class HostStatus(StrEnum):
+    """What a control query itself can say on a host."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ReportStatus(StrEnum):
+    """The statuses a report gives a (host, control) pair."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # the query failed or was denylisted (schedule statistics)
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"  # no automated check exists; evidence must come from elsewhere
+    NO_EVIDENCE = "no_evidence"  # nothing arrived for it in the window
+    STALE = "stale"  # the newest evidence is older than the report window
+
+
+def control_query_name(control_id: str) -> str:
+    return CONTROL_QUERY_PREFIX + control_id
