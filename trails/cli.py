@@ -19,35 +19,8 @@ from trails.errors import ExitCode, TrailsError
 
 # name -> (module, attribute, one-line help). The help is kept here so that
 # ``trails --help`` lists every command without importing any of them.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("trails.commands.build", "build", "Build policies into versioned configs in dist/."),
-    "lint": ("trails.commands.lint", "lint", "Validate policies without writing anything."),
-    "diff": ("trails.commands.diff", "diff", "Compare the built configs of two git revisions."),
-    "rules": ("trails.commands.rules", "rules", "Check and normalise auditctl rule files."),
-    "pki": (
-        "trails.commands.pki",
-        "pki",
-        "Make a development PKI: root, intermediate, signers, CRL.",
-    ),
-    "sign": ("trails.commands.sign", "sign", "Sign each namespace in dist/ into a DSSE release."),
-    "verify": ("trails.commands.verify", "verify", "Verify a release without installing it."),
-    "fetch": (
-        "trails.commands.fetch",
-        "fetch",
-        "Agent: fetch, verify and install this host's release.",
-    ),
-    "report": (
-        "trails.commands.report",
-        "report",
-        "Turn fleet results into CIS / PCI DSS evidence.",
-    ),
-    "verify-report": (
-        "trails.commands.report",
-        "verify_report",
-        "Check a signed report against its files.",
-    ),
-    "simulate": ("trails.commands.simulate", "simulate", "Write simulated fleet results logs."),
-}
+# Each area adds its commands here when they land (one line each).
+COMMANDS: dict[str, tuple[str, str, str]] = {}
 
 
 class LazyGroup(click.Group):
