@@ -1,0 +1,290 @@
+"""Small, fully populated reports for renderer tests (JSON, CSV, JUnit, OSCAL, PDF).
+
+``example_report()`` is a tidy fleet; ``hostile_report()`` puts the hostile strings a
+host may send (markup, scripts, control characters, RTL overrides, formulas, huge
+values) into every host-supplied field. Both are deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from trails.models.evidence import ReportStatus
+from trails.report.catalog import RequirementSpec
+from trails.report.model import (
+    BaselineDiff,
+    Change,
+    ConfigVersionSeen,
+    ControlInfo,
+    ControlResult,
+    EvidenceRow,
+    FrameworkRef,
+    Host,
+    IngestStats,
+    IntegrityFinding,
+    IntegrityKind,
+    MalformedLine,
+    Metadata,
+    Release,
+    Report,
+    Scope,
+    Signer,
+    StatusCounts,
+    TrendPoint,
+    bound_text,
+)
+from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
+
+UNTIL = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+SINCE = UNTIL - timedelta(days=1)
+CV_NEW = "20261122080000-abc1234"
+CV_OLD = "20261101080000-0ff1ce0"
+FPR = "ab" * 32
+
+CONTROLS = (
+    ControlInfo(
+        id="cis-ubuntu-1.1.1.1",
+        title="Ensure cramfs kernel module is not available",
+        severity="medium",
+        level="1",
+        refs=(FrameworkRef("cis-ubuntu-22.04", "1.1.1.1"), FrameworkRef("pci-dss-4.0.1", "2.2.4")),
+        remediation="Blacklist cramfs in /etc/modprobe.d and unload it.",
+        rationale="Unused filesystem modules widen the attack surface.",
+    ),
+    ControlInfo(
+        id="cis-ubuntu-5.2.1",
+        title="Ensure sudo is installed",
+        severity="high",
+        level="1",
+        refs=(FrameworkRef("cis-ubuntu-22.04", "5.2.1"), FrameworkRef("pci-dss-4.0.1", "2.2.6")),
+        remediation="apt install sudo",
+        rationale="sudo logs privileged commands.",
+    ),
+    ControlInfo(
+        id="cis-ubuntu-6.3.3.1",
+        title="Ensure changes to the sudoers scope are collected",
+        severity="medium",
+        level="2",
+        refs=(
+            FrameworkRef("cis-ubuntu-22.04", "6.3.3.1"),
+            FrameworkRef("pci-dss-4.0.1", "10.2.1.2"),
+        ),
+        remediation="Load the audit rules from the trails release.",
+        rationale="Changes to sudoers must be traceable.",
+    ),
+    ControlInfo(
+        id="pci-12.10.1",
+        title="Incident response plan exists",
+        severity="high",
+        refs=(FrameworkRef("pci-dss-4.0.1", "12.10.1"),),
+        manual_reason="An incident response plan is a document, not a host setting.",
+    ),
+)
+REQUIREMENTS = (
+    RequirementSpec("pci-dss-4.0.1", "2.2.4", "Only necessary services are enabled"),
+    RequirementSpec("pci-dss-4.0.1", "2.2.6", "System security parameters prevent misuse"),
+    RequirementSpec("pci-dss-4.0.1", "10.2.1.2", "Actions by administrators are logged"),
+    RequirementSpec(
+        "pci-dss-4.0.1", "5.3.4", "Anti-malware logs are retained", "Checked in the AV console"
+    ),
+)
+
+
+def _host(n: int, namespace: str, cv: str, owner: str, hostname: str | None = None) -> Host:
+    return Host(
+        host_uuid=f"00000000-0000-4000-8000-{n:012d}",
+        hostname=hostname or f"web-{n:02d}.example.com",
+        namespace=namespace,
+        config_version=cv,
+        org="example",
+        owner=owner,
+        owner_group="platform",
+        project="payments",
+        last_seen=UNTIL - timedelta(hours=n),
+    )
+
+
+def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra: object) -> Report:
+    results = tuple(sorted(results, key=lambda r: (r.host_uuid, r.control_id)))
+    controls = CONTROLS
+    return Report(
+        metadata=Metadata(
+            title="Example fleet compliance",
+            generated_at=UNTIL,
+            since=SINCE,
+            until=UNTIL,
+            simulated=bool(extra.get("simulated", False)),
+            tool_version="0.1.0",
+        ),
+        scope=Scope(
+            namespaces=("linux", "linux/pci"),
+            frameworks=("cis-ubuntu-22.04", "pci-dss-4.0.1"),
+            releases=(
+                Release(
+                    namespace="linux/pci",
+                    version=20261122080000,
+                    config_version=CV_NEW,
+                    created=UNTIL - timedelta(days=1, hours=4),
+                    expires=UNTIL + timedelta(days=30),
+                    signer_subject="CN=trails signer ci,O=Example",
+                    signer_fingerprint=FPR,
+                    source_repo="https://git.example.com/policies.git",
+                    source_commit="abc1234" + "0" * 33,
+                    osquery_conf_sha256="cd" * 32,
+                ),
+            ),
+            config_versions=tuple(
+                ConfigVersionSeen(
+                    ns, cv, sum(1 for h in hosts if (h.namespace, h.config_version) == (ns, cv))
+                )
+                for ns, cv in sorted({(h.namespace, h.config_version) for h in hosts})
+            ),
+            signers=(Signer("CN=trails signer ci,O=Example", FPR),),
+            commits=("abc1234" + "0" * 33,),
+        ),
+        summary=StatusCounts.of(r.status for r in results),
+        hosts=tuple(sorted(hosts, key=lambda h: h.host_uuid)),
+        controls=controls,
+        results=results,
+        control_rollups=control_rollups(controls, results),
+        requirements=requirement_rollups(controls, REQUIREMENTS, results),
+        namespaces=group_rollups(hosts, results, lambda h: h.namespace),
+        owners=group_rollups(hosts, results, lambda h: h.owner),
+        trend=(
+            TrendPoint(
+                date(2026, 11, 22),
+                StatusCounts.of([ReportStatus.PASS] * 5 + [ReportStatus.FAIL] * 4),
+            ),
+            TrendPoint(date(2026, 11, 23), StatusCounts.of(r.status for r in results)),
+        ),
+        integrity=tuple(extra.get("integrity", ())),  # type: ignore[call-overload]
+        ingest=IngestStats(
+            files=("logs/osqueryd.results.log", "logs/osqueryd.results.log.1.gz"),
+            lines=1234,
+            result_rows=1200,
+            malformed=2,
+            malformed_samples=(
+                MalformedLine("logs/osqueryd.results.log", 17, "not JSON"),
+                MalformedLine("logs/osqueryd.results.log", 99, "line longer than 1048576 bytes"),
+            ),
+        ),
+        baseline=extra.get("baseline"),  # type: ignore[arg-type]
+    )
+
+
+def _result(host: Host, control: str, status: ReportStatus, **kw: object) -> ControlResult:
+    return ControlResult(
+        host_uuid=host.host_uuid,
+        control_id=control,
+        status=status,
+        collected=kw.pop("collected", UNTIL - timedelta(hours=2)),  # type: ignore[arg-type]
+        config_version=host.config_version,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def example_report(simulated: bool = False) -> Report:
+    hosts = (
+        _host(1, "linux/pci", CV_NEW, "alice"),
+        _host(2, "linux/pci", CV_NEW, "alice"),
+        _host(3, "linux", CV_OLD, "bob"),
+    )
+    h1, h2, h3 = hosts
+    modules = (EvidenceRow((("name", "cramfs"), ("status", "Live"))),)
+    results = (
+        _result(h1, "cis-ubuntu-1.1.1.1", ReportStatus.PASS),
+        _result(h1, "cis-ubuntu-5.2.1", ReportStatus.PASS),
+        _result(h1, "cis-ubuntu-6.3.3.1", ReportStatus.PASS),
+        _result(h2, "cis-ubuntu-1.1.1.1", ReportStatus.FAIL, evidence_count=1, evidence=modules),
+        _result(h2, "cis-ubuntu-5.2.1", ReportStatus.PASS),
+        _result(
+            h2,
+            "cis-ubuntu-6.3.3.1",
+            ReportStatus.ERROR,
+            collected=None,
+            detail="query denylisted by osquery",
+        ),
+        _result(
+            h3,
+            "cis-ubuntu-1.1.1.1",
+            ReportStatus.STALE,
+            collected=SINCE - timedelta(days=2),
+            detail="newest evidence is older than the report window",
+        ),
+        _result(
+            h3,
+            "cis-ubuntu-5.2.1",
+            ReportStatus.NO_EVIDENCE,
+            collected=None,
+            detail="no result in the window",
+        ),
+        _result(h3, "cis-ubuntu-6.3.3.1", ReportStatus.NOT_APPLICABLE),
+    )
+    integrity = (
+        IntegrityFinding(
+            IntegrityKind.OUTDATED_CONFIG,
+            h3.host_uuid,
+            h3.hostname,
+            h3.namespace,
+            f"runs {CV_OLD}; newest signed is {CV_NEW}",
+            UNTIL - timedelta(hours=3),
+        ),
+        IntegrityFinding(
+            IntegrityKind.CONFIG_HASH_MISMATCH,
+            h2.host_uuid,
+            h2.hostname,
+            h2.namespace,
+            "installed osquery.conf sha256 " + "ee" * 32 + " != manifest " + "cd" * 32,
+            UNTIL - timedelta(hours=2),
+        ),
+    )
+    baseline = BaselineDiff(
+        baseline_fingerprint="12" * 32,
+        baseline_generated_at=SINCE,
+        newly_failing=(Change(h2.host_uuid, "cis-ubuntu-1.1.1.1", "pass", "fail"),),
+        newly_passing=(Change(h1.host_uuid, "cis-ubuntu-5.2.1", "fail", "pass"),),
+        added=(Change(h3.host_uuid, "cis-ubuntu-6.3.3.1", None, "not_applicable"),),
+        removed=(Change("00000000-0000-4000-8000-000000000009", "cis-ubuntu-5.2.1", "pass", None),),
+    )
+    return _report(hosts, results, integrity=integrity, baseline=baseline, simulated=simulated)
+
+
+HOSTILE_STRINGS = (
+    "<para><b>bold</b><font color=red>red</font></para>",
+    "<script>alert(1)</script>",
+    "ctl\x00\x01\x07\x1b[31mred\x1b[0m\x7f\x85 end",
+    "evil\u202egnp.exe",
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(1)",
+    "\tTAB",
+    "\rCR",
+    "bad \udcff\udcfe bytes",
+    "x" * (10 * 1024 * 1024),
+    "]]> & < > \" ' &amp;",
+)
+
+
+def hostile_report() -> Report:
+    """Every host-supplied field carries one of ``HOSTILE_STRINGS`` (bounded as ingest would)."""
+    hosts = []
+    results = []
+    for n, text in enumerate(HOSTILE_STRINGS, start=1):
+        host = _host(n, "linux/pci", CV_NEW, bound_text(text), hostname=bound_text(text))
+        hosts.append(host)
+        evidence = (
+            EvidenceRow(((bound_text(text, 64), bound_text(text, 256)), ("path", "/etc/x"))),
+        )
+        results.append(
+            _result(
+                host,
+                "cis-ubuntu-1.1.1.1",
+                ReportStatus.FAIL,
+                evidence_count=1,
+                evidence=evidence,
+                detail=bound_text(text),
+            )
+        )
+        results.append(_result(host, "cis-ubuntu-5.2.1", ReportStatus.PASS))
+    return _report(tuple(hosts), tuple(results))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.report.factories import example_report, hostile_report
+from trails.models.canonical import canonical_json
+from trails.models.evidence import ReportStatus
+from trails.report.catalog import ReportCatalog, RequirementSpec
+from trails.report.model import MAX_TEXT, StatusCounts, bound_text, worst_status
+from trails.report.render import RENDERERS
+from trails.report.rollup import requirement_rollups
+
+
+def test_fingerprint_is_sha256_of_the_document_without_it() -> None:
+    doc = json.loads(RENDERERS["json"](example_report()))
+    fingerprint = doc.pop("fingerprint")
+    assert fingerprint == hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+def test_fingerprint_changes_with_content() -> None:
+    assert example_report().fingerprint != example_report(simulated=True).fingerprint
+    assert example_report().fingerprint == example_report().fingerprint
+
+
+@given(st.text(max_size=3000))
+def test_bound_text_is_bounded_and_encodable(text: str) -> None:
+    out = bound_text(text)
+    assert len(out) <= MAX_TEXT
+    out.encode("utf-8")
+    if len(text) <= MAX_TEXT and not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        assert out == text
+
+
+def test_bound_text_replaces_lone_surrogates() -> None:
+    assert bound_text("a\udcffb?") == "a\ufffdb?"
+    assert bound_text("x" * 5000).endswith("…")
+
+
+def test_status_counts_and_precedence() -> None:
+    counts = StatusCounts.of(
+        [ReportStatus.PASS, ReportStatus.PASS, ReportStatus.FAIL, ReportStatus.MANUAL]
+    )
+    assert counts[ReportStatus.PASS] == 2
+    assert counts.total == 4
+    assert counts.pass_rate == 2 / 3
+    assert counts.to_dict()["total"] == 4
+    assert set(counts.to_dict()) == {s.value for s in ReportStatus} | {"total"}
+    assert StatusCounts.of([ReportStatus.MANUAL]).pass_rate is None
+    assert worst_status([ReportStatus.PASS, ReportStatus.ERROR]) is ReportStatus.ERROR
+    assert worst_status([]) is ReportStatus.NO_EVIDENCE
+
+
+def test_example_report_rollups() -> None:
+    report = example_report()
+    req = {(r.framework, r.requirement): r for r in report.requirements}
+    assert req[("pci-dss-4.0.1", "2.2.4")].status is ReportStatus.FAIL
+    assert req[("pci-dss-4.0.1", "2.2.4")].failing_hosts == 1
+    assert req[("pci-dss-4.0.1", "12.10.1")].status is ReportStatus.MANUAL
+    # A requirement only the catalog names (no control at all) is still listed, as manual.
+    assert req[("pci-dss-4.0.1", "5.3.4")].manual_reason == "Checked in the AV console"
+    # Numeric ordering of requirement numbers.
+    pci = [r.requirement for r in report.requirements if r.framework == "pci-dss-4.0.1"]
+    assert pci == ["2.2.4", "2.2.6", "5.3.4", "10.2.1.2", "12.10.1"]
+    rollups = {c.control_id: c for c in report.control_rollups}
+    assert rollups["pci-12.10.1"].status is ReportStatus.MANUAL
+    assert rollups["cis-ubuntu-1.1.1.1"].failing_host_count == 1
+    assert {g.name: g.hosts for g in report.namespaces} == {"linux": 1, "linux/pci": 2}
+    assert report.hosts_by_uuid[report.hosts[0].host_uuid] is report.hosts[0]
+    assert report.controls_by_id["pci-12.10.1"].manual
+
+
+def test_requirement_without_spec_and_catalog_lookup() -> None:
+    report = example_report()
+    rollups = requirement_rollups(report.controls, [RequirementSpec("x", "1")], report.results)
+    assert ("x", "1") in {(r.framework, r.requirement) for r in rollups}
+    catalog = ReportCatalog(controls=report.controls)
+    assert catalog.control("cis-ubuntu-5.2.1") is not None
+    assert catalog.control("nope") is None
+
+
+def test_hostile_report_renders_as_json() -> None:
+    data = RENDERERS["json"](hostile_report())
+    doc = json.loads(data)
+    assert all(len(h["hostname"]) <= MAX_TEXT for h in doc["hosts"])
+    assert len(data) < 1_000_000

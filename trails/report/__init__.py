@@ -1,0 +1,1 @@
+"""trails report: results ingest, control evaluation, the report model and its renderers."""

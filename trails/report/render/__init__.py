@@ -1,0 +1,27 @@
+"""Renderers: pure functions from one ``Report`` to the bytes of one file format.
+
+A renderer never computes a verdict and never reads the clock or the disk; it escapes
+or neutralises host-supplied text for its own syntax. ``trails report --format NAME``
+looks the name up here; ``EXTENSIONS`` gives the output file's suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trails.report.model import Report
+from trails.report.render.json_report import render_json
+
+Renderer = Callable[[Report], bytes]
+
+RENDERERS: dict[str, Renderer] = {
+    "json": render_json,
+}
+
+EXTENSIONS: dict[str, str] = {
+    "json": "json",
+    "csv": "csv",
+    "junit": "junit.xml",
+    "oscal": "oscal.json",
+    "pdf": "pdf",
+}
