@@ -1,0 +1,212 @@
+"""The pure verification core (DESIGN.md §6, checks 1-8): bytes, a trust policy, the
+expected namespace, the stored state and one reference time in; a verified release or
+one specific ``VerificationError`` out. No I/O and no clock, as in python-tuf.
+
+Imports only the stdlib, cryptography and ``trails.models`` (plus the tiny format
+modules ``trails.sign.dsse`` / ``trails.sign.oids``), because ``trails fetch`` loads it
+on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from trails.models.manifest import (
+    PAYLOAD_TYPE,
+    Manifest,
+    ManifestError,
+    format_time,
+    parse_manifest,
+)
+from trails.models.namespace import pattern_matches
+from trails.sign.algorithms import UnsupportedKey, verify_bytes
+from trails.sign.dsse import pae
+from trails.sign.oids import EKU_CONFIG_SIGNING, NamespaceExtensionError, certificate_namespaces
+from trails.verify.chain import build_chain, check_eku, check_revocation
+from trails.verify.envelope import parse_envelope
+from trails.verify.errors import (
+    EquivocationError,
+    FileHashError,
+    FileSizeError,
+    FileUnknownError,
+    ManifestInvalidError,
+    NamespaceMismatchError,
+    NamespaceScopeError,
+    ReleaseExpiredError,
+    RollbackError,
+    SignatureError,
+)
+from trails.verify.trust import TrustPolicy
+
+__all__ = [
+    "ReleaseVerifier",
+    "SignerInfo",
+    "StoredState",
+    "TrustPolicy",
+    "VerifiedRelease",
+    "verify_dsse",
+]
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the host last installed: its manifest version and name -> sha256 of its files."""
+
+    version: int
+    files: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    subject: str  # RFC 4514
+    fingerprint: str  # hex SHA-256 of the leaf DER
+    not_after: datetime
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]  # validated path, leaf first, root last
+
+
+@dataclass(frozen=True)
+class VerifiedRelease:
+    manifest: Manifest
+    signer_subject: str
+    signer_fingerprint: str
+    envelope_sha256: str
+
+
+def verify_dsse(
+    envelope: bytes,
+    payload_type: str,
+    policy: TrustPolicy,
+    now: datetime,
+    *,
+    eku: x509.ObjectIdentifier,
+) -> tuple[bytes, SignerInfo]:
+    """Checks 1-4 for any trails DSSE envelope: size, form, chain + EKU + CRL, signature.
+
+    Returns the payload (still unparsed) and who signed it.
+    """
+    if now.tzinfo is None:
+        raise ValueError("the reference time must be timezone-aware")
+    env = parse_envelope(envelope, (payload_type,))
+    leaf = env.chain[0]
+    path = build_chain(leaf, env.chain[1:], policy, now)
+    check_eku(path, eku)
+    check_revocation(path, policy, now)
+    try:
+        valid = verify_bytes(leaf.public_key(), env.signature, pae(env.payload_type, env.payload))
+    except UnsupportedKey as exc:
+        raise SignatureError(
+            f"signer key is not allowed ({exc}); re-sign with an allowed key"
+        ) from None
+    if not valid:
+        raise SignatureError(
+            "signature does not verify over the payload: the release was modified or forged; "
+            "keep the installed config and alert the publisher"
+        )
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    return env.payload, SignerInfo(
+        subject=leaf.subject.rfc4514_string(),
+        fingerprint=hashlib.sha256(der).hexdigest(),
+        not_after=leaf.not_valid_after_utc,
+        certificate=leaf,
+        chain=tuple(path),
+    )
+
+
+class ReleaseVerifier:
+    """Verifies one host's releases: ``verify_envelope`` then ``verify_file`` per file."""
+
+    def __init__(
+        self, policy: TrustPolicy, namespace: str, state: StoredState | None, now: datetime
+    ) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the reference time must be timezone-aware")
+        self.policy = policy
+        self.namespace = namespace
+        self.state = state
+        self.now = now.astimezone(UTC)
+
+    def verify_envelope(self, envelope: bytes) -> VerifiedRelease:
+        """DESIGN.md §6 checks 1-7, in that order."""
+        payload, signer = verify_dsse(
+            envelope, PAYLOAD_TYPE, self.policy, self.now, eku=EKU_CONFIG_SIGNING
+        )
+        try:
+            manifest = parse_manifest(payload)
+        except ManifestError as exc:
+            raise ManifestInvalidError(f"signed {exc}; fix the build and re-sign") from None
+        self._check_namespace(manifest, signer)
+        if manifest.expires is None or manifest.expires <= self.now:
+            raise ReleaseExpiredError(
+                f"release {manifest.namespace} v{manifest.version} expired at "
+                f"{format_time(manifest.expires) if manifest.expires else '?'} (freeze attack or "
+                "stale mirror); keep the installed config and have the publisher re-sign"
+            )
+        self._check_rollback(manifest)
+        return VerifiedRelease(
+            manifest=manifest,
+            signer_subject=signer.subject,
+            signer_fingerprint=signer.fingerprint,
+            envelope_sha256=hashlib.sha256(envelope).hexdigest(),
+        )
+
+    def _check_namespace(self, manifest: Manifest, signer: SignerInfo) -> None:
+        if manifest.namespace != self.namespace:
+            raise NamespaceMismatchError(
+                f"release is for namespace {manifest.namespace!r}, this host expects "
+                f"{self.namespace!r}; check the agent's base URL and namespace"
+            )
+        try:
+            patterns = certificate_namespaces(signer.certificate)
+        except NamespaceExtensionError as exc:
+            raise NamespaceScopeError(
+                f"signer {signer.subject} has a malformed namespace extension ({exc}); reissue it"
+            ) from None
+        if not patterns:
+            raise NamespaceScopeError(
+                f"signer {signer.subject} has no trails namespace extension; reissue it with "
+                "--namespace"
+            )
+        if not any(pattern_matches(p, manifest.namespace) for p in patterns):
+            raise NamespaceScopeError(
+                f"signer {signer.subject} may sign {', '.join(patterns)}, not "
+                f"{manifest.namespace!r}; sign with a certificate that covers it"
+            )
+
+    def _check_rollback(self, manifest: Manifest) -> None:
+        if self.state is None:
+            return
+        if manifest.version < self.state.version:
+            raise RollbackError(
+                f"release version {manifest.version} is older than the installed "
+                f"{self.state.version} (rollback); keep the installed config"
+            )
+        if manifest.version == self.state.version:
+            new = {name: entry.sha256 for name, entry in manifest.files.items()}
+            if new != dict(self.state.files):
+                raise EquivocationError(
+                    f"release version {manifest.version} equals the installed one but its files "
+                    "differ (equivocation); the publisher must bump the version"
+                )
+
+    def verify_file(self, release: VerifiedRelease, name: str, data: bytes) -> None:
+        """Check 8: ``data`` is exactly the file the manifest names (size, then SHA-256)."""
+        entry = release.manifest.files.get(name)
+        if entry is None:
+            raise FileUnknownError(f"file {name!r} is not in the signed manifest; refuse it")
+        if len(data) != entry.size:
+            raise FileSizeError(
+                f"file {name} is {len(data)} bytes, the manifest says {entry.size} (truncated "
+                "or replaced download); retry later"
+            )
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise FileHashError(
+                f"file {name} does not match its signed SHA-256 (tampered mirror); keep the "
+                "installed config"
+            )

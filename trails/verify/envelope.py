@@ -1,0 +1,126 @@
+"""Strict parsing of a DSSE envelope (DESIGN.md §4): JSON with no duplicate keys, exactly
+the four keys trails writes, one signature, a known payloadType, and an ``x5c`` chain of
+at most a few certificates, leaf first, with no self-issued (root) certificate. Nothing
+here looks inside the payload: it is parsed only after its signature verified."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+
+from trails.verify.errors import EnvelopeError, SizeError
+
+MAX_ENVELOPE_BYTES = 1024 * 1024
+MAX_CHAIN = 4
+MAX_CERT_BYTES = 16 * 1024
+_KEYS = {"payloadType", "payload", "signatures", "x5c"}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    payload_type: str
+    payload: bytes
+    keyid: str
+    signature: bytes
+    chain: tuple[x509.Certificate, ...]  # leaf first, no root
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise EnvelopeError(f"envelope repeats the key {key!r}; refuse and re-sign it")
+        doc[key] = value
+    return doc
+
+
+def _reject_constant(name: str) -> Any:
+    raise EnvelopeError(f"envelope contains {name}, which is not JSON; re-sign it")
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise EnvelopeError(f"envelope {what} must be a base64 string; re-sign the release")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        raise EnvelopeError(
+            f"envelope {what} is not standard base64; re-sign the release"
+        ) from None
+
+
+def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
+    """Check 1 (size) and check 2 (well-formed envelope) of DESIGN.md §6."""
+    if len(data) > MAX_ENVELOPE_BYTES:
+        raise SizeError(
+            f"envelope is {len(data)} bytes, more than {MAX_ENVELOPE_BYTES}; the server is "
+            "sending endless data"
+        )
+    try:
+        doc = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_reject_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError(
+            "envelope is not UTF-8 JSON; the release is damaged, re-sign it"
+        ) from None
+    if not isinstance(doc, dict) or doc.keys() != _KEYS:
+        raise EnvelopeError(
+            "envelope must be an object with exactly payloadType, payload, signatures, x5c; "
+            "re-sign it with `trails sign`"
+        )
+    payload_type = doc["payloadType"]
+    if payload_type not in payload_types:
+        raise EnvelopeError(
+            f"envelope payloadType {str(payload_type)[:80]!r} is not one of "
+            f"{', '.join(sorted(payload_types))}; this is not a trails release"
+        )
+    sigs = doc["signatures"]
+    if not isinstance(sigs, list) or len(sigs) != 1:
+        count = len(sigs) if isinstance(sigs, list) else "no"
+        raise EnvelopeError(f"envelope has {count} signatures; exactly one is allowed, re-sign it")
+    sig = sigs[0]
+    if not isinstance(sig, dict) or sig.keys() != {"keyid", "sig"}:
+        raise EnvelopeError(
+            "envelope signature must be an object with exactly keyid and sig; re-sign it"
+        )
+    x5c = doc["x5c"]
+    if not isinstance(x5c, list) or not 1 <= len(x5c) <= MAX_CHAIN:
+        raise EnvelopeError(
+            f"envelope x5c must list 1..{MAX_CHAIN} certificates; re-sign with leaf first"
+        )
+    ders = [_b64(item, "x5c entry") for item in x5c]
+    if any(len(der) > MAX_CERT_BYTES for der in ders):
+        raise EnvelopeError(
+            f"an x5c certificate is larger than {MAX_CERT_BYTES} bytes; re-sign with a sane chain"
+        )
+    try:
+        chain = tuple(x509.load_der_x509_certificate(der) for der in ders)
+    except ValueError:
+        raise EnvelopeError(
+            "an x5c entry is not a DER X.509 certificate; re-sign the release"
+        ) from None
+    for cert in chain:
+        if cert.subject == cert.issuer:
+            raise EnvelopeError(
+                "envelope x5c includes a self-issued (root) certificate; roots are pinned "
+                "on the host, never shipped: re-sign without it"
+            )
+    if sig["keyid"] != hashlib.sha256(ders[0]).hexdigest():
+        raise EnvelopeError("envelope keyid is not the SHA-256 of the x5c leaf; re-sign it")
+    return Envelope(
+        payload_type=payload_type,
+        payload=_b64(doc["payload"], "payload"),
+        keyid=sig["keyid"],
+        signature=_b64(sig["sig"], "sig"),
+        chain=chain,
+    )
