@@ -1,0 +1,68 @@
+"""Write the agent's status into SQLite for osquery (``trails_status``, ``trails_audit_rules``).
+
+The tables are defined once in ``trails.models.status``; osquery reads them through
+``auto_table_construction``. Each write replaces a table's rows in one transaction so
+osquery never sees half an update.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from trails.models.status import AUDIT_RULES, STATUS, TABLES, StatusTable
+from trails.verify.files import InstallIOError
+
+
+def _replace_rows(
+    db: sqlite3.Connection, table: StatusTable, rows: Sequence[Sequence[str]]
+) -> None:
+    db.execute(f"DELETE FROM {table.sqlite_name}")  # noqa: S608 - fixed table names
+    marks = ", ".join("?" for _ in table.columns)
+    db.executemany(
+        f"INSERT INTO {table.sqlite_name} ({', '.join(table.columns)}) VALUES ({marks})",  # noqa: S608
+        rows,
+    )
+
+
+def write_status(
+    db_path: Path,
+    status: Mapping[str, str],
+    audit_rules: Sequence[str] | None,
+    loaded_at: str,
+) -> None:
+    """Replace the status row and, when ``audit_rules`` is given, the loaded-rule rows."""
+    row = [str(status.get(c, "")) for c in STATUS.columns]
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(db_path, timeout=10)
+        try:
+            with db:
+                for table in TABLES:
+                    db.execute(table.ddl())
+                _replace_rows(db, STATUS, [row])
+                if audit_rules is not None:
+                    _replace_rows(
+                        db,
+                        AUDIT_RULES,
+                        [
+                            (str(i), rule, rule_key(rule), loaded_at)
+                            for i, rule in enumerate(audit_rules, 1)
+                        ],
+                    )
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise InstallIOError(f"could not write status database {db_path}: {exc}") from None
+
+
+def rule_key(rule: str) -> str:
+    """The ``key`` of a rule as ``auditctl -l`` prints it (``-k k`` or ``-F key=k``)."""
+    tokens = rule.split()
+    for i, tok in enumerate(tokens):
+        if tok == "-k" and i + 1 < len(tokens):
+            return tokens[i + 1]
+        if tok == "-F" and i + 1 < len(tokens) and tokens[i + 1].startswith("key="):
+            return tokens[i + 1][4:]
+    return ""
