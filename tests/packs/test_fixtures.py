@@ -1,0 +1,67 @@
+"""Every automated control, on every fixture host: the compiled query gives one row and
+the expected status. Also: no control passes on a host where nothing was observed, every
+compiled query passes the build's SQL checker, and evidence stays within its bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS, RESULT_COLUMNS
+from trails.osquery.schema import load_schema
+from trails.osquery.sqlcheck import check_query
+from trails.packs import load_catalog
+from trails.packs.compiler import compile_sql
+from trails.packs.model import Control, Pack
+
+from .harness import PACKS_DIR, audit_context, evidence_of, fixture_tables, run_control
+
+CATALOG = load_catalog(PACKS_DIR)
+CHECKED = [(p, c) for p in CATALOG.packs for c in p.controls if c.check is not None]
+FIXTURES = [(p, c, i) for p, c in CHECKED for i in range(len(c.fixtures))]
+
+
+def _id(value: object) -> str:
+    return value.id if isinstance(value, (Pack, Control)) else str(value)
+
+
+def _assert_row(rows: list[dict[str, object]], control: Control) -> dict[str, object]:
+    assert len(rows) == 1, f"{control.id} returned {len(rows)} rows"
+    row = rows[0]
+    assert tuple(row) == RESULT_COLUMNS
+    assert row["control_id"] == control.id
+    evidence = evidence_of(row)
+    assert len(evidence) <= MAX_EVIDENCE_ROWS
+    assert len(str(row["evidence"]).encode()) <= MAX_EVIDENCE_BYTES
+    return row
+
+
+@pytest.mark.parametrize(("pack", "control", "index"), FIXTURES, ids=_id)
+def test_fixture_gets_expected_status(pack: Pack, control: Control, index: int) -> None:
+    fixture = control.fixtures[index]
+    row = _assert_row(run_control(pack, control, fixture_tables(pack, fixture)), control)
+    assert row["status"] == fixture.expect, f"{fixture.loc}: {fixture.note} -> {row}"
+    if fixture.expect == "fail":
+        assert evidence_of(row), f"{fixture.loc}: a failure must show evidence"
+    if fixture.expect == "pass":
+        assert row["evidence_count"] == 0
+        assert evidence_of(row) == []
+
+
+@pytest.mark.parametrize(("pack", "control"), CHECKED, ids=_id)
+def test_nothing_observed_never_passes(pack: Pack, control: Control) -> None:
+    row = _assert_row(run_control(pack, control, fixture_tables(pack, None)), control)
+    assert row["status"] in ("fail", "not_applicable"), f"{control.id} passed on an empty host"
+
+
+@pytest.mark.parametrize(("pack", "control"), CHECKED, ids=_id)
+def test_every_check_has_pass_and_fail_fixtures(pack: Pack, control: Control) -> None:
+    expects = {f.expect for f in control.fixtures}
+    assert {"pass", "fail"} <= expects, f"{control.loc}: {control.id} needs pass and fail fixtures"
+    assert control.automated
+
+
+@pytest.mark.parametrize(("pack", "control"), CHECKED, ids=_id)
+def test_compiled_query_passes_sql_checker(pack: Pack, control: Control) -> None:
+    sql = compile_sql(control, pack, audit_context(pack, control))
+    for platform in control.platforms:
+        assert check_query(sql, load_schema(), platform=platform) == [], control.id

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trails.errors import SourceError
+from trails.models.evidence import control_query_name
+from trails.packs import include
+
+from .conftest import CONTROLS_YAML, PackFactory
+
+
+def _names(packs: Path, params: dict[str, Any]) -> list[str]:
+    return [q.name for q in include("demo", params, packs, platform="linux").queries]
+
+
+def test_level_and_profile_select_controls(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    assert _names(packs, {"level": 1}) == [control_query_name("demo-1")]
+    assert _names(packs, {"level": 2}) == [control_query_name(c) for c in ("demo-1", "demo-2")]
+    assert _names(packs, {"level": 1, "profile": "workstation"}) == [control_query_name("demo-2")]
+    assert _names(packs, {}) == _names(packs, {"level": 2})
+
+
+def test_frameworks_and_exclude(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    assert _names(packs, {"frameworks": ["pci-dss-4.0.1"]}) == [control_query_name("demo-1")]
+    assert _names(packs, {"exclude": ["demo-1"]}) == [control_query_name("demo-2")]
+
+
+def test_fragment_shape(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    frag = include(
+        "demo", {"level": 2, "arch": "aarch64", "interval": 600}, packs, platform="linux"
+    )
+    assert frag.origin == "pack demo"
+    query = frag.queries[1]
+    assert query.snapshot is True
+    assert query.interval == 600
+    assert query.platform == "linux"
+    assert query.loc.path.endswith("a.yaml")
+    assert query.loc.line == 16
+    assert query.description == "Audit the clock"
+    assert [r.text for r in frag.audit_rules] == ["-w /etc/localtime -p wa -k time-change"]
+    rule_loc = frag.audit_rules[0].loc
+    assert rule_loc.path.endswith("audit/aarch64/time-change.rules")
+    assert rule_loc.line == 3
+    default = include("demo", {}, packs, platform="linux")
+    assert default.queries[0].interval == 3600
+
+
+def test_manual_and_unproven_controls_are_not_scheduled(make_pack: PackFactory) -> None:
+    unproven = CONTROLS_YAML.replace("expect: pass", "expect: fail")
+    packs = make_pack(controls_yaml=unproven)
+    assert control_query_name("demo-1") not in _names(packs, {})
+    assert control_query_name("demo-3") not in _names(packs, {})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"levle": 1}, "unknown parameter 'levle'"),
+        ({"level": 3}, "level must be 1 or 2"),
+        ({"level": True}, "level must be 1 or 2"),
+        ({"profile": "desktop"}, "profile must be one of"),
+        ({"frameworks": "pci"}, "frameworks must be a list"),
+        ({"exclude": "demo-1"}, "exclude must be a list"),
+        ({"exclude": ["demo-9"]}, "unknown control 'demo-9'"),
+        ({"arch": "riscv64"}, "arch must be one of"),
+        ({"interval": 5}, "interval must be an integer"),
+        ({"interval": "60"}, "interval must be an integer"),
+    ],
+)
+def test_bad_params(make_pack: PackFactory, params: dict[str, Any], message: str) -> None:
+    with pytest.raises(SourceError, match=message) as info:
+        include("demo", params, make_pack(), platform="linux")
+    assert info.value.loc.path.endswith("pack.yaml")
+
+
+@pytest.mark.parametrize("ref", ["../demo", "Demo", "", "a/b", "demo\n"])
+def test_bad_refs(make_pack: PackFactory, ref: str) -> None:
+    with pytest.raises(SourceError, match="invalid pack reference"):
+        include(ref, {}, make_pack(), platform="linux")
+
+
+def test_unknown_pack_and_platform(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    with pytest.raises(SourceError, match="not a pack"):
+        include("nope", {}, packs, platform="linux")
+    with pytest.raises(SourceError, match="not darwin"):
+        include("demo", {}, packs, platform="darwin")
+
+
+def test_missing_audit_group_names_the_control(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    (packs / "audit" / "x86_64" / "time-change.rules").unlink()
+    with pytest.raises(SourceError, match="group 'time-change' not found") as info:
+        include("demo", {}, packs, platform="linux")
+    assert info.value.loc.line == 16
+
+
+def test_empty_audit_group(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    (packs / "audit" / "x86_64" / "time-change.rules").write_text("# nothing\n")
+    with pytest.raises(SourceError, match="holds no rule"):
+        include("demo", {}, packs, platform="linux")

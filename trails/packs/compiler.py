@@ -1,0 +1,98 @@
+# ruff: noqa: S608  -- this module writes SQL; every value goes through lit() (quoted literals)
+"""Compile one automated control into the one-row snapshot query of DESIGN.md §7.
+
+The control's own SQL (written or expanded from a check kind) returns observations;
+the wrapper turns them into exactly one row ``control_id, status, evidence_count,
+evidence``:
+
+* ``not_applicable`` when the pack's ``applies_when`` sees nothing or the control's
+  ``not_applicable_when`` sees something;
+* ``fail`` when nothing was observed (``all_ok``: no row; ``no_rows``: the ``observe``
+  query returned no row), or when any row is offending (``ok`` false or NULL for
+  ``all_ok``; every row for ``no_rows``);
+* ``pass`` otherwise.
+
+Evidence is a JSON array of at most ``MAX_EVIDENCE_ROWS`` offending rows; every row is
+cut to a per-row byte budget so the array never exceeds ``MAX_EVIDENCE_BYTES``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from trails.errors import InternalError
+from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS
+from trails.packs.model import Check, Control, Pack
+from trails.packs.templates import TEMPLATES, Context, Expanded, lit
+
+# Budget of one evidence row: the array brackets and commas included, 20 rows fit.
+ROW_BUDGET = (MAX_EVIDENCE_BYTES - 2) // MAX_EVIDENCE_ROWS - 1
+# Evidence when nothing was observed: the report shows this note, never a pass.
+NOTHING_OBSERVED = '[{"trails_note":"nothing observed: the data this check needs was not seen"}]'
+_MIN_VALUE_CHARS = 24
+
+
+def expand(check: Check, ctx: Context) -> Expanded:
+    if check.kind == "query":
+        return Expanded(str(check.spec), check.evidence)
+    try:
+        template = TEMPLATES[check.kind]
+    except KeyError as exc:
+        raise InternalError(f"unknown check kind {check.kind!r}") from exc
+    return template(check.spec, ctx)
+
+
+def _row_json(columns: tuple[str, ...]) -> str:
+    """json_object over the evidence columns, text values cut to fit the row budget."""
+    overhead = 2 + sum(len(c) + 6 for c in columns)
+    cap = max(_MIN_VALUE_CHARS, (ROW_BUDGET - overhead) // len(columns))
+    parts = []
+    for col in columns:
+        value = (
+            f"CASE WHEN typeof({col}) IN ('integer', 'real', 'null') THEN {col} "
+            f"ELSE substr(CAST({col} AS TEXT), 1, {cap}) END"
+        )
+        parts.append(f"{lit(col)}, {value}")
+    return f"json_object({', '.join(parts)})"
+
+
+def _one_line(sql: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", sql.strip()).rstrip(";").strip()
+
+
+def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
+    """The osquery SQL of ``control``'s one-row query."""
+    if control.check is None:
+        raise InternalError(f"{control.id} is manual and has no query")
+    body = expand(control.check, ctx)
+    no_rows = control.check.kind == "query" and control.check.pass_rule == "no_rows"
+    offending = "1" if no_rows else "NOT coalesce(ok, 0)"
+    if no_rows:
+        observed = f"EXISTS ({_one_line(str(control.check.observe))})"
+    else:
+        observed = "EXISTS (SELECT 1 FROM trails_q)"
+    na_parts = []
+    if pack.applies_when:
+        na_parts.append(f"NOT EXISTS ({_one_line(pack.applies_when)})")
+    if control.not_applicable_when:
+        na_parts.append(f"EXISTS ({_one_line(control.not_applicable_when)})")
+    na = " OR ".join(na_parts) or "0"
+    row_json = _row_json(body.evidence)
+    evidence = (
+        "(SELECT coalesce(json_group_array(json(e)), '[]') FROM ("
+        f"SELECT CASE WHEN length(CAST(j AS BLOB)) <= {ROW_BUDGET} THEN j "
+        "ELSE json_object('trails_truncated', length(CAST(j AS BLOB))) END AS e "
+        f"FROM (SELECT {row_json} AS j FROM trails_bad) ORDER BY e LIMIT {MAX_EVIDENCE_ROWS}))"
+    )
+    return (
+        f"WITH trails_q AS MATERIALIZED ({_one_line(body.sql)}), "
+        f"trails_bad AS MATERIALIZED (SELECT * FROM trails_q WHERE {offending}), "
+        f"trails_v AS MATERIALIZED (SELECT ({na}) AS na, ({observed}) AS seen, "
+        "(SELECT count(*) FROM trails_bad) AS bad) "
+        f"SELECT {lit(control.id)} AS control_id, "
+        "CASE WHEN na THEN 'not_applicable' WHEN NOT seen OR bad > 0 THEN 'fail' "
+        "ELSE 'pass' END AS status, "
+        "CASE WHEN na THEN 0 ELSE bad END AS evidence_count, "
+        f"CASE WHEN na THEN '[]' WHEN NOT seen THEN {lit(NOTHING_OBSERVED)} "
+        f"ELSE {evidence} END AS evidence FROM trails_v;"
+    )

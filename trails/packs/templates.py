@@ -1,0 +1,246 @@
+# ruff: noqa: S608  -- this module writes SQL; every value goes through lit() (quoted literals)
+"""Check kinds: short YAML specs that expand to osquery SQL with an ``ok`` column.
+
+Every template returns rows that are *observations* (one per expected item, present
+or not) with ``ok`` = 1 only when the observed value is compliant. A missing
+observation gives ``ok`` NULL, which the compiler treats as a failure, so a pass is
+never inferred from missing data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trails.errors import InternalError
+
+# Paths where the commands that neutralise a module ("install <mod> /bin/false") live.
+_FALSE_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true")
+
+
+@dataclass(frozen=True)
+class Expanded:
+    sql: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a template needs beyond its spec."""
+
+    packages: str  # "deb" or "rpm"
+    audit_rules: tuple[str, ...]  # the expected `auditctl -l` lines (audit_loaded)
+
+
+def lit(value: object) -> str:
+    """An SQL literal."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InternalError(f"cannot quote {type(value).__name__} as SQL")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def literal_rows(column: str, values: Iterable[str]) -> str:
+    """A derived table of one text column: ``SELECT 'a' AS c UNION ALL SELECT 'b'``."""
+    return " UNION ALL ".join(f"SELECT {lit(v)} AS {column}" for v in values)
+
+
+def mode_int(column: str) -> str:
+    """osquery's file.mode is 4 octal digits as text ("0644"); as an integer."""
+    digits = [f"CAST(substr({column}, {i}, 1) AS INTEGER)" for i in range(1, 5)]
+    return f"({digits[0]} * 512 + {digits[1]} * 64 + {digits[2]} * 8 + {digits[3]})"
+
+
+def _installed(ctx: Context, name_sql: str) -> str:
+    """Correlated subquery: the installed version of package ``name_sql``, or NULL."""
+    if ctx.packages == "rpm":
+        return f"(SELECT min(version) FROM rpm_packages WHERE name = {name_sql})"
+    return (
+        f"(SELECT min(version) FROM deb_packages WHERE name = {name_sql} "
+        "AND status LIKE '% ok installed')"
+    )
+
+
+def _package_table(ctx: Context) -> str:
+    return "rpm_packages" if ctx.packages == "rpm" else "deb_packages"
+
+
+def sysctl(spec: Mapping[str, str], ctx: Context) -> Expanded:
+    want = " UNION ALL ".join(
+        f"SELECT {lit(name)} AS name, {lit(' '.join(value.split()))} AS expected"
+        for name, value in spec.items()
+    )
+    sql = (
+        "SELECT e.name AS name, e.expected AS expected, s.current_value AS current_value, "
+        "replace(trim(s.current_value), char(9), ' ') = e.expected AS ok "
+        f"FROM ({want}) e LEFT JOIN system_controls s ON s.name = e.name"
+    )
+    return Expanded(sql, ("name", "expected", "current_value"))
+
+
+def kernel_module(spec: str, ctx: Context) -> Expanded:
+    commands = ", ".join(lit(f"{spec} {c}") for c in _FALSE_COMMANDS)
+    modprobe = "SELECT path FROM file WHERE path LIKE '/etc/modprobe.d/%.conf'"
+    sql = (
+        "SELECT 'install directive' AS item, group_concat(path || ': ' || value, '; ') AS found, "
+        "count(*) > 0 AS ok FROM augeas "
+        f"WHERE path IN ({modprobe}) AND label = 'install' "
+        f"AND replace(value, char(9), ' ') IN ({commands}) "
+        "UNION ALL SELECT 'blacklist directive', group_concat(path, '; '), count(*) > 0 "
+        f"FROM augeas WHERE path IN ({modprobe}) AND label = 'blacklist' AND value = {lit(spec)} "
+        "UNION ALL SELECT 'not loaded', group_concat(name || ' ' || status, '; '), count(*) = 0 "
+        f"FROM kernel_modules WHERE name = {lit(spec.replace('-', '_'))}"
+    )
+    return Expanded(sql, ("item", "found"))
+
+
+def _packages(spec: Sequence[str], ctx: Context, *, want_installed: bool) -> Expanded:
+    test = "IS NOT NULL" if want_installed else "IS NULL"
+    sql = (
+        "SELECT package, installed_version, installed_version "
+        f"{test} AS ok FROM (SELECT p.package AS package, "
+        f"{_installed(ctx, 'p.package')} AS installed_version "
+        f"FROM ({literal_rows('package', spec)}) p) "
+        # the package database was read at all: absence is then an observation
+        f"WHERE EXISTS (SELECT 1 FROM {_package_table(ctx)})"
+    )
+    return Expanded(sql, ("package", "installed_version"))
+
+
+def packages_absent(spec: Sequence[str], ctx: Context) -> Expanded:
+    return _packages(spec, ctx, want_installed=False)
+
+
+def packages_present(spec: Sequence[str], ctx: Context) -> Expanded:
+    return _packages(spec, ctx, want_installed=True)
+
+
+def service_not_in_use(spec: Mapping[str, Sequence[str]], ctx: Context) -> Expanded:
+    names = ", ".join(lit(p) for p in spec["packages"])
+    units = ", ".join(lit(u) for u in spec["units"])
+    if ctx.packages == "rpm":
+        installed = f"SELECT group_concat(name, ' ') FROM rpm_packages WHERE name IN ({names})"
+    else:
+        installed = (
+            f"SELECT group_concat(name, ' ') FROM deb_packages WHERE name IN ({names}) "
+            "AND status LIKE '% ok installed'"
+        )
+    sql = (
+        "SELECT installed_packages, units_in_use, "
+        "(installed_packages IS NULL OR units_in_use IS NULL) AS ok "
+        f"FROM (SELECT ({installed}) AS installed_packages, "
+        "(SELECT group_concat(id || ' ' || active_state || '/' || unit_file_state, '; ') "
+        f"FROM systemd_units WHERE id IN ({units}) AND (active_state IN "
+        "('active', 'activating', 'reloading') OR unit_file_state <> 'masked')) AS units_in_use) "
+        f"WHERE EXISTS (SELECT 1 FROM {_package_table(ctx)})"
+    )
+    return Expanded(sql, ("installed_packages", "units_in_use"))
+
+
+def units_enabled(spec: Sequence[str], ctx: Context) -> Expanded:
+    sql = (
+        "SELECT u.unit AS unit, s.active_state AS active_state, "
+        "s.unit_file_state AS unit_file_state, "
+        "(s.active_state = 'active' AND s.unit_file_state = 'enabled') AS ok "
+        f"FROM ({literal_rows('unit', spec)}) u LEFT JOIN systemd_units s ON s.id = u.unit"
+    )
+    return Expanded(sql, ("unit", "active_state", "unit_file_state"))
+
+
+def file(spec: Mapping[str, Any], ctx: Context) -> Expanded:
+    paths = spec["paths"]
+    allowed = int(spec["max_mode"], 8)
+    tests = [
+        "length(f.mode) = 4",
+        f"({mode_int('f.mode')} & ~{allowed}) = 0",
+    ]
+    if "uid" in spec:
+        tests.append(f"f.uid = {int(spec['uid'])}")
+    if "gids" in spec:
+        tests.append(f"f.gid IN ({', '.join(str(int(g)) for g in spec['gids'])})")
+    present = " AND ".join(tests)
+    ok = f"(f.path IS NOT NULL AND {present})"
+    if spec.get("missing_ok"):
+        # absence is an observation only when the parent directory was listed
+        listed = f"SELECT directory FROM file WHERE directory IN ({_parents(paths)})"
+        ok = f"({ok} OR (f.path IS NULL AND p.parent IN ({listed})))"
+    in_list = ", ".join(lit(p) for p in paths)
+    rows = " UNION ALL ".join(
+        f"SELECT {lit(p)} AS path, {lit(p.rsplit('/', 1)[0] or '/')} AS parent" for p in paths
+    )
+    sql = (
+        f"SELECT p.path AS path, f.mode AS mode, f.uid AS uid, f.gid AS gid, {ok} AS ok "
+        f"FROM ({rows}) p LEFT JOIN "
+        f"(SELECT path, mode, uid, gid FROM file WHERE path IN ({in_list})) f ON f.path = p.path"
+    )
+    return Expanded(sql, ("path", "mode", "uid", "gid"))
+
+
+def _parents(paths: Sequence[str]) -> str:
+    dirs = sorted({p.rsplit("/", 1)[0] or "/" for p in paths})
+    return ", ".join(lit(d) for d in dirs)
+
+
+def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
+    sources = []
+    for pattern in spec["files"]:
+        if "%" in pattern:
+            where = f"path IN (SELECT path FROM file WHERE path LIKE {lit(pattern)})"
+        else:
+            where = f"path = {lit(pattern)}"
+        sources.append(f"SELECT path, label, value FROM augeas WHERE {where}")
+    union = " UNION ALL ".join(sources)
+    key = lit(spec["key"].lower())
+    occurrences = (
+        f"SELECT path, label AS key, value, ({spec['ok']}) AS ok "
+        f"FROM ({union}) WHERE lower(label) = {key}"
+    )
+    if spec.get("default_ok"):
+        # the compliant value is the built-in default: an absent key passes, but only
+        # when the files were parsed (some node was read from them)
+        occurrences += (
+            f" UNION ALL SELECT group_concat(DISTINCT path), {lit(spec['key'])}, "
+            "'(not set: default applies)', 1 "
+            f"FROM ({union}) HAVING count(*) > 0 "
+            f"AND sum(lower(label) = {key}) = 0"
+        )
+    return Expanded(occurrences, ("path", "key", "value"))
+
+
+def mount(spec: Mapping[str, Any], ctx: Context) -> Expanded:
+    tests = ["m.path IS NOT NULL"] + [
+        f"(',' || m.flags || ',') LIKE {lit('%,' + opt + ',%')}" for opt in spec.get("options", ())
+    ]
+    sql = (
+        "SELECT p.path AS path, m.device AS device, m.type AS type, m.flags AS flags, "
+        f"({' AND '.join(tests)}) AS ok "
+        f"FROM ({literal_rows('path', [spec['path']])}) p LEFT JOIN mounts m ON m.path = p.path"
+    )
+    return Expanded(sql, ("path", "device", "type", "flags"))
+
+
+def audit_loaded(spec: object, ctx: Context) -> Expanded:
+    if not ctx.audit_rules:
+        raise InternalError("audit_loaded needs the expected audit rule lines")
+    sql = (
+        "SELECT e.rule AS rule, EXISTS (SELECT 1 FROM trails_audit_rules t "
+        "WHERE trim(t.rule) = e.rule) AS ok "
+        f"FROM ({literal_rows('rule', ctx.audit_rules)}) e"
+    )
+    return Expanded(sql, ("rule",))
+
+
+TEMPLATES: dict[str, Callable[[Any, Context], Expanded]] = {
+    "sysctl": sysctl,
+    "kernel_module": kernel_module,
+    "packages_absent": packages_absent,
+    "packages_present": packages_present,
+    "service_not_in_use": service_not_in_use,
+    "units_enabled": units_enabled,
+    "file": file,
+    "config": config,
+    "mount": mount,
+    "audit_loaded": audit_loaded,
+}
