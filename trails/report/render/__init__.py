@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from trails.report.model import Report
+from trails.report.pdf.render import render_pdf
 from trails.report.render.json_report import render_json
 
 Renderer = Callable[[Report], bytes]
 
 RENDERERS: dict[str, Renderer] = {
     "json": render_json,
+    "pdf": render_pdf,
 }
 
 EXTENSIONS: dict[str, str] = {

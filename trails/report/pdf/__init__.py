@@ -1,0 +1,1 @@
+"""The PDF renderer: ``render_pdf(report) -> bytes`` (reportlab platypus, deterministic)."""

@@ -1,0 +1,85 @@
+"""Small pieces the sections share: times, percentages, host labels, key-value tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+from trails.models.evidence import ReportStatus
+from trails.models.manifest import format_time
+from trails.report.model import EvidenceRow, Host, Report, StatusCounts
+from trails.report.pdf import styles
+from trails.report.pdf.tables import badge_markup
+from trails.report.pdf.text import EVIDENCE_CHARS, NAME_CHARS, markup
+
+MAX_EVIDENCE_ROWS = 3  # evidence rows shown per (host, control) cell
+MAX_EVIDENCE_FIELDS = 8  # columns shown per evidence row
+
+
+def when(t: datetime | None) -> str:
+    return "-" if t is None else format_time(t)
+
+
+def when_cell(t: datetime | None) -> str:
+    """A time on two lines (date, then time), so narrow columns never split it mid-way."""
+    return when(t).replace("T", "<br/>")
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def host_cell(report: Report, host_uuid: str) -> str:
+    """Hostname in bold over its uuid (both untrusted, escaped and bounded)."""
+    host: Host | None = report.hosts_by_uuid.get(host_uuid)
+    name = host.hostname if host is not None else "(unknown host)"
+    return f"<b>{markup(name)}</b><br/>{markup(host_uuid, 64)}"
+
+
+def namespace_of(report: Report, host_uuid: str) -> str:
+    host = report.hosts_by_uuid.get(host_uuid)
+    return "" if host is None else host.namespace
+
+
+def evidence_cell(rows: Sequence[EvidenceRow], count: int) -> Paragraph:
+    """At most ``MAX_EVIDENCE_ROWS`` rows of ``column=value`` pairs, in a small mono font."""
+    lines = []
+    for row in rows[:MAX_EVIDENCE_ROWS]:
+        pairs = "; ".join(f"{k}={v}" for k, v in row.fields[:MAX_EVIDENCE_FIELDS])
+        if len(row.fields) > MAX_EVIDENCE_FIELDS:
+            pairs += f"; (+{len(row.fields) - MAX_EVIDENCE_FIELDS} columns)"
+        lines.append("\u2022 " + markup(pairs, EVIDENCE_CHARS))
+    more = max(count, len(rows)) - len(lines)
+    if more > 0:
+        lines.append(f"<i>(+{more:,} more rows)</i>")
+    return Paragraph("<br/>".join(lines) or "-", styles.CELL_MONO)
+
+
+def counts_line(counts: StatusCounts) -> str:
+    """ "pass 12 · fail 3 · ..." for the statuses present, coloured like the charts."""
+    parts = [f"{badge_markup(s.value)} {counts[s]:,}" for s in ReportStatus if counts[s]]
+    return " \u00b7 ".join(parts) or "no results"
+
+
+def key_values(pairs: Sequence[tuple[str, str]], key_width: float = 0.25) -> Table:
+    """A two-column table of labels and values (values are markup, already escaped)."""
+    width = styles.FRAME_WIDTH
+    data = [
+        [Paragraph(markup(k, NAME_CHARS), styles.CELL_BOLD), Paragraph(v, styles.CELL)]
+        for k, v in pairs
+    ]
+    table = Table(data, colWidths=[width * key_width, width * (1 - key_width)], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, styles.RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table

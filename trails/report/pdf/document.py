@@ -1,0 +1,124 @@
+"""Document assembly: page frame, header and "page N of M" footer, outline, metadata.
+
+``build_pdf`` turns a story (a list of flowables) into PDF bytes. Output is reproducible:
+reportlab's ``invariant`` mode fixes the creation date and document id, and nothing else
+depends on the clock. ``Heading`` paragraphs become PDF outline (bookmark) entries.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.platypus.paragraph import ParagraphStyle
+
+from trails.report.pdf import styles
+from trails.report.pdf.text import markup, plain
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """PDF metadata and the running header/footer text (all plain, untrusted-safe text)."""
+
+    title: str
+    subject: str
+    author: str
+    keywords: tuple[str, ...] = ()
+    footer: str = ""
+    creator: str = "trails"
+
+
+class Heading(Paragraph):  # type: ignore[misc]
+    """A section title that also adds an outline entry at ``level`` (0 = top)."""
+
+    def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
+        self.outline_title = plain(title, 90)
+        self.outline_level = level
+        self.outline_key = key
+        super().__init__(markup(title, 240), style)
+
+
+class _Doc(BaseDocTemplate):  # type: ignore[misc]
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, Heading):
+            self.canv.bookmarkPage(flowable.outline_key)
+            self.canv.addOutlineEntry(
+                flowable.outline_title, flowable.outline_key, flowable.outline_level, closed=True
+            )
+
+
+def _canvas_maker(info: DocumentInfo) -> Callable[..., Canvas]:
+    """A canvas that holds its pages until the end, so each footer can say "of M"."""
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pending: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pending.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pending)
+            for number, state in enumerate(self._pending, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = styles.PAGE_SIZE
+            self.saveState()
+            self.setFont(styles.FONT, 7.5)
+            self.setFillColor(styles.MUTED)
+            self.setStrokeColor(styles.RULE)
+            self.setLineWidth(0.5)
+            bottom = styles.MARGIN * 0.55
+            self.line(styles.MARGIN, bottom + 9, width - styles.MARGIN, bottom + 9)
+            self.drawString(styles.MARGIN, bottom, info.footer)
+            self.drawRightString(width - styles.MARGIN, bottom, f"page {number} of {total}")
+            if number > 1:
+                top = height - styles.MARGIN * 0.6
+                self.drawString(styles.MARGIN, top, info.title)
+                self.line(styles.MARGIN, top - 4, width - styles.MARGIN, top - 4)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def build_pdf(story: Sequence[Flowable], info: DocumentInfo) -> bytes:
+    buf = io.BytesIO()
+    doc = _Doc(
+        buf,
+        pagesize=styles.PAGE_SIZE,
+        leftMargin=styles.MARGIN,
+        rightMargin=styles.MARGIN,
+        topMargin=styles.MARGIN,
+        bottomMargin=styles.MARGIN,
+        title=info.title,
+        author=info.author,
+        subject=info.subject,
+        creator=info.creator,
+        keywords=list(info.keywords),
+        invariant=1,
+        displayDocTitle=1,
+    )
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.build(list(story), canvasmaker=_canvas_maker(info))
+    return buf.getvalue()

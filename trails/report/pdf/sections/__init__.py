@@ -1,0 +1,1 @@
+"""The sections of the PDF report, in order; each is ``story(report) -> list[Flowable]``."""

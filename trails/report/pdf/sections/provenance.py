@@ -1,0 +1,123 @@
+"""Scope and provenance: which namespaces, signed releases, signers and commits produced
+the evidence, and which config versions the hosts actually ran."""
+
+from __future__ import annotations
+
+from reportlab.platypus import Flowable, PageBreak, Paragraph
+
+from trails.models.evidence import ReportStatus
+from trails.report.model import GroupRollup, Report
+from trails.report.pdf import styles
+from trails.report.pdf.blocks import pct, when_cell
+from trails.report.pdf.document import Heading
+from trails.report.pdf.tables import data_table, shown_of
+from trails.report.pdf.text import markup
+
+MAX_ROWS = 200  # per provenance table
+
+
+def _mono(value: str, limit: int = 80) -> str:
+    return f'<font name="{styles.FONT_MONO}">{markup(value, limit)}</font>'
+
+
+def _groups(title: str, key: str, label: str, groups: tuple[GroupRollup, ...]) -> list[Flowable]:
+    rows = [
+        [
+            markup(g.name or "(none)"),
+            f"{g.hosts:,}",
+            pct(g.counts.pass_rate),
+            f"{g.counts[ReportStatus.FAIL]:,}",
+            f"{g.counts[ReportStatus.ERROR]:,}",
+            f"{g.counts[ReportStatus.NO_EVIDENCE] + g.counts[ReportStatus.STALE]:,}",
+        ]
+        for g in groups[:MAX_ROWS]
+    ]
+    story: list[Flowable] = [
+        Heading(title, styles.H2, 1, key),
+        data_table(
+            [label, "Hosts", "Pass rate", "Fail", "Error", "No evidence / stale"],
+            rows,
+            [5, 1.2, 1.3, 1.2, 1.2, 1.8],
+        )
+        if rows
+        else Paragraph("None.", styles.BODY),
+    ]
+    note = shown_of(len(rows), len(groups), title.lower())
+    return story + ([note] if note is not None else [])
+
+
+def story(report: Report) -> list[Flowable]:
+    scope = report.scope
+    newest = {r.namespace: r.config_version for r in scope.releases}
+    out: list[Flowable] = [
+        Heading("Scope and provenance", styles.H1, 0, "scope"),
+        Paragraph(
+            "Every verdict in this report traces back to a host, a query, a time and the signed "
+            "config version that scheduled the query. The tables below name the signed releases "
+            "the report was checked against and the config versions hosts reported running.",
+            styles.BODY,
+        ),
+    ]
+    out += _groups("Namespaces", "scope-namespaces", "Namespace", report.namespaces)
+
+    releases = [
+        [
+            markup(r.namespace),
+            f"{r.version}<br/>{_mono(r.config_version)}",
+            f"{when_cell(r.created)}<br/>expires<br/>{when_cell(r.expires)}",
+            f"{markup(r.signer_subject)}<br/>{_mono(r.signer_fingerprint, 64)}",
+            f"{markup(r.source_repo)}<br/>{_mono(r.source_commit, 64)}",
+        ]
+        for r in scope.releases[:MAX_ROWS]
+    ]
+    out.append(Heading("Signed releases", styles.H2, 1, "scope-releases"))
+    out.append(
+        data_table(
+            ["Namespace", "Version", "Created", "Signer certificate", "Source commit"],
+            releases,
+            [2, 3, 2, 3, 3],
+        )
+        if releases
+        else Paragraph("No signed releases were given (--releases).", styles.BODY)
+    )
+
+    versions = [
+        [
+            markup(c.namespace),
+            _mono(c.config_version),
+            f"{c.hosts:,}",
+            "newest signed"
+            if newest.get(c.namespace) == c.config_version
+            else (
+                '<font color="#d9480f"><b>not the newest</b></font>'
+                if c.namespace in newest
+                else "-"
+            ),
+        ]
+        for c in scope.config_versions[:MAX_ROWS]
+    ]
+    out.append(Heading("Config versions reported by hosts", styles.H2, 1, "scope-versions"))
+    out.append(
+        data_table(["Namespace", "Config version", "Hosts", "Release"], versions, [3, 4, 1, 2])
+        if versions
+        else Paragraph("No host reported a config version.", styles.BODY)
+    )
+    note = shown_of(len(versions), len(scope.config_versions), "config versions")
+    if note is not None:
+        out.append(note)
+
+    signers = [[markup(s.subject), _mono(s.fingerprint, 64)] for s in scope.signers[:MAX_ROWS]]
+    out.append(Heading("Signer certificates", styles.H2, 1, "scope-signers"))
+    out.append(
+        data_table(["Subject", "SHA-256 of the certificate (DER)"], signers, [1, 1])
+        if signers
+        else Paragraph("None.", styles.BODY)
+    )
+    commits = [[_mono(c, 64)] for c in scope.commits[:MAX_ROWS]]
+    out.append(Heading("Policy commits", styles.H2, 1, "scope-commits"))
+    out.append(
+        data_table(["Git commit"], commits, [1]) if commits else Paragraph("None.", styles.BODY)
+    )
+    out += _groups("Owners", "scope-owners", "Owner", report.owners)
+    out.append(PageBreak())
+    return out
