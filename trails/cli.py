@@ -20,7 +20,10 @@ from trails.errors import ExitCode, TrailsError
 # name -> (module, attribute, one-line help). The help is kept here so that
 # ``trails --help`` lists every command without importing any of them.
 # Each area adds its commands here when they land (one line each).
-COMMANDS: dict[str, tuple[str, str, str]] = {}
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
+    "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
+}
 
 
 class LazyGroup(click.Group):

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 
 KEY_TYPES = ("p256", "p384", "ed25519", "rsa3072", "rsa4096")
 MIN_RSA_BITS = 3072
+SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
@@ -38,9 +39,7 @@ def key_type(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> str:
     raise UnsupportedKey(f"{type(key).__name__} keys are not allowed; use p256, p384, ed25519, rsa")
 
 
-def generate_key(
-    kind: str,
-) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+def generate_key(kind: str) -> SigningKey:
     if kind == "p256":
         return ec.generate_private_key(ec.SECP256R1())
     if kind == "p384":

@@ -73,6 +73,11 @@ class Signer:
     def load(cls, key_path: Path, chain_path: Path, passphrase: bytes | None = None) -> Signer:
         return cls(load_key(key_path, passphrase), load_chain(chain_path))
 
+    @property
+    def private_key(self) -> PrivateKeyTypes:
+        """For CMS interop only; never logged or serialised."""
+        return self._key
+
     def has_eku(self, eku: x509.ObjectIdentifier) -> bool:
         return eku in (extended_key_usages(self.leaf) or ())
 

@@ -1,0 +1,95 @@
+"""``trails sign DIST_DIR``: sign every namespace's manifest into ``release.dsse.json``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from trails.commands.common import emit_json
+from trails.commands.pki import passphrase_options
+from trails.models.manifest import format_time
+from trails.sign.keys import read_passphrase
+from trails.sign.release import parse_expires, sign_dist
+from trails.sign.signer import Signer
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.argument("dist_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", "key_path", type=_FILE, required=True, help="Signer key (PKCS#8 PEM).")
+@click.option(
+    "--chain", "chain_path", type=_FILE, required=True, help="Signer chain PEM, leaf first."
+)
+@click.option(
+    "--expires",
+    default="30d",
+    show_default=True,
+    help="Release lifetime (30d, 12h, 90m) or an RFC 3339 UTC time; never past the "
+    "signer certificate.",
+)
+@click.option(
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Sign only this namespace (repeatable; default: every manifest under DIST_DIR).",
+)
+@click.option(
+    "--cms",
+    is_flag=True,
+    help="Also write release.manifest.json(.p7s) for `openssl cms -verify` (authenticity only).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was signed as JSON.")
+@passphrase_options
+def sign(
+    *,
+    dist_dir: Path,
+    key_path: Path,
+    chain_path: Path,
+    expires: str,
+    namespaces: tuple[str, ...],
+    cms: bool,
+    as_json: bool,
+    passphrase_env: str | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Sign each DIST_DIR/<namespace>/manifest.json written by `trails build`.
+
+    \b
+    Example:
+      trails sign dist/ --key signers/ci.key.pem --chain signers/ci.chain.pem \\
+                        --passphrase-env TRAILS_KEY_PASSPHRASE
+    """
+    signer = Signer.load(key_path, chain_path, read_passphrase(passphrase_env, passphrase_file))
+    now = datetime.now(UTC)
+    signed = sign_dist(
+        dist_dir,
+        signer,
+        expires=parse_expires(expires, now),
+        now=now,
+        namespaces=namespaces,
+        cms=cms,
+    )
+    if as_json:
+        emit_json(
+            {
+                "signer": {"subject": signer.subject, "fingerprint": signer.fingerprint},
+                "releases": [
+                    {
+                        "namespace": r.namespace,
+                        "version": r.version,
+                        "expires": format_time(r.expires),
+                        "files": [str(p) for p in r.written],
+                    }
+                    for r in signed
+                ],
+            }
+        )
+        return
+    for r in signed:
+        click.echo(
+            f"signed {r.namespace} v{r.version} (expires {format_time(r.expires)}): {r.written[0]}"
+        )

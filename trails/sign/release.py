@@ -1,0 +1,160 @@
+"""``trails sign dist/``: turn each ``dist/<namespace>/manifest.json`` (unsigned, from
+``trails build``) into ``release.dsse.json``, and optionally the CMS interop files.
+
+Everything is checked before anything is written, so a refused namespace leaves the
+whole dist directory as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from trails.errors import TransportError, UsageError
+from trails.models.manifest import (
+    PAYLOAD_TYPE,
+    Manifest,
+    ManifestError,
+    format_time,
+    parse_manifest,
+    parse_time,
+)
+from trails.models.namespace import pattern_matches
+from trails.sign.cms import require_cms_key, sign_detached
+from trails.sign.oids import EKU_CONFIG_SIGNING
+from trails.sign.signer import Signer
+
+ENVELOPE_NAME = "release.dsse.json"
+CMS_CONTENT_NAME = "release.manifest.json"
+CMS_SIGNATURE_NAME = "release.manifest.json.p7s"
+MAX_MANIFEST_BYTES = 1024 * 1024
+_DURATION = re.compile(r"([1-9][0-9]{0,4})([dhm])\Z")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+@dataclass(frozen=True)
+class SignedRelease:
+    namespace: str
+    version: int
+    expires: datetime
+    written: tuple[Path, ...]
+
+
+def parse_expires(text: str, now: datetime) -> datetime:
+    """``30d`` / ``12h`` / ``90m`` from ``now``, or an RFC 3339 UTC time."""
+    if match := _DURATION.match(text):
+        return now + timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        return parse_time(text)
+    except ManifestError:
+        raise UsageError(
+            f"--expires {text!r} is neither a duration like 30d/12h/90m nor a time like "
+            "2026-01-31T12:00:00Z"
+        ) from None
+
+
+def find_manifests(dist: Path) -> dict[str, Path]:
+    """namespace -> manifest path, for every ``<dist>/<namespace>/manifest.json``."""
+    if not dist.is_dir():
+        raise UsageError(f"{dist} is not a directory; run `trails build` first")
+    found: dict[str, Path] = {}
+    for path in sorted(dist.rglob("manifest.json")):
+        found[path.parent.relative_to(dist).as_posix()] = path
+    if not found:
+        raise UsageError(f"no */manifest.json under {dist}; run `trails build` first")
+    return found
+
+
+def _load(namespace: str, path: Path) -> Manifest:
+    data = path.read_bytes()
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise UsageError(f"{path} is larger than {MAX_MANIFEST_BYTES} bytes; rebuild it")
+    try:
+        manifest = parse_manifest(data, require_expires=False)
+    except ManifestError as exc:
+        raise UsageError(f"{path}: {exc}; rebuild with `trails build`") from None
+    if manifest.namespace != namespace:
+        raise UsageError(
+            f"{path} names namespace {manifest.namespace!r} but sits in {namespace!r}; rebuild"
+        )
+    for name, entry in manifest.files.items():
+        file = path.parent / name
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise UsageError(
+                f"{file} listed in the manifest cannot be read: {exc.strerror}"
+            ) from None
+        if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise UsageError(f"{file} does not match its manifest entry; rebuild before signing")
+    return manifest
+
+
+def _write(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise TransportError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+def sign_dist(
+    dist: Path,
+    signer: Signer,
+    *,
+    expires: datetime,
+    now: datetime,
+    namespaces: tuple[str, ...] = (),
+    cms: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[SignedRelease]:
+    """Sign the chosen (default: all) namespaces of ``dist``; refuse before writing."""
+    if not signer.has_eku(EKU_CONFIG_SIGNING):
+        raise UsageError(
+            f"signer {signer.subject} lacks the trails config-signing EKU "
+            f"{EKU_CONFIG_SIGNING.dotted_string}; use a --purpose config signer"
+        )
+    if expires <= now:
+        raise UsageError("--expires is not in the future; give e.g. 30d")
+    if expires > signer.not_after:
+        raise UsageError(
+            f"release would expire {format_time(expires)}, after the signer certificate "
+            f"({format_time(signer.not_after)}); shorten --expires or renew the certificate"
+        )
+    if cms:
+        require_cms_key(signer)
+    found = find_manifests(dist)
+    unknown = set(namespaces) - found.keys()
+    if unknown:
+        raise UsageError(f"no manifest for namespace {', '.join(sorted(unknown))} under {dist}")
+    chosen = {ns: found[ns] for ns in (namespaces or tuple(found))}
+    manifests: dict[str, Manifest] = {}
+    for ns, path in chosen.items():
+        if not any(pattern_matches(p, ns) for p in signer.namespaces):
+            raise UsageError(
+                f"signer {signer.subject} may sign {', '.join(signer.namespaces) or 'nothing'}, "
+                f"not {ns!r}; use a certificate that covers it or pass --namespace"
+            )
+        manifests[ns] = _load(ns, path)
+    signed = []
+    for ns, manifest in manifests.items():
+        payload = manifest.with_expiry(expires).to_bytes()
+        out = chosen[ns].parent
+        written = [_write(out / ENVELOPE_NAME, signer.sign(payload, PAYLOAD_TYPE))]
+        if cms:
+            written.append(_write(out / CMS_SIGNATURE_NAME, sign_detached(signer, payload)))
+            written.append(_write(out / CMS_CONTENT_NAME, payload))
+        signed.append(SignedRelease(ns, manifest.version, expires, tuple(written)))
+        if progress:
+            progress(ns)
+    return signed
