@@ -22,6 +22,11 @@ from trails.errors import ExitCode, TrailsError
 # Each area adds its commands here when they land (one line each).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
+    "verify-report": (
+        "trails.commands.report_verify",
+        "verify_report",
+        "Verify a signed report envelope and every report file it lists.",
+    ),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
 }
 

@@ -1,0 +1,96 @@
+"""``trails verify-report``: check a signed report envelope and every file it names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from trails.commands.common import emit_json
+from trails.errors import TransportError
+from trails.report.signing import (
+    check_files,
+    raise_for_mismatch,
+    verify_report_envelope,
+)
+from trails.verify.envelope import MAX_ENVELOPE_BYTES
+from trails.verify.errors import SizeError
+from trails.verify.trust import TrustPolicy, load_crls, load_roots
+
+
+def _read(path: Path, limit: int, what: str) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise TransportError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise SizeError(f"{what} {path} is larger than {limit} bytes; it is not a trails envelope")
+    return data
+
+
+@click.command("verify-report")
+@click.argument("envelope", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--roots",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file of the pinned root CA certificate(s).",
+)
+@click.option(
+    "--dir",
+    "files_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory holding the report files [default: the envelope's directory].",
+)
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CRL (PEM or DER) to check revocation against. Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict per file as JSON.")
+def verify_report(
+    envelope: Path, roots: Path, files_dir: Path | None, crls: tuple[Path, ...], as_json: bool
+) -> None:
+    """Verify a signed report ENVELOPE and the report files it lists.
+
+    \b
+    Exit 0: the signature chains to --roots with the report-signing EKU and every file
+            has the signed size and SHA-256.
+    Exit 3: refused (bad signature, untrusted or revoked signer, altered file).
+    Exit 4: a file could not be read.
+    """
+    now = datetime.now(UTC)
+    data = _read(envelope, MAX_ENVELOPE_BYTES, "report envelope")
+    policy = TrustPolicy(
+        roots=load_roots(_read(roots, 1024 * 1024, "roots file"), str(roots)),
+        crls=tuple(c for path in crls for c in load_crls(_read(path, 4 << 20, "CRL"), str(path))),
+    )
+    signed = verify_report_envelope(data, policy, now)
+    checks = check_files(signed, files_dir if files_dir is not None else envelope.parent)
+    if as_json:
+        emit_json(
+            {
+                "ok": all(c.problem is None for c in checks),
+                "report_fingerprint": signed.report_fingerprint,
+                "signer": {
+                    "subject": signed.signer.subject,
+                    "fingerprint": signed.signer.fingerprint,
+                },
+                "files": [c.to_dict() for c in checks],
+            }
+        )
+    else:
+        for check in checks:
+            verdict = "ok" if check.problem is None else f"ALTERED: {check.problem}"
+            click.echo(f"{check.name}: {verdict}")
+    raise_for_mismatch(checks)
+    if not as_json:
+        click.echo(
+            f"verified {len(checks)} report files signed by {signed.signer.subject} "
+            f"(fingerprint {signed.signer.fingerprint[:16]})"
+        )
