@@ -21,12 +21,8 @@ from trails.errors import ExitCode, TrailsError
 # ``trails --help`` lists every command without importing any of them.
 # Each area adds its commands here when they land (one line each).
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "fetch": ("trails.commands.fetch", "fetch", "Fetch, verify and install this host's release."),
     "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
-    "verify-report": (
-        "trails.commands.report_verify",
-        "verify_report",
-        "Verify a signed report envelope and every report file it lists.",
-    ),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
 }
 

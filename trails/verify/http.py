@@ -232,7 +232,9 @@ def _read_bounded(
         chunk = resp.read1(min(CHUNK, max_bytes + 1 - received))
         # The watchdog's shutdown looks like EOF to the reader: check the clock too.
         if expired.is_set() or time.monotonic() > deadline:
-            raise DeadlineExceeded(f"GET {url}: body not received within the deadline")
+            raise DeadlineExceeded(
+                f"GET {url}: body not received within the deadline; check the server or network"
+            )
         if not chunk:
             break
         chunks.append(chunk)

@@ -1,0 +1,213 @@
+"""``trails fetch`` as a whole process: exit codes, output, crashes, and what it imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.agent.conftest import Host
+from tests.agent.kernel import kernel_rules
+
+pytestmark = pytest.mark.kernel
+REPO_ROOT = Path(__file__).parents[2]
+HEAVY = ("jsonschema", "jinja2", "reportlab", "git", "duckdb")
+
+
+def trails(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "trails", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
+    )
+
+
+def fetch(h: Host, *extra: str) -> subprocess.CompletedProcess[str]:
+    return trails("fetch", "--config", str(h.config_path), "--root", str(h.root), *extra)
+
+
+def test_install_then_unchanged_as_json(host: Host) -> None:
+    host.repo.publish(100, host.files(100))
+    first = fetch(host, "--json", "--once")
+    assert first.returncode == 0, first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["outcome"] == "installed"
+    assert doc["version"] == 100
+    assert doc["audit_rules_loaded"] == 2
+    assert str(host.osquery_conf) in doc["installed"]
+    assert len(kernel_rules(host.key)) == 2
+    second = fetch(host, "--json")
+    assert second.returncode == 0
+    assert json.loads(second.stdout)["outcome"] == "unchanged"
+    human = fetch(host)
+    assert "unchanged (304), still valid" in human.stdout
+    assert "signer:  CN=publisher" in human.stdout
+
+
+def test_human_output_of_an_install(host: Host) -> None:
+    host.repo.publish(100, host.files(100))
+    out = fetch(host)
+    assert out.returncode == 0, out.stderr
+    assert "linux/web v100 (00000000000100-abcdef1): verified and installed" in out.stdout
+    assert "audit rules loaded: 2" in out.stdout
+
+
+def test_refusal_is_exit_3_with_one_line(installed: Host) -> None:
+    before = installed.snapshot()
+    installed.repo.publish(101, installed.files(101), namespace="linux/db")
+    out = fetch(installed, "--json")
+    assert out.returncode == 3
+    assert out.stderr.count("\n") == 1
+    assert out.stderr.startswith("trails: error: release is for namespace 'linux/db'")
+    assert json.loads(out.stdout) == {
+        "outcome": "refused",
+        "check": "namespace",
+        "error": out.stderr.strip().removeprefix("trails: error: "),
+    }
+    assert installed.snapshot() == before
+
+
+def test_transport_failure_is_exit_4(installed: Host) -> None:
+    installed.repo.mirror.files.clear()
+    out = fetch(installed, "--json")
+    assert out.returncode == 4
+    assert "HTTP 404" in out.stderr
+    assert json.loads(out.stdout)["check"] == "transport"
+
+
+def test_bad_config_is_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("base_url: file:///etc\nnamespace: linux\nroots: /r.pem\n")
+    out = trails("fetch", "--config", str(cfg))
+    assert out.returncode == 2
+    assert "base_url 'file:///etc' is not an http(s) URL" in out.stderr
+
+
+def test_freeze_is_reported_loudly(host: Host) -> None:
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    host.repo.publish(100, host.files(100), expires=soon)
+    assert fetch(host).returncode == 0
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    before = host.snapshot()
+    out = fetch(host, "--json")
+    assert out.returncode == 3
+    assert "trails: WARNING: FREEZE" in out.stderr
+    assert json.loads(out.stdout)["check"] == "expired"
+    assert host.snapshot() == before
+
+
+_PROBE = """
+import sys
+from trails.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = [m for m in {heavy!r} if m in sys.modules]
+print("CODE", code, "HEAVY", ",".join(heavy), "CRYPTO", "cryptography" in sys.modules)
+"""
+
+
+def _probe(h: Host) -> str:
+    args = ["fetch", "--config", str(h.config_path), "--root", str(h.root)]
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_fetch_path_imports_nothing_heavy(host: Host) -> None:
+    host.repo.publish(100, host.files(100))
+    assert _probe(host) == "CODE 0 HEAVY  CRYPTO True"  # install: verifies, so cryptography
+    assert _probe(host) == "CODE 0 HEAVY  CRYPTO False"  # 304: not even cryptography
+
+
+_CRASHER = """
+import os, signal, sys
+from pathlib import Path
+from trails.commands.fetch import make_agent
+from trails.verify.config import load_config
+
+config, root, point = sys.argv[1:]
+agent = make_agent(load_config(Path(config)), Path(root))
+
+def checkpoint(name):
+    if name == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+agent.installer.checkpoint = checkpoint
+agent.run()
+print("finished without reaching", point)
+"""
+
+POINTS = [
+    "temps-written",
+    "journal-written",
+    "replaced:osquery.conf",
+    "replaced:50-trails.rules",
+    "old-rules-unloaded",
+    "rules-loaded",
+]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_killed_between_writes_is_wholly_old_or_new(installed: Host, point: str) -> None:
+    h = installed
+    old = {p: p.read_bytes() for p in (h.osquery_conf, h.rules_file)}
+    files = h.files(101)
+    files["audit.rules"] = f"-w /etc/passwd -p wa -k {h.key}\n".encode()
+    h.repo.publish(101, files)
+    new = {h.osquery_conf: files["osquery.conf"], h.rules_file: files["audit.rules"]}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASHER, str(h.config_path), str(h.root), point],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    for path, before in old.items():
+        assert path.read_bytes() in (before, new[path]), f"{path} is torn after {point}"
+    # The next run finishes the job: new files, exactly the new rules, consistent state.
+    result = h.agent().run()
+    assert result.version == 101
+    for path, data in new.items():
+        assert path.read_bytes() == data
+    assert kernel_rules(h.key) == [f"-w /etc/passwd -p wa -k {h.key}"]
+    assert not list(h.root.rglob(".trails-tmp-*"))
+    assert h.agent().run().outcome == "unchanged"
+
+
+def test_in_process_cli_install_refusal_and_freeze(
+    host: Host, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trails.cli import main
+
+    args = ["fetch", "--config", str(host.config_path), "--root", str(host.root)]
+    host.repo.publish(100, host.files(100))
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 0
+    assert "verified and installed" in capsys.readouterr().out
+    host.repo.publish(100, host.files(100), expires=datetime.now(UTC) - timedelta(seconds=1))
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--json"])
+    assert info.value.code == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["check"] == "expired"
+    assert "trails: WARNING: release linux/web v100 expired" in captured.err

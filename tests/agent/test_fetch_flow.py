@@ -1,0 +1,134 @@
+"""The happy paths of ``trails fetch`` against a real loopback mirror and the real kernel."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.agent.conftest import Host
+from tests.agent.kernel import kernel_rules
+from tests.agent.repo import NOW
+from trails.verify.apply import AuditLoadError, ReloadError
+from trails.verify.errors import ReleaseExpiredError
+from trails.verify.files import InstallIOError
+
+pytestmark = pytest.mark.kernel
+
+
+def test_first_install_loads_rules_and_writes_status(installed: Host) -> None:
+    h = installed
+    assert h.osquery_conf.read_bytes() == h.files(100)["osquery.conf"]
+    assert h.rules_file.read_bytes() == h.files(100)["audit.rules"]
+    assert len(kernel_rules(h.key)) == 2
+    con = sqlite3.connect(h.status_db)
+    row = con.execute(
+        "SELECT namespace, version, last_result, last_error, signer_fingerprint FROM status"
+    ).fetchall()
+    assert row[0][:4] == ("linux/web", "100", "ok", "")
+    assert len(row[0][4]) == 64
+    keys = [k for (k,) in con.execute("SELECT key FROM audit_rules")]
+    assert keys.count(h.key) == 2
+
+
+def test_unchanged_release_is_a_304(installed: Host) -> None:
+    before = installed.snapshot()
+    n = len(installed.repo.mirror.requests)
+    result = installed.agent().run()
+    assert result.outcome == "unchanged"
+    assert installed.repo.mirror.requests[n:][0][1].get("if-none-match")
+    assert installed.repo.mirror.paths_requested()[n:] == ["linux/web/release.dsse.json"]
+    assert installed.snapshot() == before
+
+
+def test_update_replaces_files_and_rules(installed: Host) -> None:
+    h = installed
+    files = h.files(101)
+    files["audit.rules"] = f"-w /etc/passwd -p wa -k {h.key}\n".encode()
+    h.repo.publish(101, files)
+    result = h.agent().run()
+    assert result.outcome == "installed"
+    assert h.osquery_conf.read_bytes() == files["osquery.conf"]
+    assert kernel_rules(h.key) == [f"-w /etc/passwd -p wa -k {h.key}"]
+
+
+def test_resigned_release_extends_expiry_without_reinstalling(installed: Host) -> None:
+    h = installed
+    h.repo.publish(100, h.files(100), expires=NOW + timedelta(days=20))
+    result = h.agent().run()
+    assert result.outcome == "renewed"
+    assert result.expires == (NOW + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert len(kernel_rules(h.key)) == 2
+
+
+def test_edited_install_is_repaired(installed: Host) -> None:
+    installed.osquery_conf.write_bytes(b"{}")
+    result = installed.agent().run()
+    assert result.outcome == "installed"
+    assert installed.osquery_conf.read_bytes() == installed.files(100)["osquery.conf"]
+
+
+def test_freeze_on_304_is_refused_loudly(installed: Host) -> None:
+    before = installed.snapshot()
+    later = NOW + timedelta(days=8)
+    with pytest.raises(ReleaseExpiredError, match="FREEZE") as info:
+        installed.agent(clock=lambda: later).run()
+    assert info.value.exit_code == 3
+    assert installed.snapshot() == before
+    con = sqlite3.connect(installed.status_db)
+    assert con.execute("SELECT last_result FROM status").fetchall() == [("expired",)]
+
+
+def test_kernel_refusing_a_rule_restores_old_files_and_rules(installed: Host) -> None:
+    h = installed
+    before = h.snapshot()
+    files = h.files(101)
+    # Parses fine, but this host has no such directory: the kernel says ENOENT.
+    files["audit.rules"] += f"-w /nonexistent-{h.key}/x -p wa -k {h.key}\n".encode()
+    h.repo.publish(101, files)
+    with pytest.raises(AuditLoadError, match="previous rules restored") as info:
+        h.agent().run()
+    assert info.value.exit_code == 4
+    assert h.snapshot() == before
+
+
+def test_failing_reload_restores_old_files_and_rules(installed: Host) -> None:
+    h = installed
+    before = h.snapshot()
+    files = h.files(101)
+    files["audit.rules"] = f"-w /etc/passwd -p wa -k {h.key}\n".encode()
+    h.repo.publish(101, files)
+    h.config_path.write_text(h.config_path.read_text() + "osquery_reload: ['false']\n")
+    with pytest.raises(ReloadError, match="reload command false failed"):
+        h.agent().run()
+    assert h.snapshot() == before
+
+
+def test_disk_full_during_install_keeps_everything(installed: Host, tmp_path: Path) -> None:
+    h = installed
+    osquery_dir = h.osquery_conf.parent
+    saved = h.osquery_conf.read_bytes()
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(osquery_dir)],
+        capture_output=True,
+        check=False,
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs: {mount.stderr!r}")
+    try:
+        h.osquery_conf.write_bytes(saved)  # the installed file, now on the tiny disk
+        (osquery_dir / "filler").write_bytes(b"f" * 8192)
+        before = h.snapshot()
+        files = h.files(101)
+        files["osquery.conf"] += b" " * 20000  # does not fit
+        h.repo.publish(101, files)
+        with pytest.raises(InstallIOError, match="No space left on device") as info:
+            h.agent().run()
+        assert info.value.exit_code == 4
+        assert h.snapshot() == before
+        assert sorted(p.name for p in osquery_dir.iterdir()) == ["filler", "osquery.conf"]
+    finally:
+        subprocess.run(["umount", str(osquery_dir)], check=True)
