@@ -23,6 +23,11 @@ from trails.errors import ExitCode, TrailsError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "fetch": ("trails.commands.fetch", "fetch", "Fetch, verify and install this host's release."),
     "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
+    "verify-report": (
+        "trails.commands.report_verify",
+        "verify_report",
+        "Verify a signed report envelope and every report file it lists.",
+    ),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
 }
 
