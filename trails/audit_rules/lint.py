@@ -1,0 +1,157 @@
+"""Warnings auditctl does not give: rules that load but lose evidence or never match.
+
+Runs on rules that passed the per-rule checks. Each warning names the rule it is about
+and, where it helps, the earlier rule it collides with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from trails.audit_rules import tables, values
+from trails.audit_rules.model import AuditRule, Compare, ControlRule, FieldCond, Rule, Syscalls
+from trails.audit_rules.normalise import to_kernel
+from trails.errors import SourceLoc
+from trails.models.diagnostic import Diagnostic, Severity
+
+_W = Severity.WARNING
+Signature = tuple[tuple[str, str, str], ...]
+
+
+def _warn(loc: SourceLoc, message: str, code: str) -> Diagnostic:
+    return Diagnostic(loc, _W, message, code)
+
+
+def _explicit_syscalls(rule: AuditRule) -> bool:
+    names = rule.syscalls
+    return bool(names) and "all" not in names
+
+
+def _arch_of(rule: AuditRule, host: str) -> tables.Machine | None:
+    archs = [f for f in rule.fields if f.name == "arch" and f.op == "="]
+    return values.resolve_arch(archs[-1].value, host) if archs else None
+
+
+def _twin_key(rule: AuditRule) -> tuple[object, ...]:
+    """Everything but the arch and the syscalls: what a 32-bit twin shares."""
+    rest = tuple(
+        p
+        for p in rule.parts
+        if not isinstance(p, Syscalls) and not (isinstance(p, FieldCond) and p.name == "arch")
+    )
+    return (rule.list, rule.action, rest)
+
+
+def _arch_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnostic]:
+    base = values.host_machine(host)
+    compat = tables.COMPAT_32.get(base.name)
+    if compat is None:
+        return
+    b32 = {_twin_key(r) for r in rules if _arch_of(r, host) == tables.MACHINES[compat]}
+    for rule in rules:
+        if rule.list != "exit" or not _explicit_syscalls(rule):
+            continue
+        machine = _arch_of(rule, host)
+        if machine is None:
+            yield _warn(
+                rule.loc,
+                f"-S without -F arch uses the {base.name} numbers only; add -F arch=b64 "
+                "and a -F arch=b32 twin",
+                "audit.arch-missing",
+            )
+        elif machine == base and _twin_key(rule) not in b32:
+            yield _warn(
+                rule.loc,
+                f"64-bit syscall rule has no -F arch=b32 twin: 32-bit programs on {host} escape it",
+                "audit.missing-32bit-twin",
+            )
+
+
+def _signature(rule: AuditRule, host: str) -> tuple[Signature, frozenset[int] | None]:
+    kernel = to_kernel(rule, host)
+    fields = tuple((f.name, f.op, str(f.value)) for f in kernel.fields if f.name != "key")
+    mask = None if kernel.syscalls is None else frozenset(kernel.syscalls)
+    return fields, mask
+
+
+def _on_inode_list(rule: AuditRule) -> bool:
+    return rule.watch is not None or any(f.name in ("path", "dir") for f in rule.fields)
+
+
+def _overlap_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnostic]:
+    seen: dict[tuple[object, ...], SourceLoc] = {}
+    broad: list[tuple[AuditRule, Signature, frozenset[int] | None]] = []
+    for rule in rules:
+        try:
+            fields, mask = _signature(rule, host)
+        except values.ValueProblem:
+            continue
+        ident = (rule.list, rule.action, fields, mask, rule.keys)
+        if ident in seen:
+            yield _warn(rule.loc, f"duplicate of the rule at {seen[ident]}", "audit.duplicate")
+            continue
+        seen[ident] = rule.loc
+        if _on_inode_list(rule):
+            continue  # path/dir rules sit on the kernel's inode lists: order differs
+        for earlier, efields, emask in broad:
+            if (
+                earlier.list == rule.list
+                and set(efields) <= set(fields)
+                and (emask is None or (mask is not None and mask <= emask))
+            ):
+                yield _warn(
+                    rule.loc,
+                    f"never matches: the broader rule at {earlier.loc} matches first",
+                    "audit.shadowed",
+                )
+                break
+        if not rule.prepend:
+            broad.append((rule, fields, mask))
+
+
+def _style_warnings(rule: AuditRule) -> Iterator[Diagnostic]:
+    if rule.watch is not None:
+        if any(isinstance(p, (Syscalls, FieldCond, Compare)) for p in rule.parts):
+            yield _warn(
+                rule.loc,
+                "-w with -S/-F/-C is the deprecated watch syntax; write "
+                f"-a always,exit -F path={rule.watch} -F perm=... instead",
+                "audit.deprecated-watch",
+            )
+        elif rule.watch.endswith("/") and len(rule.watch) > 1:
+            yield _warn(
+                rule.loc,
+                f"-w on a directory: -a always,exit -F dir={rule.watch.rstrip('/')} -F perm=... "
+                "says so explicitly",
+                "audit.deprecated-watch",
+            )
+    elif (
+        rule.list == "exit"
+        and not rule.syscalls
+        and not {f.name for f in rule.fields} & {"path", "dir", "perm", "exe"}
+    ):
+        yield _warn(
+            rule.loc,
+            "exit rule without -S, path or perm is checked on every syscall; name the syscalls",
+            "audit.no-syscall",
+        )
+
+
+def lint(rules: Sequence[Rule], *, arch: str) -> Iterator[Diagnostic]:
+    """Warnings across a rule set that passed the per-rule checks."""
+    audit = [r for r in rules if isinstance(r, AuditRule)]
+    for rule in audit:
+        yield from _style_warnings(rule)
+    yield from _arch_warnings(audit, arch)
+    yield from _overlap_warnings(audit, arch)
+    for i, control in enumerate(rules):
+        if (
+            isinstance(control, ControlRule)
+            and (control.option, control.value) == ("-e", "2")
+            and i != len(rules) - 1
+        ):
+            yield _warn(
+                control.loc,
+                "-e 2 locks the rules; anything after it fails to load: put it last",
+                "audit.enable-not-last",
+            )
