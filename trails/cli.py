@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "verify_report",
         "Verify a signed report envelope and every report file it lists.",
     ),
+    "rules": ("trails.commands.rules", "rules", "Check audit rule files; print auditctl -l form."),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
 }
 
