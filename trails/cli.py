@@ -21,6 +21,9 @@ from trails.errors import ExitCode, TrailsError
 # ``trails --help`` lists every command without importing any of them.
 # Each area adds its commands here when they land (one line each).
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": ("trails.commands.build", "build", "Validate policies; write dist/<ns>/ releases."),
+    "diff": ("trails.commands.diff", "diff", "What changes per namespace between two revisions."),
+    "lint": ("trails.commands.lint", "lint", "Check policies, queries and audit rules only."),
     "fetch": ("trails.commands.fetch", "fetch", "Fetch, verify and install this host's release."),
     "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
     "verify-report": (

@@ -1,0 +1,88 @@
+"""Validation shared by ``trails build`` and ``trails lint``: SQL, numbers, names.
+
+Every query that osquery runs (schedule, inline packs and their discovery queries,
+decorators, views) is prepared by SQLite against the osquery schema for the namespace's
+platform. ATC queries run against the agent's SQLite file, not osquery, and are skipped.
+"""
+
+from __future__ import annotations
+
+from trails.build.merge import Merged
+from trails.build.policy import error
+from trails.errors import SourceLoc
+from trails.models.diagnostic import Diagnostic
+from trails.models.fragment import ScheduledQuery
+from trails.models.status import TABLES
+from trails.osquery.schema import OsquerySchema
+from trails.osquery.sqlcheck import SqlChecker, checker_for
+
+MIN_INTERVAL, MAX_INTERVAL = 1, 604800
+MIN_SHARD, MAX_SHARD = 1, 100
+_RESERVED_ATC = frozenset(t.osquery_name for t in TABLES)
+
+
+def _sql(checker: SqlChecker, sql: str, loc: SourceLoc, what: str) -> list[Diagnostic]:
+    return [error(loc, f"{what}: {p.message}", p.code) for p in checker.check(sql)]
+
+
+def _numbers(q: ScheduledQuery, what: str) -> list[Diagnostic]:
+    found = []
+    if not MIN_INTERVAL <= q.interval <= MAX_INTERVAL:
+        found.append(
+            error(
+                q.loc,
+                f"{what}: interval {q.interval} is outside {MIN_INTERVAL}..{MAX_INTERVAL} seconds",
+                "query.interval",
+            )
+        )
+    if q.shard is not None and not MIN_SHARD <= q.shard <= MAX_SHARD:
+        found.append(
+            error(
+                q.loc, f"{what}: shard {q.shard} is outside {MIN_SHARD}..{MAX_SHARD}", "query.shard"
+            )
+        )
+    return found
+
+
+def check_namespace(m: Merged, schema: OsquerySchema) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if m.views:
+        checker = SqlChecker(schema, m.platform)
+        for name, (sql, loc) in m.views.items():
+            found.extend(
+                error(loc, f"view {name}: {p.message}", p.code) for p in checker.add_view(name, sql)
+            )
+    else:
+        checker = checker_for(schema, m.platform)
+    for name, q in m.schedule.items():
+        found.extend(_numbers(q, f"query {name}"))
+        found.extend(_sql(checker, q.query, q.loc, f"query {name}"))
+    for pack in m.packs.values():
+        shard = pack.settings.get("shard")
+        if shard is not None and (type(shard) is not int or not MIN_SHARD <= shard <= MAX_SHARD):
+            found.append(
+                error(
+                    pack.loc,
+                    f"pack {pack.name}: shard must be an integer {MIN_SHARD}..{MAX_SHARD}",
+                    "query.shard",
+                )
+            )
+        for sql in pack.settings.get("discovery", []):
+            found.extend(_sql(checker, sql, pack.loc, f"pack {pack.name} discovery"))
+        for name, q in pack.queries.items():
+            what = f"pack {pack.name} query {name}"
+            found.extend(_numbers(q, what))
+            found.extend(_sql(checker, q.query, q.loc, what))
+    for kind, items in m.decorators.items():
+        for sql, loc in items:
+            found.extend(_sql(checker, sql, loc, f"{kind} decorator"))
+    for name in m.atc:
+        if name in _RESERVED_ATC:
+            found.append(
+                error(
+                    m.locs.get("atc", SourceLoc(m.namespace)),
+                    f"auto_table_construction {name} is reserved for trails",
+                    "policy.reserved",
+                )
+            )
+    return found

@@ -1,0 +1,167 @@
+"""Policy repository -> validated per-namespace outputs (no I/O beyond reading sources).
+
+``compile_repository`` is what ``trails lint`` runs and what ``trails build`` and
+``trails diff`` turn into files: discover and parse every policy file, merge each
+namespace's chain, expand pack includes, validate everything, render the configs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trails.packs
+from trails.build import audit
+from trails.build.checks import check_namespace
+from trails.build.config import osquery_config
+from trails.build.merge import Merged, merge_namespace
+from trails.build.policy import Repository, error, load_repository
+from trails.errors import SourceError, SourceLoc, UsageError
+from trails.models.canonical import canonical_json
+from trails.models.diagnostic import Diagnostic, Severity
+from trails.models.fragment import Fragment
+from trails.osquery.schema import OsquerySchema
+
+# A placeholder config_version for lint, which validates without a commit.
+LINT_CONFIG_VERSION = "00000000000000-0000000"
+Progress = Callable[[Iterable[str]], Iterator[str]]
+
+
+@dataclass(frozen=True)
+class CompiledNamespace:
+    namespace: str
+    platform: str
+    tags: Mapping[str, str]
+    osquery_conf: bytes
+    audit_rules: bytes
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    namespaces: tuple[CompiledNamespace, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+class _Includes:
+    """Pack includes, compiled once per (pack, parameters, platform) across namespaces."""
+
+    def __init__(self, packs_dir: Path) -> None:
+        self.packs_dir = packs_dir
+        self._cache: dict[tuple[str, str, str], Fragment | SourceError] = {}
+
+    def get(self, ref: str, params: Mapping[str, Any], platform: str) -> Fragment:
+        key = (ref, json.dumps(params, sort_keys=True, default=str), platform)
+        if key not in self._cache:
+            try:
+                self._cache[key] = trails.packs.include(
+                    ref, params, self.packs_dir, platform=platform
+                )
+            except SourceError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, SourceError):
+            raise found
+        return found
+
+
+def _expand(m: Merged, includes: _Includes, diags: list[Diagnostic]) -> None:
+    """Add the queries and audit rules of every pack include to the namespace."""
+    for inc in m.includes.values():
+        params = {"arch": m.arch, **inc.params}
+        try:
+            fragment = includes.get(inc.pack, params, m.platform)
+        except SourceError as exc:
+            where = f" ({exc.loc})" if exc.loc.path else ""
+            diags.append(
+                error(inc.loc, f"include {inc.pack}: {exc.message}{where}", "include.pack")
+            )
+            continue
+        for q in fragment.queries:
+            prev = m.schedule.get(q.name)
+            if prev is not None:
+                diags.append(
+                    error(
+                        inc.loc,
+                        f"include {inc.pack}: query {q.name} ({q.loc}) clashes with {prev.loc}",
+                        "include.clash",
+                    )
+                )
+                continue
+            m.schedule[q.name] = q
+        known = {r.text for r in m.audit_rules}
+        m.audit_rules.extend(r for r in fragment.audit_rules if r.text not in known)
+
+
+def select_namespaces(repo: Repository, wanted: Iterable[str] | None) -> list[str]:
+    available = sorted(set(repo.files) | set(repo.broken))
+    if wanted is None:
+        return available
+    chosen = []
+    for ns in wanted:
+        if ns not in available:
+            raise UsageError(
+                f"no namespace {ns!r} under {repo.root}; known: {', '.join(available) or 'none'}"
+            )
+        chosen.append(ns)
+    return sorted(set(chosen))
+
+
+def compile_repository(
+    policies: Path,
+    *,
+    schema: OsquerySchema,
+    packs_dir: Path,
+    display_base: Path,
+    namespaces: Iterable[str] | None = None,
+    config_version: str = LINT_CONFIG_VERSION,
+    progress: Progress | None = None,
+) -> CompileResult:
+    if not policies.is_dir():
+        raise UsageError(f"policies directory {policies} does not exist")
+    repo = load_repository(policies, display_base)
+    diags: list[Diagnostic] = list(repo.diagnostics)
+    diags.extend(repo.broken.values())
+    includes = _Includes(packs_dir)
+    compiled = []
+    chosen = select_namespaces(repo, namespaces)
+    for ns in progress(chosen) if progress else chosen:
+        broken = [a for a in repo.broken if ns == a or ns.startswith(a + "/")]
+        if broken:
+            if ns not in repo.broken:
+                leaf = repo.files[ns]
+                diags.append(
+                    error(
+                        SourceLoc(leaf.display, 1),
+                        f"inherits from {broken[0]}, whose policy file has errors",
+                        "policy.inherit",
+                    )
+                )
+            continue
+        ns_diags: list[Diagnostic] = []
+        m = merge_namespace(ns, repo.files, policies, ns_diags)
+        if not any(d.severity is Severity.ERROR for d in ns_diags):
+            _expand(m, includes, ns_diags)
+            ns_diags.extend(check_namespace(m, schema))
+            rules_text, rule_diags = audit.render_rules(m.audit_rules, m.arch)
+            ns_diags.extend(rule_diags)
+        diags.extend(ns_diags)
+        if any(d.severity is Severity.ERROR for d in ns_diags):
+            continue
+        compiled.append(
+            CompiledNamespace(
+                namespace=ns,
+                platform=m.platform,
+                tags=dict(m.tags),
+                osquery_conf=canonical_json(osquery_config(m, config_version)),
+                audit_rules=rules_text.encode("utf-8"),
+            )
+        )
+    unique = sorted(set(diags), key=lambda d: (d.loc.path, d.loc.line, d.message))
+    return CompileResult(tuple(compiled), tuple(unique))

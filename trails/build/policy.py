@@ -1,0 +1,140 @@
+"""The policy repository: one ``policy.yaml`` per namespace directory.
+
+``policies/linux/policy.yaml`` is namespace ``linux``; ``policies/linux/pci/policy.yaml``
+is ``linux/pci`` and inherits from ``linux``. Directories are walked without following
+symlinks, so inheritance is a tree and cycles cannot exist; a too-deep or badly named
+namespace directory holding a policy is an error at its file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from trails.build.source import LineDict, line_of, load_yaml
+from trails.errors import SourceError, SourceLoc
+from trails.models.diagnostic import Diagnostic, Severity
+from trails.models.namespace import MAX_DEPTH, namespace_error
+
+POLICY_FILE = "policy.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "policy.schema.json"
+MAX_POLICY_FILES = 10_000
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    namespace: str
+    path: Path
+    display: str  # repository-relative path used in messages
+    doc: LineDict
+
+
+@dataclass(frozen=True)
+class Repository:
+    root: Path  # the policies directory
+    files: dict[str, PolicyFile]  # namespace -> its parsed, schema-valid file
+    broken: dict[str, Diagnostic]  # namespace -> why its file is unusable
+    diagnostics: tuple[Diagnostic, ...]  # problems that belong to no loaded namespace
+
+
+def error(loc: SourceLoc, message: str, code: str) -> Diagnostic:
+    return Diagnostic(loc, Severity.ERROR, message, code)
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    text = SCHEMA_PATH.read_text("utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def schema_errors(doc: Any, display: str) -> list[Diagnostic]:
+    """JSON Schema violations, each at the line of the offending value."""
+    found = []
+    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            extra = [k for k in err.instance if k not in known]
+            path += extra[:1]  # point at the unknown key itself
+        loc = SourceLoc(display, line_of(doc, path))
+        found.append(error(loc, f"{where}: {_short(err)}", "policy.schema"))
+    return found
+
+
+def _short(err: jsonschema.ValidationError) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "oneOf" and isinstance(err.instance, dict | list):
+        return "is not one of the allowed forms (see docs/policies.md)"
+    message = err.message
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+def display_path(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    # os.walk does not follow directory symlinks, so no loop is possible.
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        depth = len(Path(dirpath).relative_to(root).parts)
+        if depth > MAX_DEPTH:
+            dirnames[:] = []  # deeper namespaces are reported, not walked
+        if POLICY_FILE in filenames:
+            found.append(Path(dirpath) / POLICY_FILE)
+            if len(found) > MAX_POLICY_FILES:
+                break
+    return found
+
+
+def load_repository(root: Path, display_base: Path) -> Repository:
+    """Find and parse every policy file under ``root`` (nothing is merged yet)."""
+    files: dict[str, PolicyFile] = {}
+    broken: dict[str, Diagnostic] = {}
+    diagnostics: list[Diagnostic] = []
+    paths = _walk(root)
+    if len(paths) > MAX_POLICY_FILES:
+        loc = SourceLoc(display_path(root, display_base))
+        return Repository(root, {}, {}, (error(loc, "more than 10000 policy files", "repo"),))
+    for path in paths:
+        display = display_path(path, display_base)
+        rel = path.parent.relative_to(root).as_posix()
+        if rel == ".":
+            diagnostics.append(
+                error(
+                    SourceLoc(display, 1),
+                    "a policy file belongs in a namespace directory such as linux/policy.yaml",
+                    "policy.namespace",
+                )
+            )
+            continue
+        if problem := namespace_error(rel):
+            diagnostics.append(error(SourceLoc(display, 1), problem, "policy.namespace"))
+            continue
+        try:
+            doc = load_yaml(path, display)
+        except SourceError as exc:
+            broken[rel] = error(exc.loc, exc.message, "policy.parse")
+            continue
+        if doc is None:
+            doc = LineDict()
+            doc.line, doc.key_lines = 1, {}
+        problems = schema_errors(doc, display)
+        if problems:
+            broken[rel] = problems[0]
+            diagnostics.extend(problems[1:])
+            continue
+        files[rel] = PolicyFile(namespace=rel, path=path, display=display, doc=doc)
+    return Repository(root, files, broken, tuple(diagnostics))
