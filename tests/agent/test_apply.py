@@ -264,6 +264,10 @@ def test_status_db_rows(tmp_path: Path) -> None:
         ("3", "", "T"),
     ]
     assert rule_key("-k") == ""
+    db.write_bytes(b"garbage, not a database" * 100)  # torn by a power cut
+    write_status(db, {"namespace": "again"}, None, "T3")
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT namespace FROM status").fetchall() == [("again",)]
     with pytest.raises(InstallIOError, match="status database"):
         write_status(tmp_path, {}, None, "T")
 

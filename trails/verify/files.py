@@ -8,7 +8,6 @@ rename and the directory is fsynced after it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from trails.errors import TransportError
@@ -30,9 +29,11 @@ def fsync_dir(directory: Path) -> None:
 
 def write_temp(target: Path, data: bytes, mode: int = 0o644) -> Path:
     """Write ``data`` to a fsynced temp file next to ``target`` and return its path."""
+    # O_EXCL with a random name is what tempfile.mkstemp does, without its imports.
+    name = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX + target.name + ".", dir=target.parent)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise _io_error("create a temp file for", target, exc) from None
     try:
@@ -42,9 +43,9 @@ def write_temp(target: Path, data: bytes, mode: int = 0o644) -> Path:
             os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
     except OSError as exc:
-        Path(name).unlink(missing_ok=True)
+        name.unlink(missing_ok=True)
         raise _io_error("write", target, exc) from None
-    return Path(name)
+    return name
 
 
 def replace(temp: Path, target: Path) -> None:

@@ -34,27 +34,38 @@ def write_status(
 ) -> None:
     """Replace the status row and, when ``audit_rules`` is given, the loaded-rule rows."""
     row = [str(status.get(c, "")) for c in STATUS.columns]
+    rules = None
+    if audit_rules is not None:
+        rules = [(str(i), r, rule_key(r), loaded_at) for i, r in enumerate(audit_rules, 1)]
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(db_path, timeout=10)
         try:
-            with db:
-                for table in TABLES:
-                    db.execute(table.ddl())
-                _replace_rows(db, STATUS, [row])
-                if audit_rules is not None:
-                    _replace_rows(
-                        db,
-                        AUDIT_RULES,
-                        [
-                            (str(i), rule, rule_key(rule), loaded_at)
-                            for i, rule in enumerate(audit_rules, 1)
-                        ],
-                    )
-        finally:
-            db.close()
+            _write(db_path, row, rules)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            # Not a database (torn by a power cut, or overwritten): it only ever holds
+            # what this function writes, so start it afresh.
+            db_path.unlink()
+            _write(db_path, row, rules)
     except (OSError, sqlite3.Error) as exc:
         raise InstallIOError(f"could not write status database {db_path}: {exc}") from None
+
+
+def _write(db_path: Path, row: list[str], rules: list[tuple[str, str, str, str]] | None) -> None:
+    db = sqlite3.connect(db_path, timeout=10)
+    try:
+        # Every run rewrites the whole content, so durability is not needed and skipping
+        # fsync keeps a 304 run cheap; a file torn by a power cut is recreated above.
+        db.execute("PRAGMA synchronous=OFF")
+        with db:
+            for table in TABLES:
+                db.execute(table.ddl())
+            _replace_rows(db, STATUS, [row])
+            if rules is not None:
+                _replace_rows(db, AUDIT_RULES, rules)
+    finally:
+        db.close()
 
 
 def rule_key(rule: str) -> str:
