@@ -87,3 +87,8 @@ def test_hostile_report_renders_as_json() -> None:
     doc = json.loads(data)
     assert all(len(h["hostname"]) <= MAX_TEXT for h in doc["hosts"])
     assert len(data) < 1_000_000
+
+
+def test_fast_canonical_encoding_equals_canonical_json() -> None:
+    for report in (example_report(), hostile_report(), example_report(simulated=True)):
+        assert report.canonical_json() == canonical_json(report.to_dict())

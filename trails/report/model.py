@@ -11,9 +11,10 @@ their own syntax.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -21,6 +22,9 @@ from typing import Any
 from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.models.manifest import format_time
+
+_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+_ZERO = timedelta(0)
 
 SCHEMA = "trails.report/v1"
 MAX_TEXT = 1024  # any single host-supplied string in the model
@@ -59,6 +63,26 @@ def bound_text(value: str, limit: int = MAX_TEXT) -> str:
 
 def _time(t: datetime | None) -> str | None:
     return None if t is None else format_time(t)
+
+
+def _fast_time(t: datetime) -> str:
+    """``format_time`` for the common case (UTC, whole seconds), several times faster."""
+    if t.utcoffset() == _ZERO and not t.microsecond:
+        return t.isoformat()[:19] + "Z"
+    return format_time(t)
+
+
+def _evidence_text(rows: Iterable[EvidenceRow]) -> str:
+    """Canonical JSON of ``[row.to_dict() ...]`` nested at a result's key depth."""
+    items = []
+    for row in rows:
+        fields = row.to_dict()
+        if not fields:
+            items.append("        {}")
+            continue
+        body = ",\n".join(f"          {_str(k)}: {_str(fields[k])}" for k in sorted(fields))
+        items.append("        {\n" + body + "\n        }")
+    return "[\n" + ",\n".join(items) + "\n      ]"
 
 
 def worst_status(statuses: Iterable[ReportStatus]) -> ReportStatus:
@@ -203,6 +227,25 @@ class ControlResult:
             "evidence": [row.to_dict() for row in self.evidence],
             "detail": self.detail,
         }
+
+    def canonical_text(self) -> str:
+        """``canonical_json`` of ``to_dict()`` as an item of the top-level results list.
+
+        Written out by hand because results are most of a report and the indenting
+        encoder of the standard library is pure Python; tests hold the two equal.
+        """
+        evidence = _evidence_text(self.evidence) if self.evidence else "[]"
+        collected = "null" if self.collected is None else _str(_fast_time(self.collected))
+        return (
+            f'    {{\n      "collected": {collected},\n'
+            f'      "config_version": {_str(self.config_version)},\n'
+            f'      "control_id": {_str(self.control_id)},\n'
+            f'      "detail": {_str(self.detail)},\n'
+            f'      "evidence": {evidence},\n'
+            f'      "evidence_count": {self.evidence_count},\n'
+            f'      "host_uuid": {_str(self.host_uuid)},\n'
+            f'      "status": {_str(self.status.value)}\n    }}'
+        )
 
 
 @dataclass(frozen=True)
@@ -480,6 +523,11 @@ class Report:
 
     def body_dict(self) -> dict[str, Any]:
         """The canonical document without its fingerprint."""
+        doc = self._frame()
+        doc["results"] = [r.to_dict() for r in self.results]
+        return doc
+
+    def _frame(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "metadata": self.metadata.to_dict(),
@@ -487,7 +535,7 @@ class Report:
             "summary": self.summary.to_dict(),
             "hosts": [h.to_dict() for h in self.hosts],
             "controls": [c.to_dict() for c in self.controls],
-            "results": [r.to_dict() for r in self.results],
+            "results": [],
             "control_rollups": [c.to_dict() for c in self.control_rollups],
             "requirements": [r.to_dict() for r in self.requirements],
             "namespaces": [g.to_dict() for g in self.namespaces],
@@ -501,12 +549,34 @@ class Report:
     @cached_property
     def fingerprint(self) -> str:
         """Hex SHA-256 of ``canonical_json(body_dict())``."""
-        return hashlib.sha256(canonical_json(self.body_dict())).hexdigest()
+        digest = hashlib.sha256()
+        for part in self._canonical_parts(self._frame()):
+            digest.update(part.encode("utf-8"))
+        return digest.hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.body_dict()
         doc["fingerprint"] = self.fingerprint
         return doc
+
+    def canonical_json(self) -> bytes:
+        """Exactly ``canonical_json(self.to_dict())``, without building every result's dict."""
+        frame = self._frame()
+        frame["fingerprint"] = self.fingerprint
+        return "".join(self._canonical_parts(frame)).encode("utf-8")
+
+    def _canonical_parts(self, frame: dict[str, Any]) -> Iterable[str]:
+        text = canonical_json(frame).decode("utf-8")
+        marker = '\n  "results": []'  # cannot occur inside a JSON string (no raw newlines)
+        cut = text.index(marker) + len(marker) - 2
+        yield text[:cut]
+        if not self.results:
+            yield "[]"
+        else:
+            yield "[\n"
+            yield ",\n".join(r.canonical_text() for r in self.results)
+            yield "\n  ]"
+        yield text[cut + 2 :]
 
     @cached_property
     def hosts_by_uuid(self) -> Mapping[str, Host]:

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.report.factories import CONTROLS, REQUIREMENTS
+from tests.report.osquery_lines import T0, control, decorations, integrity, stats
+from trails.errors import UsageError
+from trails.models.evidence import ReportStatus
+from trails.report.build import ReportOptions, report_from_files
+from trails.report.catalog import ReportCatalog
+from trails.report.model import IntegrityKind, Release, Report
+from trails.report.releases import ReleaseInfo
+
+UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
+CATALOG = ReportCatalog(controls=CONTROLS, requirements=REQUIREMENTS)
+CV = "20261122080000-abc1234"
+CV_OLD = "20261101080000-0ff1ce0"
+
+
+def _report(tmp_path: Path, lines: list[str], **kw: object) -> Report:
+    path = tmp_path / "results.log"
+    path.write_text("\n".join(lines) + "\n")
+    releases = kw.pop("releases", ())
+    baseline = kw.pop("baseline", None)
+    options = ReportOptions(now=UNTIL, **kw)  # type: ignore[arg-type]
+    return report_from_files([str(path)], CATALOG, releases, options, baseline)  # type: ignore[arg-type]
+
+
+def _status(report: Report) -> dict[tuple[str, str], tuple[ReportStatus, str]]:
+    return {(r.host_uuid, r.control_id): (r.status, r.detail) for r in report.results}
+
+
+def test_statuses(tmp_path: Path) -> None:
+    d1, d2 = decorations("h1"), decorations("h2")
+    old = T0 - 3 * 86400
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, d1),
+            control("b", "fail", T0, d1, [{"path": "/etc/shadow", "mode": "0644"}]),
+            control("c", "not_applicable", T0, d1),
+            control("d", "maybe", T0, d1),
+            control("e", "pass", old, d1),  # older than the window
+            control("a", "fail", T0 - 60, d2),
+            control("a", "pass", T0, d2),  # the newest row wins
+            control("a", "fail", T0 + 86400, d2),  # after --until: ignored
+            control("f", "pass", old, d2),
+            stats({"f": (1, 0)}, T0, d2),  # denylisted
+            stats({"g": (0, 4)}, T0, d1),  # ran, logged nothing
+        ],
+    )
+    got = _status(report)
+    assert got[("h1", "a")][0] is ReportStatus.PASS
+    assert got[("h1", "b")][0] is ReportStatus.FAIL
+    assert got[("h1", "c")][0] is ReportStatus.NOT_APPLICABLE
+    assert got[("h1", "d")] == (ReportStatus.ERROR, "host reported unknown status 'maybe'")
+    assert got[("h1", "e")][0] is ReportStatus.STALE
+    assert got[("h2", "a")][0] is ReportStatus.PASS
+    assert got[("h2", "f")][0] is ReportStatus.ERROR
+    assert "denylisted" in got[("h2", "f")][1]
+    assert got[("h1", "g")] == (
+        ReportStatus.ERROR,
+        "osquery ran the query 4 times but logged no result",
+    )
+    # Every control seen in the namespace is expected on every host of it.
+    assert got[("h2", "b")][0] is ReportStatus.NO_EVIDENCE
+    fail = next(r for r in report.results if r.status is ReportStatus.FAIL)
+    assert fail.evidence_count == 1
+    assert fail.evidence[0].to_dict() == {"path": "/etc/shadow", "mode": "0644"}
+    assert fail.collected == datetime.fromtimestamp(T0, UTC)
+    assert fail.config_version == CV
+    assert report.metadata.generated_at == datetime.fromtimestamp(T0, UTC)
+    assert not report.metadata.simulated
+
+
+def test_expected_controls_from_releases_and_integrity(tmp_path: Path) -> None:
+    d1 = decorations("h1")
+    d2 = decorations("h2", cv=CV_OLD)
+    d3 = decorations("h3")
+    release = Release(
+        namespace="linux/pci",
+        version=20261122080000,
+        config_version=CV,
+        created=None,
+        expires=None,
+        signer_subject="CN=s",
+        signer_fingerprint="ab" * 32,
+        source_repo="r",
+        source_commit="c" * 40,
+        osquery_conf_sha256="cd" * 32,
+    )
+    releases = (ReleaseInfo(release, ("a", "z"), {}),)
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, d1),
+            integrity(T0, d1, **{"installed_osquery_conf_sha256": "ee" * 32}),
+            control("a", "pass", T0, d2),
+            integrity(T0, d2, last_result="signature", last_error="bad signature"),
+            control("a", "pass", T0 - 2 * 86400, d3),
+            integrity(T0 - 2 * 86400, d3, expires="2026-11-01T00:00:00Z"),
+        ],
+        releases=releases,
+        silent_after=timedelta(hours=24),
+    )
+    assert _status(report)[("h1", "z")][0] is ReportStatus.NO_EVIDENCE
+    kinds = {(f.host_uuid, f.kind) for f in report.integrity}
+    assert kinds == {
+        ("h1", IntegrityKind.CONFIG_HASH_MISMATCH),
+        ("h2", IntegrityKind.OUTDATED_CONFIG),
+        ("h2", IntegrityKind.VERIFICATION_ERROR),
+        ("h3", IntegrityKind.EXPIRED_RELEASE),
+        ("h3", IntegrityKind.SILENT),
+    }
+    assert report.scope.releases == (release,)
+    assert report.scope.commits == ("c" * 40,)
+    assert [s.subject for s in report.scope.signers] == ["CN=s", "CN=signer"]
+
+
+def test_newest_version_from_hosts_without_releases(tmp_path: Path) -> None:
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, decorations("h1")),
+            control("a", "pass", T0, decorations("h2", cv=CV_OLD)),
+        ],
+    )
+    outdated = [f for f in report.integrity if f.kind is IntegrityKind.OUTDATED_CONFIG]
+    assert [f.host_uuid for f in outdated] == ["h2"]
+    assert report.scope.commits == ("0ff1ce0", "abc1234")
+
+
+def test_rollups_and_trend(tmp_path: Path) -> None:
+    d1, d2 = decorations("h1", owner="bob"), decorations("h2", namespace="linux")
+    report = _report(
+        tmp_path,
+        [
+            control("cis-ubuntu-1.1.1.1", "fail", T0 - 86400, d1),
+            control("cis-ubuntu-1.1.1.1", "pass", T0, d1),
+            control("cis-ubuntu-5.2.1", "fail", T0, d2),
+        ],
+        since=datetime.fromtimestamp(T0, UTC) - timedelta(days=3),
+    )
+    req = {(r.framework, r.requirement): r for r in report.requirements}
+    assert req[("pci-dss-4.0.1", "2.2.4")].status is ReportStatus.PASS
+    assert req[("pci-dss-4.0.1", "2.2.6")].status is ReportStatus.FAIL
+    assert req[("pci-dss-4.0.1", "12.10.1")].status is ReportStatus.MANUAL
+    assert {g.name for g in report.owners} == {"alice", "bob"}
+    assert [g.name for g in report.namespaces] == ["linux", "linux/pci"]
+    assert [
+        (p.day.isoformat(), p.counts[ReportStatus.FAIL], p.counts[ReportStatus.PASS])
+        for p in report.trend
+    ] == [
+        ("2026-11-22", 1, 0),
+        ("2026-11-23", 1, 1),
+    ]
+    assert report.controls_by_id["cis-ubuntu-5.2.1"].title == "Ensure sudo is installed"
+
+
+def test_baseline_diff(tmp_path: Path) -> None:
+    d1 = decorations("h1")
+    first = _report(
+        tmp_path,
+        [control("a", "pass", T0, d1), control("b", "fail", T0, d1), control("c", "pass", T0, d1)],
+    )
+    base = tmp_path / "base.json"
+    base.write_bytes(first.canonical_json())
+    second = _report(
+        tmp_path,
+        [control("a", "fail", T0, d1), control("b", "pass", T0, d1), control("d", "pass", T0, d1)],
+        baseline=base,
+    )
+    diff = second.baseline
+    assert diff is not None
+    assert diff.baseline_fingerprint == first.fingerprint
+    assert diff.baseline_generated_at == first.metadata.generated_at
+    assert [(c.control_id, c.before, c.after) for c in diff.newly_failing] == [
+        ("a", "pass", "fail")
+    ]
+    assert [(c.control_id, c.before, c.after) for c in diff.newly_passing] == [
+        ("b", "fail", "pass")
+    ]
+    assert [(c.control_id, c.after) for c in diff.added] == [("d", "pass")]
+    assert [(c.control_id, c.before) for c in diff.removed] == [("c", "pass")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"{", "not JSON"), (b'{"schema": "other"}', "not a trails.report/v1 report")],
+)
+def test_bad_baseline(tmp_path: Path, content: bytes, message: str) -> None:
+    base = tmp_path / "base.json"
+    base.write_bytes(content)
+    with pytest.raises(UsageError, match=message):
+        _report(tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=base)
+    with pytest.raises(UsageError, match="No such file"):
+        _report(
+            tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=tmp_path / "nope.json"
+        )
+
+
+def test_window_must_be_ordered(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--since must be before --until"):
+        _report(
+            tmp_path,
+            [control("a", "pass", T0, decorations("h1"))],
+            since=UNTIL + timedelta(hours=1),
+        )
+
+
+def test_baseline_tolerates_junk_entries(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(
+        json.dumps(
+            {
+                "schema": "trails.report/v1",
+                "results": [1, {"host_uuid": 2}],
+                "metadata": {"generated_at": "x"},
+            }
+        )
+    )
+    report = _report(tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=base)
+    assert report.baseline is not None
+    assert report.baseline.baseline_generated_at is None
+    assert len(report.baseline.added) == 1

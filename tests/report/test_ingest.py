@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
+from trails.errors import UsageError
+from trails.report.ingest import Ingested, expand_inputs, ingest
+
+
+def _ingest(tmp_path: Path, *texts: str, gz: bool = False) -> Ingested:
+    path = tmp_path / ("r.log.gz" if gz else "r.log")
+    data = ("\n".join(texts) + "\n").encode("utf-8", "surrogateescape")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return ingest([str(path)], work)
+
+
+def _controls(ing: Ingested) -> list[tuple[object, ...]]:
+    return ing.con.execute(
+        "SELECT host_uuid, control_id, status, t, namespace, evidence FROM rows"
+        " WHERE kind = 'control' ORDER BY 1, 2, 4"
+    ).fetchall()
+
+
+@pytest.mark.parametrize("fmt", ["snapshot", "batch", "snapshot-event", "added"])
+@pytest.mark.parametrize("top_level", [False, True])
+@pytest.mark.parametrize("string_time", [False, True])
+def test_every_osquery_format(tmp_path: Path, fmt: str, top_level: bool, string_time: bool) -> None:
+    dec = decorations("h1")
+    kind = "snapshot" if fmt == "snapshot-event" else fmt
+    text = control(
+        "c1", "fail", T0, dec, [{"path": "/etc/x"}], top_level=top_level, string_time=string_time
+    )
+    if fmt != "snapshot":
+        row = json.loads(text)["snapshot"][0]
+        text = line(
+            "trails.control.c1", [row], T0, dec, kind, top_level=top_level, string_time=string_time
+        )
+    ing = _ingest(tmp_path, text)
+    assert _controls(ing) == [("h1", "c1", "fail", T0, "linux/pci", '[{"path": "/etc/x"}]')]
+    assert ing.stats.lines == 1
+    assert ing.stats.malformed == 0
+
+
+def test_removed_event_rows_are_not_evidence(tmp_path: Path) -> None:
+    row = {"control_id": "c1", "status": "pass", "evidence": "[]", "evidence_count": "0"}
+    ing = _ingest(tmp_path, line("trails.control.c1", [row], T0, decorations("h1"), "removed"))
+    assert _controls(ing) == []
+    assert ing.stats.lines == 1
+
+
+def test_gzip_and_globs(tmp_path: Path) -> None:
+    dec = decorations("h1")
+    (tmp_path / "a.log").write_text(control("c1", "pass", T0, dec) + "\n")
+    (tmp_path / "b.log.gz").write_bytes(
+        gzip.compress((control("c2", "fail", T0, dec) + "\n").encode())
+    )
+    ing = ingest([str(tmp_path / "*.log*")], tmp_path)
+    assert [r[1:3] for r in _controls(ing)] == [("c1", "pass"), ("c2", "fail")]
+    assert len(ing.stats.files) == 2
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        expand_inputs([str(tmp_path / "nope-*.log")])
+    with pytest.raises(UsageError, match="no such file"):
+        expand_inputs([str(tmp_path / "nope.log")])
+
+
+def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
+    dec = decorations("h1")
+    ing = _ingest(
+        tmp_path,
+        control("c1", "pass", T0, dec),
+        "not json {",
+        "",
+        '{"name": "trails.control.c2", "snapshot": [{"status": "pa\udcffss"}]}',
+        '["an array"]',
+        control("c2", "pass", T0, dec),
+    )
+    assert ing.stats.malformed == 3
+    assert ing.stats.lines == 5  # the blank line is not a line of results
+    samples = [(Path(s.file).name, s.line, s.reason) for s in ing.stats.malformed_samples]
+    assert samples == [
+        ("r.log", 2, "not JSON"),
+        ("r.log", 4, "not UTF-8"),
+        ("r.log", 5, "not an osquery result line"),
+    ]
+    assert len(_controls(ing)) == 2
+
+
+def test_strings_are_bounded(tmp_path: Path) -> None:
+    dec = decorations("h" * 5000, hostname="n" * (1 << 20))
+    ing = _ingest(tmp_path, control("c1", "fail", T0, dec, [{"x": "y" * 100_000}]))
+    host, hostname, evidence = (
+        ing.con.execute("SELECT host_uuid, hostname, evidence FROM rows").fetchone() or ()
+    )
+    assert len(host) <= 1024
+    assert len(hostname) <= 1024
+    assert len(evidence) <= 4 * 8192
+
+
+def test_stats_and_integrity_rows(tmp_path: Path) -> None:
+    dec = decorations("h1")
+    ing = _ingest(
+        tmp_path,
+        stats({"c1": (1, 0), "c2": (0, 3)}, T0, dec),
+        integrity(T0, dec, last_result="signature"),
+    )
+    got = ing.con.execute(
+        "SELECT control_id, denylisted, executions FROM rows WHERE kind = 'stats' ORDER BY 1"
+    ).fetchall()
+    assert got == [("c1", True, 0), ("c2", False, 3)]
+    (row,) = ing.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone() or ()
+    assert row["last_result"] == "signature"
+    assert ing.stats.result_rows == 3
+
+
+def test_other_queries_and_simulated_marker(tmp_path: Path) -> None:
+    dec = decorations("h1", trails_simulated="true")
+    ing = _ingest(
+        tmp_path, line("pack_x_processes", [{"pid": "1"}], T0, dec), control("c1", "pass", T0, dec)
+    )
+    assert ing.simulated
+    assert ing.stats.simulated_lines == 2
+    assert ing.stats.lines == 2
+    assert ing.stats.result_rows == 1
+
+
+def test_pack_prefixed_control_names(tmp_path: Path) -> None:
+    row = {"control_id": "c9", "status": "pass", "evidence": "[]", "evidence_count": "0"}
+    ing = _ingest(tmp_path, line("pack_cis_trails.control.c9", [row], T0, decorations("h1")))
+    assert [r[1] for r in _controls(ing)] == ["c9"]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=200), max_size=8))
+def test_arbitrary_bytes_never_crash(tmp_path: Path, chunks: list[bytes]) -> None:
+    path = tmp_path / "fuzz.log"
+    good = control("c1", "pass", T0, decorations("h1")).encode()
+    path.write_bytes(b"\n".join([good, *(c.replace(b"\n", b" ") for c in chunks), good]) + b"\n")
+    ing = ingest([str(path)], tmp_path)
+    assert len(_controls(ing)) == 2
+    non_blank = 2 + sum(1 for c in chunks if c.replace(b"\n", b" ").strip(b" \r\t"))
+    assert ing.stats.lines <= non_blank
+    assert ing.stats.lines >= 2
+    ing.con.close()

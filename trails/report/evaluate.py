@@ -1,0 +1,283 @@
+"""Evaluation: the newest evidence per (host, control) in the window -> a verdict.
+
+DuckDB does the heavy lifting (the newest row per host and control, osquery's schedule
+statistics, the per-day trend); Python walks the sorted results once to build the
+model. Rules (DESIGN.md §7):
+
+* ``pass`` only from a row that says ``pass`` inside the window; ``fail`` and
+  ``not_applicable`` likewise; any other status a host sends is an ``error``.
+* ``error`` where osquery's schedule statistics show the query denylisted, or run
+  without logging a result inside the window.
+* ``stale`` when the newest row is older than the window; ``no_evidence`` when none.
+* every host gets a result for every control its namespace schedules (from the signed
+  release when given) plus any control it reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
+from trails.report.model import (
+    MAX_EVIDENCE_FIELDS,
+    MAX_EVIDENCE_VALUE,
+    ControlResult,
+    EvidenceRow,
+    Host,
+    StatusCounts,
+    TrendPoint,
+    bound_text,
+)
+from trails.report.releases import ReleaseInfo
+
+DAY = 86400
+MAX_TREND_DAYS = 92
+_REPORTED = {"pass": ReportStatus.PASS, "fail": ReportStatus.FAIL}
+_REPORTED["not_applicable"] = ReportStatus.NOT_APPLICABLE
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+
+    @property
+    def since_ts(self) -> int:
+        return int(self.since.timestamp())
+
+    @property
+    def until_ts(self) -> int:
+        return int(self.until.timestamp())
+
+
+def _dt(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ...]:
+    """Every host that sent a trails row up to ``until``, with its newest decorations."""
+    rows = con.execute(
+        """
+        SELECT host_uuid, m.hostname, m.namespace, m.config_version, m.org, m.owner,
+               m.owner_group, m.project, m.t
+        FROM (SELECT host_uuid, max({'t': t, 'hostname': hostname, 'namespace': namespace,
+                     'config_version': config_version, 'org': org, 'owner': owner,
+                     'owner_group': owner_group, 'project': project}) AS m
+              FROM rows WHERE kind IN ('control', 'stats', 'integrity')
+                AND host_uuid IS NOT NULL AND t <= $until GROUP BY host_uuid)
+        ORDER BY host_uuid
+        """,
+        {"until": window.until_ts},
+    ).fetchall()
+    return tuple(
+        Host(
+            host_uuid=bound_text(uuid),
+            hostname=bound_text(hostname or ""),
+            namespace=bound_text(namespace or ""),
+            config_version=bound_text(cv or ""),
+            org=bound_text(org or ""),
+            owner=bound_text(owner or ""),
+            owner_group=bound_text(group or ""),
+            project=bound_text(project or ""),
+            last_seen=_dt(t),
+        )
+        for uuid, hostname, namespace, cv, org, owner, group, project, t in rows
+    )
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE latest AS
+        SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
+        FROM (SELECT host_uuid, control_id,
+                     max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
+                          'e': evidence}) AS m
+              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
+                AND control_id <> '' GROUP BY host_uuid, control_id)
+        """,
+        {"until": window.until_ts},
+    )
+    # Schedule statistics that turn a missing or old result into an error.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stats_errors AS
+        SELECT s.host_uuid, s.control_id, s.m.d AS denylisted, s.m.x AS executions
+        FROM (SELECT host_uuid, control_id, max({'t': t, 'd': denylisted, 'x': executions}) AS m
+              FROM rows WHERE kind = 'stats' AND t <= $until AND host_uuid IS NOT NULL
+                AND control_id <> '' GROUP BY host_uuid, control_id) s
+        LEFT JOIN latest l USING (host_uuid, control_id)
+        WHERE s.m.d OR (s.m.t >= $since AND s.m.x > 0 AND (l.t IS NULL OR l.t < $since))
+        """,
+        {"until": window.until_ts, "since": window.since_ts},
+    )
+
+
+def _evidence(text: str | None) -> tuple[EvidenceRow, ...]:
+    if not text:
+        return ()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, list):
+        return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)
+    rows = []
+    for item in doc[:MAX_EVIDENCE_ROWS]:
+        if isinstance(item, dict):
+            fields = tuple(
+                (
+                    bound_text(str(k), 64),
+                    bound_text(v if isinstance(v, str) else json.dumps(v), MAX_EVIDENCE_VALUE),
+                )
+                for k, v in list(item.items())[:MAX_EVIDENCE_FIELDS]
+            )
+        else:
+            fields = (("value", bound_text(json.dumps(item), MAX_EVIDENCE_VALUE)),)
+        rows.append(EvidenceRow(fields))
+    return tuple(rows)
+
+
+def _verdict(
+    row: tuple[Any, ...] | None, stats: tuple[bool, int] | None, window: Window
+) -> tuple[ReportStatus, str]:
+    if stats is not None:
+        denylisted, executions = stats
+        if denylisted:
+            return (
+                ReportStatus.ERROR,
+                "query denylisted by osquery (it exceeded the watchdog limits)",
+            )
+        return ReportStatus.ERROR, f"osquery ran the query {executions} times but logged no result"
+    if row is None:
+        return ReportStatus.NO_EVIDENCE, "no result arrived for this control"
+    t, status = row[2], row[3]
+    if t < window.since_ts:
+        return ReportStatus.STALE, "newest result is older than the report window"
+    reported = _REPORTED.get(status or "")
+    if reported is None:
+        return ReportStatus.ERROR, f"host reported unknown status {bound_text(str(status), 32)!r}"
+    return reported, ""
+
+
+def _latest_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    cursor = con.execute(
+        "SELECT host_uuid, control_id, t, status, n, cv, e FROM latest ORDER BY 1, 2"
+    )
+    while batch := cursor.fetchmany(50_000):
+        yield from batch
+
+
+def evaluate_results(
+    con: duckdb.DuckDBPyConnection,
+    hosts: Sequence[Host],
+    releases: Sequence[ReleaseInfo],
+    window: Window,
+) -> tuple[ControlResult, ...]:
+    """One result per host and expected control, sorted by (host_uuid, control_id)."""
+    _prepare(con, window)
+    expected: dict[str, set[str]] = defaultdict(set)
+    for info in releases:
+        expected[info.release.namespace].update(info.controls)
+    namespace_of = {h.host_uuid: h.namespace for h in hosts}
+    for uuid, control in con.execute(
+        "SELECT DISTINCT host_uuid, control_id FROM latest"
+    ).fetchall():
+        expected[namespace_of.get(uuid, "")].add(control)
+    stats = {
+        (u, c): (bool(d), int(x or 0))
+        for u, c, d, x in con.execute("SELECT * FROM stats_errors").fetchall()
+    }
+    errored: dict[str, set[str]] = defaultdict(set)
+    for uuid, control in stats:
+        errored[uuid].add(control)
+    rows = _latest_rows(con)
+    pending = next(rows, None)
+    results: list[ControlResult] = []
+    for host in hosts:
+        own: dict[str, tuple[Any, ...]] = {}
+        while pending is not None and pending[0] <= host.host_uuid:
+            if pending[0] == host.host_uuid:
+                own[pending[1]] = pending
+            pending = next(rows, None)
+        for control in sorted(expected[host.namespace] | own.keys() | errored[host.host_uuid]):
+            row = own.get(control)
+            status, detail = _verdict(row, stats.get((host.host_uuid, control)), window)
+            results.append(
+                ControlResult(
+                    host_uuid=host.host_uuid,
+                    control_id=control,
+                    status=status,
+                    collected=_dt(row[2]) if row else None,
+                    config_version=bound_text(row[5] or "") if row else "",
+                    evidence_count=max(0, int(row[4] or 0))
+                    if row and status is ReportStatus.FAIL
+                    else 0,
+                    evidence=_evidence(row[6]) if row and status is ReportStatus.FAIL else (),
+                    detail=detail,
+                )
+            )
+    return tuple(results)
+
+
+def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
+    """Per UTC day the input covers: the newest result per (host, control) as of day end.
+
+    A result older than the window's length at that day's end counts as stale.
+    """
+    length = window.until_ts - window.since_ts
+    rows = con.execute(
+        """
+        WITH per_day AS (
+          SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
+          FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
+          GROUP BY ALL),
+        spans AS (
+          SELECT d, m, lead(d) OVER (PARTITION BY host_uuid, control_id ORDER BY d) AS next_d
+          FROM per_day),
+        days AS (SELECT DISTINCT d FROM per_day WHERE d > $until // 86400 - $max_days)
+        SELECT days.d,
+               CASE WHEN least((days.d + 1) * 86400, $until) - spans.m.t > $length THEN 'stale'
+                    WHEN spans.m.s IN ('pass', 'fail', 'not_applicable') THEN spans.m.s
+                    ELSE 'error' END AS s,
+               count(*)
+        FROM days JOIN spans ON days.d >= spans.d AND days.d < coalesce(spans.next_d, days.d + 1)
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        {"until": window.until_ts, "length": length, "max_days": MAX_TREND_DAYS},
+    ).fetchall()
+    by_day: dict[int, dict[ReportStatus, int]] = defaultdict(dict)
+    for day, status, count in rows:
+        by_day[int(day)][ReportStatus(status)] = int(count)
+    return tuple(
+        TrendPoint(
+            day=datetime.fromtimestamp(day * DAY, UTC).date(),
+            counts=StatusCounts({s: counts.get(s, 0) for s in ReportStatus}),
+        )
+        for day, counts in sorted(by_day.items())
+    )
+
+
+def newest_time(con: duckdb.DuckDBPyConnection, window: Window) -> datetime | None:
+    """The newest line up to the window's end: a report's default ``generated_at``."""
+    (t,) = con.execute(
+        "SELECT max(t) FROM rows WHERE kind <> 'malformed' AND t <= $until",
+        {"until": window.until_ts},
+    ).fetchone() or (None,)
+    return _dt(t)
+
+
+def default_window(until: datetime | None, since: datetime | None, now: datetime) -> Window:
+    end = until or now
+    return Window(since=since or end - timedelta(hours=24), until=end)
+
+
+def status_counts(results: Sequence[ControlResult]) -> StatusCounts:
+    return StatusCounts.of(r.status for r in results)

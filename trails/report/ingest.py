@@ -1,0 +1,267 @@
+"""Results ingest: osquery filesystem-logger lines -> one narrow DuckDB table (``rows``).
+
+Every line is read by DuckDB as text cast to JSON, so a line that is not JSON (or not
+UTF-8, or too long) lands in DuckDB's reject table with its file and line number: it is
+counted and the first few are reported, never fatal and never silently dropped. The
+three result formats osquery writes are unnested into one row per result row:
+
+* snapshot  ``{"snapshot": [...], "action": "snapshot", ...}``
+* event     ``{"columns": {...}, "action": "added"|"snapshot", ...}`` (removed rows skipped)
+* batch     ``{"diffResults": {"added": [...], "removed": [...]}, ...}``
+
+``unixTime`` may be a number or a string; decorations may be nested or top-level
+(``--decorations_top_level``); files may be gzip. Only ``trails.*`` queries are kept;
+every host-supplied string is cut to a bound. DuckDB works in a temporary database
+with a memory limit, so memory stays bounded whatever the input size.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, cast
+
+import duckdb
+
+from trails.errors import UsageError
+from trails.models.evidence import (
+    CONTROL_QUERY_PREFIX,
+    DECORATION_KEYS,
+    INTEGRITY_QUERY,
+    MAX_EVIDENCE_BYTES,
+    SCHEDULE_STATS_QUERY,
+)
+from trails.models.status import STATUS
+from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
+
+SIMULATED_DECORATION = "trails_simulated"  # set by ``trails simulate`` on every line
+INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"  # trails.integrity: osquery's hash
+MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
+MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
+MAX_ROW_JSON = 16 * 1024
+MEMORY_LIMIT = "1GB"
+
+
+_DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
+# The union of the columns of every trails.* query's rows: the control row, osquery's
+# schedule statistics, and the agent's status with the installed config's hash.
+_ROW_COLUMNS = (
+    "control_id",
+    "status",
+    "evidence_count",
+    "evidence",
+    "name",
+    "denylisted",
+    "executions",
+    "last_executed",
+    *STATUS.columns,
+    INSTALLED_HASH_COLUMN,
+)
+
+
+def _struct(names: Sequence[str]) -> str:
+    return "STRUCT(" + ", ".join(f'"{n}" VARCHAR' for n in dict.fromkeys(names)) + ")"
+
+
+def _columns() -> str:
+    row = _struct(_ROW_COLUMNS)
+    cols = {
+        "name": "VARCHAR",
+        "unixTime": "VARCHAR",
+        "calendarTime": "VARCHAR",
+        "action": "VARCHAR",
+        "hostIdentifier": "VARCHAR",
+        "decorations": _struct(_DECORATIONS),
+        "snapshot": row + "[]",
+        "columns": row,
+        "diffResults": f"STRUCT(added {row}[])",
+        **dict.fromkeys(_DECORATIONS, "VARCHAR"),
+    }
+    return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+
+
+def expand_inputs(patterns: Sequence[str]) -> tuple[str, ...]:
+    """Files named by ``patterns`` (globs allowed), each once, in order."""
+    files: list[str] = []
+    for pattern in patterns:
+        matches = (
+            sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        )
+        matches = [m for m in matches if Path(m).is_file()]
+        if not matches:
+            raise UsageError(
+                f"--results {pattern}: no such file; give osquery results logs or a glob"
+            )
+        files.extend(m for m in matches if m not in files)
+    return tuple(files)
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _bounded(expr: str, limit: int = MAX_TEXT) -> str:
+    return f"left({expr}, {limit})"
+
+
+def _dec(key: str) -> str:
+    return _bounded(f'coalesce(decorations."{key}", "{key}")')
+
+
+def _kind() -> str:
+    return (
+        f"CASE WHEN name LIKE {_q('%' + CONTROL_QUERY_PREFIX + '%')} THEN 'control'"
+        f" WHEN name LIKE {_q('%' + SCHEDULE_STATS_QUERY)} THEN 'stats'"
+        f" WHEN name LIKE {_q('%' + INTEGRITY_QUERY)} THEN 'integrity'"
+        " WHEN name IS NULL THEN 'malformed' ELSE 'other' END"
+    )
+
+
+def _after_prefix(expr: str) -> str:
+    prefix = _q(CONTROL_QUERY_PREFIX)
+    return _bounded(f"substr({expr}, strpos({expr}, {prefix}) + {len(CONTROL_QUERY_PREFIX)})", 128)
+
+
+def _load_sql(files: Sequence[str]) -> str:
+    file_list = "[" + ", ".join(_q(f) for f in files) + "]"
+    # One parse per line: read_json with a fixed schema. A line that is not a JSON
+    # object becomes an all-NULL row (kind 'malformed'); empty lines are skipped.
+    # Each line yields its result rows, or one NULL row, so lines can be counted.
+    # Paths are quoted by _q; everything else in the statement is ours.
+    return f"""
+CREATE TABLE rows AS
+WITH l AS (
+  SELECT filename AS file, {_kind()} AS kind,
+    coalesce(TRY_CAST(TRY_CAST("unixTime" AS DOUBLE) AS BIGINT),
+             epoch(TRY_STRPTIME("calendarTime", '%a %b %d %H:%M:%S %Y UTC'))::BIGINT) AS t,
+    {_bounded('coalesce(decorations."host_uuid", "host_uuid", "hostIdentifier")')} AS host_uuid,
+    {_dec("hostname")} AS hostname, {_dec("namespace")} AS namespace,
+    {_dec("config_version")} AS config_version, {_dec("org")} AS org, {_dec("owner")} AS owner,
+    {_dec("owner_group")} AS owner_group, {_dec("project")} AS project,
+    {_dec(SIMULATED_DECORATION)} IS NOT NULL AS simulated,
+    name,
+    CASE WHEN kind IN ('other', 'malformed') THEN NULL
+         WHEN snapshot IS NOT NULL THEN snapshot
+         WHEN "columns" IS NOT NULL AND action IN ('added', 'snapshot') THEN ["columns"]
+         ELSE "diffResults".added END AS results
+  FROM read_json({file_list}, format='newline_delimited', columns={_columns()},
+                 ignore_errors=true, filename=true, maximum_object_size={MAX_LINE_BYTES},
+                 compression='auto')
+), u AS (
+  SELECT * EXCLUDE (results),
+    unnest(CASE WHEN len(results) > 0
+                THEN list_transform(results, lambda x, i: {{'r': x, 'i': i}})
+                ELSE [{{'r': NULL, 'i': 1}}] END) AS e
+  FROM l
+)
+SELECT file, CASE WHEN e.r IS NULL AND kind NOT IN ('other', 'malformed') THEN 'empty'
+  ELSE kind END AS kind, t, host_uuid, hostname, namespace, config_version, org, owner,
+  owner_group, project, simulated, e.i = 1 AS first_of_line,
+  CASE kind WHEN 'control' THEN {_after_prefix("name")}
+            WHEN 'stats' THEN {_after_prefix("e.r.name")} END AS control_id,
+  {_bounded("e.r.status", 32)} AS status,
+  TRY_CAST(e.r.evidence_count AS BIGINT) AS evidence_count,
+  CASE WHEN kind = 'control' AND e.r.status IS DISTINCT FROM 'pass'
+       THEN {_bounded("e.r.evidence", MAX_EVIDENCE_CHARS)} END AS evidence,
+  e.r.denylisted = '1' AS denylisted,
+  TRY_CAST(e.r.executions AS BIGINT) AS executions,
+  CASE WHEN kind = 'integrity' THEN e.r END AS integrity
+FROM u
+WHERE kind <> 'stats' OR e.r.name LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")} OR e.i = 1
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """The loaded ``rows`` table inside ``con``, and what reading cost."""
+
+    con: duckdb.DuckDBPyConnection
+    stats: IngestStats
+    simulated: bool
+
+
+def _line_problem(raw: bytes) -> str | None:
+    if len(raw) > MAX_LINE_BYTES:
+        return f"line longer than {MAX_LINE_BYTES} bytes"
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except ValueError:
+        return "not JSON"
+    if not isinstance(doc, dict) or doc.get("name") is None:
+        return "not an osquery result line"
+    return None
+
+
+def _samples(con: duckdb.DuckDBPyConnection) -> list[MalformedLine]:
+    """File and line of the first malformed lines.
+
+    DuckDB counted them; this second read (only of files that have some, stopping at
+    the first few) finds where they are, because DuckDB's reject line numbers drift.
+    """
+    files = [
+        str(f)
+        for (f,) in con.execute(
+            "SELECT DISTINCT file FROM rows WHERE kind = 'malformed' ORDER BY 1"
+        ).fetchall()
+    ]
+    samples: list[MalformedLine] = []
+    for path in files:
+        with _open_binary(path) as stream:
+            for number, raw in enumerate(_bounded_lines(stream), start=1):
+                if raw.strip() and (problem := _line_problem(raw)) is not None:
+                    samples.append(MalformedLine(path, number, problem))
+                    if len(samples) == MAX_MALFORMED_SAMPLES:
+                        return samples
+    return samples
+
+
+def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """Lines without their newline; a line over MAX_LINE_BYTES is cut (and then too long)."""
+    while chunk := stream.readline(MAX_LINE_BYTES + 1):
+        if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+        yield chunk.rstrip(b"\r\n")
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    with open(path, "rb") as f:
+        compressed = f.read(2) == b"\x1f\x8b"
+    if compressed:
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
+def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
+    """Load the results named by ``patterns`` into a DuckDB database under ``workdir``."""
+    files = expand_inputs(patterns)
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = {_q(MEMORY_LIMIT)}")
+    con.execute(f"SET temp_directory = {_q(str(workdir / 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(_load_sql(files))
+    except duckdb.IOException as exc:
+        raise UsageError(
+            f"cannot read results: {str(exc).splitlines()[0]}; check the files"
+        ) from None
+    lines, malformed, simulated, rows = con.execute(
+        "SELECT count(*) FILTER (first_of_line), count(*) FILTER (kind = 'malformed'),"
+        " count(*) FILTER (first_of_line AND simulated),"
+        " count(*) FILTER (kind IN ('control', 'stats', 'integrity')) FROM rows"
+    ).fetchone() or (0, 0, 0, 0)
+    stats = IngestStats(
+        files=files,
+        lines=int(lines),
+        result_rows=int(rows),
+        malformed=int(malformed),
+        malformed_samples=tuple(_samples(con)) if malformed else (),
+        simulated_lines=int(simulated),
+    )
+    return Ingested(con=con, stats=stats, simulated=simulated > 0)

@@ -1,0 +1,147 @@
+"""Pipeline integrity: evidence that the audit pipeline itself was not tampered with.
+
+From each host's newest ``trails.integrity`` row (the agent's ``trails_status`` joined
+with osquery's hash of the installed osquery.conf) and its decorations:
+
+* ``outdated_config``: not the newest signed config_version of its namespace (the
+  newest release in --releases, else the newest any host of the namespace reports);
+* ``verification_error``: the agent's last attempt was refused;
+* ``expired_release``: the installed release expired before the end of the window;
+* ``silent``: nothing arrived for longer than --silent-after;
+* ``config_hash_mismatch``: the installed osquery.conf is not the one the signed
+  manifest names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from trails.models.manifest import ManifestError, parse_time
+from trails.report.evaluate import Window
+from trails.report.ingest import INSTALLED_HASH_COLUMN
+from trails.report.model import Host, IntegrityFinding, IntegrityKind, bound_text
+from trails.report.releases import ReleaseInfo
+
+_OK_RESULTS = ("", "ok", "unchanged")
+
+
+def load_status(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, dict[str, str]]:
+    """host_uuid -> the columns of its newest integrity row (bounded strings)."""
+    rows = con.execute(
+        """
+        SELECT host_uuid, max({'t': t, 'r': integrity}).r FROM rows
+        WHERE kind = 'integrity' AND t <= $until AND host_uuid IS NOT NULL GROUP BY host_uuid
+        """,
+        {"until": window.until_ts},
+    ).fetchall()
+    return {
+        uuid: {k: bound_text(v) for k, v in (row or {}).items() if isinstance(v, str)}
+        for uuid, row in rows
+    }
+
+
+def _version_key(config_version: str) -> str:
+    return config_version.split("-", 1)[0]
+
+
+def newest_versions(
+    hosts: Sequence[Host], status: Mapping[str, Mapping[str, str]], releases: Sequence[ReleaseInfo]
+) -> dict[str, str]:
+    """namespace -> newest signed config_version (releases win over what hosts report)."""
+    newest: dict[str, str] = {}
+    for host in hosts:
+        for cv in (host.config_version, status.get(host.host_uuid, {}).get("config_version", "")):
+            if cv and _version_key(cv) > _version_key(newest.get(host.namespace, "")):
+                newest[host.namespace] = cv
+    for info in releases:
+        rel = info.release
+        newest[rel.namespace] = rel.config_version
+    return newest
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return parse_time(text)
+    except ManifestError:
+        return None
+
+
+def _host_findings(
+    host: Host,
+    *,
+    row: Mapping[str, str],
+    newest: str | None,
+    release_hash: Mapping[str, str],
+    window: Window,
+    silent_after: timedelta,
+) -> list[tuple[IntegrityKind, str, datetime | None]]:
+    found: list[tuple[IntegrityKind, str, datetime | None]] = []
+    seen = host.last_seen
+    running = row.get("config_version") or host.config_version
+    if newest and running != newest:
+        found.append(
+            (IntegrityKind.OUTDATED_CONFIG, f"runs {running}; newest signed is {newest}", seen)
+        )
+    if row.get("last_result", "") not in _OK_RESULTS or row.get("last_error"):
+        what = row.get("last_error") or row.get("last_result", "")
+        when = _time(row.get("last_attempt_at", ""))
+        found.append((IntegrityKind.VERIFICATION_ERROR, f"agent refused a release: {what}", when))
+    expires = _time(row.get("expires", ""))
+    if expires is not None and expires < window.until:
+        found.append(
+            (IntegrityKind.EXPIRED_RELEASE, f"installed release expired {row['expires']}", expires)
+        )
+    if seen is None or seen < window.until - silent_after:
+        found.append((IntegrityKind.SILENT, f"silent for more than {silent_after}", seen))
+    installed = row.get(INSTALLED_HASH_COLUMN, "")
+    expected = release_hash.get(running) or row.get("osquery_conf_sha256", "")
+    if installed and expected and installed != expected:
+        found.append(
+            (
+                IntegrityKind.CONFIG_HASH_MISMATCH,
+                f"installed osquery.conf sha256 {installed} != signed manifest {expected}",
+                seen,
+            )
+        )
+    return found
+
+
+def integrity_findings(
+    hosts: Sequence[Host],
+    status: Mapping[str, Mapping[str, str]],
+    releases: Sequence[ReleaseInfo],
+    window: Window,
+    silent_after: timedelta,
+) -> tuple[IntegrityFinding, ...]:
+    newest = newest_versions(hosts, status, releases)
+    release_hash = {
+        i.release.config_version: i.release.osquery_conf_sha256
+        for i in releases
+        if i.release.osquery_conf_sha256
+    }
+    findings = []
+    for host in hosts:
+        row: Mapping[str, Any] = status.get(host.host_uuid, {})
+        for kind, detail, when in _host_findings(
+            host,
+            row=row,
+            newest=newest.get(host.namespace),
+            release_hash=release_hash,
+            window=window,
+            silent_after=silent_after,
+        ):
+            findings.append(
+                IntegrityFinding(
+                    kind=kind,
+                    host_uuid=host.host_uuid,
+                    hostname=host.hostname,
+                    namespace=host.namespace,
+                    detail=bound_text(detail),
+                    observed=when,
+                )
+            )
+    return tuple(sorted(findings, key=lambda f: (f.kind.value, f.host_uuid)))
