@@ -32,7 +32,7 @@ from trails.models.diagnostic import Diagnostic, Severity
 
 # auditctl reads lines into a 6144-byte buffer; a longer line is split silently there.
 MAX_LINE = 6143
-MAX_RULES = 100_000  # per input: bounds memory on hostile files
+MAX_RULES = 50_000  # per input: bounds memory (about 90 MB) on hostile files
 MAX_DIAGNOSTICS = 1_000
 
 _SHORT_WITH_ARG = set("CefrbaAdSFmRwWkpq")
