@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "rules": ("trails.commands.rules", "rules", "Check audit rule files; print auditctl -l form."),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
+    "verify": ("trails.commands.verify", "verify", "Verify a release dir or URL; install nothing."),
 }
 
 

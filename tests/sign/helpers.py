@@ -63,8 +63,8 @@ class DevPki:
         return self.dir / "signers" / f"{label}.chain.pem"
 
 
-@pytest.fixture
-def dev_pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> DevPki:
+def make_dev_pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> DevPki:
+    """root -> intermediate -> signer "ci" for linux/*, made with the real CLI."""
     d = tmp_path / "pki"
     assert run(capsys, "pki", "init-root", "--dir", d)[0] == 0
     assert run(capsys, "pki", "issue-intermediate", "--dir", d)[0] == 0

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.sign.helpers import DevPki, make_dev_pki
 from trails.models.manifest import parse_time
 from trails.verify.core import StoredState, TrustPolicy
 from trails.verify.trust import load_crls, load_roots
@@ -48,3 +49,8 @@ def load_case(name: str) -> Case:
 @pytest.fixture
 def good() -> Case:
     return load_case("good-p256")
+
+
+@pytest.fixture
+def dev_pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> DevPki:
+    return make_dev_pki(tmp_path, capsys)

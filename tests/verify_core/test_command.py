@@ -1,0 +1,172 @@
+"""`trails verify` on a release directory and over a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.sign.helpers import FILES, DevPki, make_dist, run
+from trails.errors import ExitCode
+from trails.verify.state import AgentState, save_state
+
+NS = "linux/pci"
+
+
+@pytest.fixture
+def signed(dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    dist = tmp_path / "dist"
+    make_dist(dist, NS)
+    code, _, err = run(
+        capsys, "sign", dist, "--key", dev_pki.key("ci"), "--chain", dev_pki.chain("ci")
+    )
+    assert code == 0, err
+    return dist
+
+
+@pytest.fixture
+def server(signed: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(signed))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def verify(
+    capsys: pytest.CaptureFixture[str], dev: DevPki, release: object, *extra: object
+) -> tuple[int, str, str]:
+    return run(capsys, "verify", release, "--roots", dev.roots, "--namespace", NS, *extra)
+
+
+def test_directory_verifies(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = verify(capsys, dev_pki, signed / NS)
+    assert code == 0, err
+    assert out.startswith(f"verified {NS} v20260501000000")
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--json")
+    verdict = json.loads(out)
+    assert verdict["verified"] is True
+    assert verdict["namespace"] == NS
+    assert verdict["signer"]["subject"] == "CN=ci"
+    assert set(verdict["files"]) == set(FILES)
+    expires = datetime.strptime(verdict["expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+def test_tampered_file_is_refused_with_exit_3(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = signed / NS / "audit.rules"
+    rules.write_bytes(rules.read_bytes().replace(b"-p wa", b"-p rr"))
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--json")
+    assert code == ExitCode.VERIFICATION_REFUSED
+    assert json.loads(out)["check"] == "file-hash"
+    assert err.count("\n") == 1
+    assert err.startswith("trails: error: file audit.rules does not match its signed SHA-256")
+
+
+def test_oversized_file_is_refused(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (signed / NS / "osquery.conf").open("ab") as f:
+        f.write(b" " * 100_000)
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "file-size")
+
+
+def test_wrong_namespace_and_missing_file(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "verify",
+        signed / NS,
+        "--roots",
+        dev_pki.roots,
+        "--namespace",
+        "linux/web",
+        "--json",
+    )
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "namespace")
+    (signed / NS / "osquery.conf").unlink()
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--json")
+    assert code == ExitCode.TRANSPORT
+    assert json.loads(out)["check"] == "transport"
+    assert "cannot read" in err
+    assert verify(capsys, dev_pki, signed / "nowhere")[0] == ExitCode.USAGE
+
+
+def test_state_dir_enables_rollback_check(
+    dev_pki: DevPki, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_dir = tmp_path / "state"
+    state = AgentState(
+        namespace=NS,
+        version=20270101000000,
+        config_version="20270101000000-abcdef1",
+        expires="2030-01-01T00:00:00Z",
+        files={},
+        installed={},
+        loaded_rules=(),
+        envelope="",
+        signer_subject="CN=ci",
+        signer_fingerprint="00",
+        verified_at="2026-01-01T00:00:00Z",
+    )
+    save_state(state_dir, state)
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--state-dir", state_dir, "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "rollback")
+    # State for another namespace does not apply.
+    code, out, err = run(
+        capsys,
+        "verify",
+        signed / NS,
+        "--roots",
+        dev_pki.roots,
+        "--namespace",
+        NS,
+        "--state-dir",
+        tmp_path / "empty-state",
+    )
+    assert code == 0, err
+
+
+def test_required_crl(dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--require-crl", "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "crl")
+    assert run(capsys, "pki", "crl", "--dir", dev_pki.dir)[0] == 0
+    code, _, err = verify(
+        capsys, dev_pki, signed / NS, "--require-crl", "--crl", dev_pki.dir / "crl.pem"
+    )
+    assert code == 0, err
+
+
+def test_url_mode_over_real_http(
+    dev_pki: DevPki, server: str, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = verify(capsys, dev_pki, f"{server}/{NS}/", "--json")
+    assert code == 0, err
+    assert json.loads(out)["version"] == 20260501000000
+    (signed / NS / "release.dsse.json").write_bytes(b"{}" + b" " * (1024 * 1024))
+    code, out, _ = verify(capsys, dev_pki, f"{server}/{NS}", "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "size")
+    code, out, err = verify(capsys, dev_pki, f"{server}/linux/none", "--json")
+    assert code == ExitCode.TRANSPORT
+    assert json.loads(out)["check"] == "transport"
