@@ -11,12 +11,18 @@ from collections.abc import Callable
 
 from trails.report.model import Report
 from trails.report.pdf.render import render_pdf
+from trails.report.render.csv_report import render_csv
 from trails.report.render.json_report import render_json
+from trails.report.render.junit import render_junit
+from trails.report.render.oscal import render_oscal
 
 Renderer = Callable[[Report], bytes]
 
 RENDERERS: dict[str, Renderer] = {
     "json": render_json,
+    "csv": render_csv,
+    "junit": render_junit,
+    "oscal": render_oscal,
     "pdf": render_pdf,
 }
 

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+
+import jsonschema
+import pytest
+from trestle.oscal.assessment_results import AssessmentResults
+
+from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
+from trails.models.evidence import ReportStatus
+from trails.report.model import Report
+from trails.report.render import EXTENSIONS, RENDERERS
+from trails.report.render.csv_report import COLUMNS
+from trails.report.render.text import csv_cell, visible
+
+SCHEMA = json.loads(resources.files("trails.schemas").joinpath("report.schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_schema_is_valid_and_reports_match_it() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    for report in (example_report(), hostile_report()):
+        VALIDATOR.validate(json.loads(RENDERERS["json"](report)))
+
+
+def test_schema_rejects_unknown_status() -> None:
+    doc = json.loads(RENDERERS["json"](example_report()))
+    doc["results"][0]["status"] = "probably_fine"
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate(doc)
+
+
+def test_every_format_has_an_extension() -> None:
+    assert set(RENDERERS) <= set(EXTENSIONS)
+
+
+def _csv(report: Report) -> list[dict[str, str]]:
+    data = RENDERERS["csv"](report).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    assert tuple(rows[0]) == COLUMNS
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
+
+
+def test_csv_one_row_per_result() -> None:
+    report = example_report()
+    rows = _csv(report)
+    assert len(rows) == len(report.results)
+    fail = next(r for r in rows if r["status"] == "fail")
+    assert fail["hostname"] == "web-02.example.com"
+    assert json.loads(fail["evidence"]) == [{"name": "cramfs", "status": "Live"}]
+    assert fail["requirements"] == "cis-ubuntu-22.04:1.1.1.1 pci-dss-4.0.1:2.2.4"
+
+
+def _junit(report: Report) -> ET.Element:
+    return ET.fromstring(RENDERERS["junit"](report))  # noqa: S314 (our own output)
+
+
+def test_junit_a_suite_per_host() -> None:
+    report = example_report()
+    root = _junit(report)
+    suites = root.findall("testsuite")
+    assert len(suites) == len(report.hosts)
+    assert int(root.get("failures", "-1")) == report.summary[ReportStatus.FAIL]
+    h2 = next(s for s in suites if s.get("name") == "web-02.example.com")
+    assert (h2.get("tests"), h2.get("failures"), h2.get("errors")) == ("3", "1", "1")
+    failure = h2.find("testcase/failure")
+    assert failure is not None
+    assert json.loads(failure.text or "") == {"name": "cramfs", "status": "Live"}
+    h3 = next(s for s in suites if s.get("name") == "web-03.example.com")
+    assert (h3.get("errors"), h3.get("skipped")) == ("2", "1")
+
+
+def _oscal(report: Report) -> dict[str, object]:
+    doc = json.loads(RENDERERS["oscal"](report))
+    AssessmentResults.model_validate(doc["assessment-results"])
+    return doc["assessment-results"]  # type: ignore[no-any-return]
+
+
+def test_oscal_validates_with_trestle() -> None:
+    report = example_report(simulated=True)
+    doc = _oscal(report)
+    result = doc["results"][0]  # type: ignore[index]
+    observations = result["observations"]
+    # every result with collected evidence is an observation of its host
+    assert len(observations) == sum(r.collected is not None for r in report.results)
+    assert all(
+        o["collected"] and o["subjects"][0]["type"] == "inventory-item" for o in observations
+    )
+    findings = {
+        f["target"]["target-id"]: f["target"]["status"]["state"] for f in result["findings"]
+    }
+    assert findings["cis-ubuntu-1.1.1.1"] == "not-satisfied"
+    assert findings["pci-12.10.1"] == "not-satisfied"  # manual: never satisfied by us
+    assert "SIMULATED" in result["description"]
+    assert RENDERERS["oscal"](report) == RENDERERS["oscal"](report)
+
+
+def test_oscal_empty_report_is_valid() -> None:
+    report = example_report()
+    empty = Report(**{**report.__dict__, "results": (), "hosts": (), "control_rollups": ()})  # type: ignore[arg-type]
+    _oscal(empty)
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=[repr(s[:24]) for s in HOSTILE_STRINGS])
+def test_hostile_text_in_every_machine_format(text: str) -> None:
+    """One case per hostile string: it sits in hostname, owner, detail and evidence."""
+    report = hostile_report()
+    index = HOSTILE_STRINGS.index(text)
+    uuid = report.hosts[index].host_uuid
+    # JSON: valid, schema-conform, bounded.
+    raw = RENDERERS["json"](report)
+    VALIDATOR.validate(json.loads(raw))
+    assert len(raw) < 2_000_000
+    # CSV: no cell a spreadsheet would run, no control or bidi characters.
+    rows = [r for r in _csv(report) if r["host_uuid"] == uuid]
+    assert rows
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(FORMULA), cell[:40]
+            assert visible(cell) == cell
+            assert len(cell) <= 4096
+    # JUnit: parses; the text comes back literally (minus invisible characters).
+    suite = next(s for s in _junit(report).findall("testsuite") if s.get("id") == uuid)
+    assert suite.get("name") == visible(report.hosts[index].hostname)
+    # OSCAL: validates with trestle.
+    _oscal(report)
+
+
+def test_csv_cell_neutralises_formulas() -> None:
+    assert csv_cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert csv_cell("  =1+1") == "'  =1+1"
+    assert csv_cell("\tx").startswith("'")
+    assert csv_cell("ok=1") == "ok=1"
+    assert csv_cell("a\u202eb\x00") == "a\ufffdb\ufffd"

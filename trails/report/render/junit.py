@@ -1,0 +1,85 @@
+"""JUnit XML: a testsuite per host, a testcase per control, for CI dashboards.
+
+``fail`` is a ``<failure>``; ``error``, ``no_evidence`` and ``stale`` are ``<error>``s
+(the control could not be judged); ``not_applicable`` and ``manual`` are ``<skipped>``.
+Host text is escaped for XML and stripped of characters XML 1.0 cannot carry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import groupby
+from xml.sax.saxutils import escape, quoteattr
+
+from trails.models.evidence import ReportStatus
+from trails.models.manifest import format_time
+from trails.report.model import ControlResult, Report
+from trails.report.render.text import visible
+
+_ERRORS = (ReportStatus.ERROR, ReportStatus.NO_EVIDENCE, ReportStatus.STALE)
+_SKIPPED = (ReportStatus.NOT_APPLICABLE, ReportStatus.MANUAL)
+
+
+def _attr(text: str) -> str:
+    return quoteattr(visible(text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def _text(text: str) -> str:
+    return escape(visible(text))
+
+
+def _case(result: ControlResult, title: str, classname: str) -> str:
+    head = (
+        f"    <testcase name={_attr(result.control_id + ' ' + title)} classname={_attr(classname)}"
+    )
+    status = result.status
+    if status is ReportStatus.PASS:
+        return head + "/>"
+    if status in _SKIPPED:
+        reason = f"{status.value}: {result.detail}" if result.detail else status.value
+        inner = f"<skipped message={_attr(reason)}/>"
+    elif status is ReportStatus.FAIL:
+        evidence = "\n".join(
+            json.dumps(row.to_dict(), ensure_ascii=False) for row in result.evidence
+        )
+        message = f"{result.evidence_count} offending row(s)"
+        inner = f'<failure type="fail" message={_attr(message)}>{_text(evidence)}</failure>'
+    else:
+        inner = (
+            f"<error type={_attr(status.value)} message={_attr(result.detail or status.value)}/>"
+        )
+    return f"{head}>\n      {inner}\n    </testcase>"
+
+
+def _suites(report: Report) -> Iterator[str]:
+    hosts = report.hosts_by_uuid
+    titles = {c.id: c.title for c in report.controls}
+    for uuid, group in groupby(report.results, key=lambda r: r.host_uuid):
+        results = list(group)
+        host = hosts.get(uuid)
+        name = host.hostname if host and host.hostname else uuid
+        classname = f"{host.namespace if host else ''}.{uuid}"
+        failures = sum(r.status is ReportStatus.FAIL for r in results)
+        errors = sum(r.status in _ERRORS for r in results)
+        skipped = sum(r.status in _SKIPPED for r in results)
+        yield (
+            f'  <testsuite name={_attr(name)} id={_attr(uuid)} tests="{len(results)}"'
+            f' failures="{failures}" errors="{errors}" skipped="{skipped}"'
+            f" timestamp={_attr(format_time(report.metadata.generated_at))}"
+            f" hostname={_attr(name)}>"
+        )
+        for result in results:
+            yield _case(result, titles.get(result.control_id, ""), classname)
+        yield "  </testsuite>"
+
+
+def render_junit(report: Report) -> bytes:
+    s = report.summary
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites name={_attr(report.metadata.title)} tests="{s.total}"'
+        f' failures="{s[ReportStatus.FAIL]}"'
+        f' errors="{sum(s[x] for x in _ERRORS)}" skipped="{sum(s[x] for x in _SKIPPED)}">'
+    )
+    return "\n".join([head, *_suites(report), "</testsuites>", ""]).encode("utf-8")

@@ -1,0 +1,165 @@
+"""OSCAL assessment-results (NIST OSCAL 1.x JSON), for GRC tools.
+
+One result covers the report window. Each host is an inventory item; each (host,
+control) verdict that rests on collected evidence is an observation (method TEST,
+collected time, the host as subject); each control is a finding whose target status
+is ``satisfied`` only when no host failed, errored or lacked evidence. UUIDs are
+derived from the report fingerprint, so the same report gives the same document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from trails.models.evidence import ReportStatus
+from trails.models.manifest import format_time
+from trails.report.model import ControlResult, Report
+from trails.report.render.text import visible
+
+OSCAL_VERSION = "1.1.2"
+_SATISFIED = (ReportStatus.PASS, ReportStatus.NOT_APPLICABLE)
+_NOT_TOKEN = re.compile(r"[^\w.\-]", re.ASCII)
+
+
+def _line(text: str) -> str:
+    """One line of visible text (OSCAL titles and property values)."""
+    return " ".join(visible(text).split()) or "-"
+
+
+def _token(text: str) -> str:
+    token = _NOT_TOKEN.sub("_", text)
+    return token if token[:1].isalpha() or token[:1] == "_" else "_" + token
+
+
+class _Ids:
+    def __init__(self, fingerprint: str) -> None:
+        self.base = uuid.uuid5(uuid.NAMESPACE_URL, "urn:trails:report:" + fingerprint)
+
+    def __call__(self, *parts: str) -> str:
+        return str(uuid.uuid5(self.base, "\x1f".join(parts)))
+
+
+def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> dict[str, Any]:
+    obs: dict[str, Any] = {
+        "uuid": ids("observation", result.host_uuid, result.control_id),
+        "title": _line(f"{result.control_id}: {result.status.value}"),
+        "description": visible(
+            f"{title}. Status {result.status.value}"
+            + (f"; {result.evidence_count} offending row(s)" if result.evidence_count else "")
+            + (f"; {result.detail}" if result.detail else "")
+            + f". Config {result.config_version or 'unknown'}."
+        ),
+        "methods": ["TEST"],
+        "types": ["finding"] if result.status is ReportStatus.FAIL else ["control-objective"],
+        "subjects": [{"subject-uuid": host_id, "type": "inventory-item"}],
+        "collected": format_time(result.collected) if result.collected else None,
+    }
+    if result.evidence:
+        obs["relevant-evidence"] = [
+            {"description": visible(json.dumps(row.to_dict(), ensure_ascii=False))}
+            for row in result.evidence
+        ]
+    return obs
+
+
+def assessment_results(report: Report) -> dict[str, Any]:
+    ids = _Ids(report.fingerprint)
+    meta = report.metadata
+    inventory = []
+    host_ids = {}
+    for host in report.hosts:
+        host_ids[host.host_uuid] = ids("host", host.host_uuid)
+        props = [
+            {"name": "fqdn", "value": _line(host.hostname)},
+            {"name": "asset-id", "value": _line(host.host_uuid)},
+            {"name": "asset-tag", "value": _line(host.namespace)},
+            {"name": "version", "value": _line(host.config_version)},
+        ]
+        inventory.append(
+            {
+                "uuid": host_ids[host.host_uuid],
+                "description": visible(host.hostname),
+                "props": props,
+            }
+        )
+    titles = {c.id: c.title for c in report.controls}
+    observations = []
+    by_control: dict[str, list[ControlResult]] = defaultdict(list)
+    for result in report.results:
+        by_control[result.control_id].append(result)
+        if result.collected is not None:
+            host_id = host_ids.get(result.host_uuid) or ids("host", result.host_uuid)
+            obs = _observation(result, host_id, titles.get(result.control_id, ""), ids)
+            observations.append(obs)
+    findings = []
+    for rollup in report.control_rollups:
+        results = by_control.get(rollup.control_id, [])
+        satisfied = bool(results) and all(r.status in _SATISFIED for r in results)
+        counts = ", ".join(f"{k} {v}" for k, v in rollup.counts.to_dict().items() if v)
+        related = [
+            {"observation-uuid": ids("observation", r.host_uuid, r.control_id)}
+            for r in results
+            if r.collected is not None
+        ]
+        finding: dict[str, Any] = {
+            "uuid": ids("finding", rollup.control_id),
+            "title": _line(f"{rollup.control_id}: {titles.get(rollup.control_id, '')}"),
+            "description": visible(f"Across {len(results)} host(s): {counts or 'no results'}."),
+            "target": {
+                "type": "objective-id",
+                "target-id": _token(rollup.control_id),
+                "status": {
+                    "state": "satisfied" if satisfied else "not-satisfied",
+                    "reason": "pass" if satisfied else rollup.status.value.replace("_", "-"),
+                },
+            },
+        }
+        if related:
+            finding["related-observations"] = related
+        findings.append(finding)
+    result_doc: dict[str, Any] = {
+        "uuid": ids("result"),
+        "title": _line(meta.title),
+        "description": visible(
+            f"Evidence collected by osquery from {len(report.hosts)} host(s)"
+            + (" (SIMULATED DATA)" if meta.simulated else "")
+            + f"; report fingerprint {report.fingerprint}."
+        ),
+        "start": format_time(meta.since),
+        "end": format_time(meta.until),
+        "reviewed-controls": {"control-selections": [{"include-all": {}}]},
+        "findings": findings,
+    }
+    if inventory:
+        result_doc["local-definitions"] = {"inventory-items": inventory}
+    if observations:
+        result_doc["observations"] = [
+            {k: v for k, v in o.items() if v is not None} for o in observations
+        ]
+    if not findings:
+        del result_doc["findings"]
+    return {
+        "assessment-results": {
+            "uuid": ids("assessment-results"),
+            "metadata": {
+                "title": _line(meta.title + (" (simulated)" if meta.simulated else "")),
+                "last-modified": format_time(meta.generated_at),
+                "version": report.fingerprint[:16],
+                "oscal-version": OSCAL_VERSION,
+                "props": [{"name": "marking", "value": "simulated" if meta.simulated else "fleet"}],
+            },
+            "import-ap": {"href": "#" + ids("assessment-plan")},
+            "results": [result_doc],
+        }
+    }
+
+
+def render_oscal(report: Report) -> bytes:
+    doc = assessment_results(report)
+    return (
+        json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    )

@@ -1,0 +1,24 @@
+"""Making host-supplied text safe for machine formats (CSV cells, XML text)."""
+
+from __future__ import annotations
+
+import re
+
+# C0/C1 controls except tab, newline and carriage return; XML 1.0 also forbids
+# U+FFFE/U+FFFF and lone surrogates (the model already removed those).
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Bidi overrides and isolates make text read differently from what it is.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def visible(text: str) -> str:
+    """Replace control and bidi-override characters with U+FFFD (kept visible, not executed)."""
+    return _BIDI.sub("\ufffd", _CONTROLS.sub("\ufffd", text))
+
+
+def csv_cell(text: str) -> str:
+    """A cell no spreadsheet will evaluate: formulas get a leading apostrophe (OWASP)."""
+    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START[:4]):
+        text = "'" + text
+    return visible(text)
