@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "verify_report",
         "Verify a signed report envelope and every report file it lists.",
     ),
+    "report": ("trails.commands.report", "report", "Fleet osquery results -> CIS/PCI evidence."),
+    "simulate": ("trails.commands.simulate", "simulate_command", "Write simulated fleet results."),
     "rules": ("trails.commands.rules", "rules", "Check audit rule files; print auditctl -l form."),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
     "verify": ("trails.commands.verify", "verify", "Verify a release dir or URL; install nothing."),

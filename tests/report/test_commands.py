@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.sign.helpers import run
+from trails.commands.report import parse_duration, parse_when
+from trails.errors import UsageError
+
+UNTIL = "2026-11-23T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli-fleet")
+    from trails.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "simulate",
+                "--hosts",
+                "40",
+                "--days",
+                "2",
+                "--controls",
+                "12",
+                "--out",
+                str(out),
+                "--until",
+                UNTIL,
+                "--seed",
+                "5",
+                "--gzip",
+            ]
+        )
+    assert info.value.code == 0
+    return out
+
+
+def test_simulate_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "simulate",
+        "--hosts",
+        "3",
+        "--days",
+        "1",
+        "--controls",
+        "2",
+        "--out",
+        tmp_path,
+        "--until",
+        UNTIL,
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["lines"] > 0
+    assert all(Path(f).is_file() for f in doc["files"])
+
+
+def test_report_every_format(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys,
+        "report",
+        "--results",
+        str(fleet / "*.log.gz"),
+        "--until",
+        UNTIL,
+        "--since",
+        "2026-11-22T12:00:00Z",
+        "--format",
+        "json,csv",
+        "--format",
+        "junit",
+        "--format",
+        "oscal",
+        "--out",
+        out,
+        "--silent-after",
+        "30h",
+    )
+    assert code == 0, err
+    assert "(SIMULATED DATA)" in stdout
+    for name in ("report.json", "report.csv", "report.junit.xml", "report.oscal.json"):
+        assert f"wrote {out / name}" in stdout
+        assert (out / name).stat().st_size > 0
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["metadata"]["simulated"] is True
+    assert len(doc["hosts"]) == 40
+
+
+def test_report_json_summary_and_fail_on(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, err = run(
+        capsys,
+        "report",
+        "--results",
+        str(fleet / "*.gz"),
+        "--until",
+        UNTIL,
+        "--out",
+        tmp_path,
+        "--json",
+        "--fail-on",
+        "fail",
+    )
+    assert code == 1
+    assert "--fail-on fail" in err
+    doc = json.loads(stdout)
+    assert doc["summary"]["fail"] > 0
+    assert doc["files"] == [str(tmp_path / "report.json")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "docx"], "--format docx: choose from"),
+        (["--since", "yesterday"], "is not a time like"),
+        (["--silent-after", "soon"], "is not like 90m"),
+        (["--sign-key", "k.pem"], "go together"),
+    ],
+)
+def test_report_usage_errors(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "report", "--results", str(fleet / "*.gz"), "--out", tmp_path, *args)
+    assert code == 2
+    assert message in err
+
+
+def test_report_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "report", "--results", str(tmp_path / "none*.log"), "--out", tmp_path
+    )
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_simulate_needs_controls_in_dist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.sign.helpers import make_dist
+
+    make_dist(tmp_path / "dist", "linux")
+    code, _, err = run(capsys, "simulate", "--dist", tmp_path / "dist", "--out", tmp_path / "o")
+    assert code == 2
+    assert "run trails build" in err
+
+
+def test_parsers() -> None:
+    assert parse_duration("90m").total_seconds() == 5400
+    assert parse_duration("2d").days == 2
+    with pytest.raises(UsageError):
+        parse_duration("0h")
+    assert parse_when(None, "--x") is None
+    assert parse_when("2026-11-23", "--x") == parse_when("2026-11-23T00:00:00Z", "--x")
+    assert parse_when("2026-11-23T13:00:00+01:00", "--x") == parse_when(
+        "2026-11-23T12:00:00Z", "--x"
+    )
+
+
+def test_signed_report_verifies_and_catches_a_changed_byte(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pki = tmp_path / "pki"
+    assert run(capsys, "pki", "init-root", "--dir", pki)[0] == 0
+    assert run(capsys, "pki", "issue-intermediate", "--dir", pki)[0] == 0
+    code, _, err = run(
+        capsys, "pki", "issue-signer", "auditor", "--dir", pki, "--purpose", "report"
+    )
+    assert code == 0, err
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys,
+        "report",
+        "--results",
+        str(fleet / "*.gz"),
+        "--until",
+        UNTIL,
+        "--out",
+        out,
+        "--format",
+        "json,csv",
+        "--sign-key",
+        pki / "signers" / "auditor.key.pem",
+        "--sign-chain",
+        pki / "signers" / "auditor.chain.pem",
+    )
+    assert code == 0, err
+    assert f"wrote {out / 'report.dsse.json'}" in stdout
+    envelope = out / "report.dsse.json"
+    assert run(capsys, "verify-report", envelope, "--roots", pki / "root.pem")[0] == 0
+    data = bytearray((out / "report.csv").read_bytes())
+    data[10] ^= 1
+    (out / "report.csv").write_bytes(bytes(data))
+    assert run(capsys, "verify-report", envelope, "--roots", pki / "root.pem")[0] == 3

@@ -1,0 +1,234 @@
+"""``trails report``: fleet osquery results -> CIS / PCI DSS evidence files."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from trails.commands.common import emit_json
+from trails.errors import CheckFailed, TransportError, UsageError
+from trails.models.evidence import ReportStatus
+from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
+from trails.report.catalog import ReportCatalog, load_report_catalog
+from trails.report.model import Report
+from trails.report.releases import read_releases
+from trails.report.render import EXTENSIONS, RENDERERS
+from trails.report.signing import sign_report
+from trails.sign.signer import Signer
+
+_DURATION = re.compile(r"(\d+)([smhd])\Z")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+FORMATS = ("json", "csv", "junit", "oscal", "pdf")
+_FAIL_ON = {
+    "fail": (ReportStatus.FAIL,),
+    "error": (ReportStatus.FAIL, ReportStatus.ERROR, ReportStatus.NO_EVIDENCE, ReportStatus.STALE),
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"duration {text!r} is not like 90m, 24h or 7d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_when(text: str | None, option: str) -> datetime | None:
+    """RFC 3339 (``2026-11-23T12:00:00Z``, any offset) or a date (midnight UTC)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a time like 2026-11-23T12:00:00Z") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()] or ["json"]
+    unknown = sorted(set(names) - set(RENDERERS))
+    if unknown:
+        raise UsageError(
+            f"--format {', '.join(unknown)}: choose from {', '.join(sorted(RENDERERS))}"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically: a reader never sees half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise TransportError(f"cannot write {path}: {exc.strerror}; check --out") from None
+
+
+def _catalog(packs: Path | None) -> ReportCatalog:
+    return ReportCatalog() if packs is None else load_report_catalog(packs)
+
+
+@click.command("report")
+@click.option(
+    "--results",
+    "results",
+    multiple=True,
+    required=True,
+    metavar="GLOB",
+    help="osquery results log(s): files or quoted globs, plain or gzip. Repeatable.",
+)
+@click.option(
+    "--packs",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Control packs directory (titles, framework requirements, manual controls).",
+)
+@click.option(
+    "--releases",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The signed dist/ tree: newest config per namespace, manifest hashes.",
+)
+@click.option("--since", metavar="TIME", help="Window start [default: --until minus 24h].")
+@click.option("--until", metavar="TIME", help="Window end, RFC 3339 UTC [default: now].")
+@click.option(
+    "--silent-after",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="Flag hosts that sent nothing for this long (90m, 24h, 7d).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous JSON report: list newly failing/passing, added, removed.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help=f"Output format: {', '.join(FORMATS)}. Repeatable or comma-separated [default: json].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="trails-report",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the report files.",
+)
+@click.option("--title", default=DEFAULT_TITLE, show_default=True, help="Report title.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(sorted(_FAIL_ON)),
+    help="Exit 1 if any result fails (fail), or fails or could not be judged (error).",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign the report files with this report-signing key (needs --sign-chain).",
+)
+@click.option(
+    "--sign-chain",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM chain of the report signer, leaf first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def report(
+    *,
+    results: tuple[str, ...],
+    packs: Path | None,
+    releases: Path | None,
+    since: str | None,
+    until: str | None,
+    silent_after: str,
+    baseline: Path | None,
+    formats: tuple[str, ...],
+    out_dir: Path,
+    title: str,
+    fail_on: str | None,
+    sign_key: Path | None,
+    sign_chain: Path | None,
+    as_json: bool,
+) -> None:
+    """Turn fleet osquery results into CIS and PCI DSS evidence.
+
+    \b
+    Reads osquery filesystem-logger results (event, batch or snapshot lines), keeps the
+    newest trails.control.* row per host and control inside the window, and writes
+    report.<format> files into --out. Every verdict names its host, time and config.
+    \b
+    Example:
+      trails report --results 'logs/*.log*' --packs cis_pci_packs --releases dist \\
+                    --format pdf --format json --out evidence/
+    """
+    names = _formats(formats)
+    if (sign_key is None) != (sign_chain is None):
+        raise UsageError("--sign-key and --sign-chain go together; give both or neither")
+    signer = Signer.load(sign_key, sign_chain) if sign_key and sign_chain else None
+    options = ReportOptions(
+        now=datetime.now(UTC).replace(microsecond=0),
+        since=parse_when(since, "--since"),
+        until=parse_when(until, "--until"),
+        silent_after=parse_duration(silent_after),
+        title=title,
+    )
+    steps = 2 + len(names) + (signer is not None)
+    with click.progressbar(length=steps, label="trails report", file=sys.stderr) as bar:
+        catalog = _catalog(packs)
+        release_infos = read_releases(releases) if releases is not None else ()
+        bar.update(1)
+        model = report_from_files(results, catalog, release_infos, options, baseline)
+        bar.update(1)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(f"cannot create {out_dir}: {exc.strerror}") from None
+        written = []
+        for name in names:
+            path = out_dir / f"report.{EXTENSIONS[name]}"
+            _write(path, RENDERERS[name](model))
+            written.append(path)
+            bar.update(1)
+        if signer is not None:
+            envelope = out_dir / "report.dsse.json"
+            _write(envelope, sign_report(written, signer, fingerprint=model.fingerprint))
+            written.append(envelope)
+            bar.update(1)
+    _print(model, written, as_json)
+    if fail_on is not None and any(model.summary[s] for s in _FAIL_ON[fail_on]):
+        raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
+
+
+def _print(model: Report, written: list[Path], as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "fingerprint": model.fingerprint,
+                "simulated": model.metadata.simulated,
+                "summary": model.summary.to_dict(),
+                "hosts": len(model.hosts),
+                "malformed_lines": model.ingest.malformed,
+                "files": [str(p) for p in written],
+            }
+        )
+        return
+    note = " (SIMULATED DATA)" if model.metadata.simulated else ""
+    s = model.summary
+    click.echo(
+        f"{len(model.hosts)} hosts, {s.total} results{note}: {s[ReportStatus.PASS]} pass, "
+        f"{s[ReportStatus.FAIL]} fail, {s[ReportStatus.ERROR]} error; "
+        f"{len(model.integrity)} pipeline findings; fingerprint {model.fingerprint}"
+    )
+    if model.ingest.malformed:
+        click.echo(
+            f"{model.ingest.malformed} malformed input lines (see the report's ingest section)"
+        )
+    for path in written:
+        click.echo(f"wrote {path}")
