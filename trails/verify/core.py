@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes
 
 from trails.models.manifest import (
     PAYLOAD_TYPE,
@@ -109,10 +109,9 @@ def verify_dsse(
             "signature does not verify over the payload: the release was modified or forged; "
             "keep the installed config and alert the publisher"
         )
-    der = leaf.public_bytes(serialization.Encoding.DER)
     return env.payload, SignerInfo(
         subject=leaf.subject.rfc4514_string(),
-        fingerprint=hashlib.sha256(der).hexdigest(),
+        fingerprint=leaf.fingerprint(hashes.SHA256()).hex(),  # SHA-256 of the DER
         not_after=leaf.not_valid_after_utc,
         certificate=leaf,
         chain=tuple(path),
