@@ -324,3 +324,20 @@ def test_merge_orders_control_lines_like_augenrules_and_drops_duplicates() -> No
     assert merge([]) == ()
     bad = parse("-a always,exit -S nosuch -k x\n-a always,exit -S nosuch -k x").rules
     assert len(merge([bad])) == 1
+
+
+def test_shadowing_on_lists_without_syscalls_and_with_many_conditions() -> None:
+    task = "-a never,task -F uid=0\n-a always,task -F uid=0 -F gid=0\n"
+    assert warnings(task) == ["audit.shadowed"]
+    many = " ".join(f"-F a{i % 4}!={i}" for i in range(12))
+    text = (
+        "-a always,exit -F arch=b32 -S open -k a\n-a always,exit -F arch=b64 -S open -k a\n"
+        f"-a always,exit -F arch=b64 -S open {many} -k b\n"
+    )
+    assert warnings(text) == ["audit.missing-32bit-twin", "audit.shadowed"]
+    prepended = "-A always,exit -F arch=b64 -S all -k a\n-a always,exit -F arch=b64 -S open -k b"
+    assert "audit.shadowed" not in warnings(prepended)
+    appended_first = (
+        "-a always,exit -F arch=b64 -S all -k a\n-A always,exit -F arch=b64 -S open -k b"
+    )
+    assert "audit.shadowed" not in warnings(appended_first)

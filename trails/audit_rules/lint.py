@@ -6,16 +6,17 @@ and, where it helps, the earlier rule it collides with.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from trails.audit_rules import tables, values
 from trails.audit_rules.model import AuditRule, Compare, ControlRule, FieldCond, Rule, Syscalls
-from trails.audit_rules.normalise import to_kernel
+from trails.audit_rules.normalise import signature
 from trails.errors import SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 
 _W = Severity.WARNING
-Signature = tuple[tuple[str, str, str], ...]
 
 
 def _warn(loc: SourceLoc, message: str, code: str) -> Diagnostic:
@@ -67,46 +68,94 @@ def _arch_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnostic
             )
 
 
-def _signature(rule: AuditRule, host: str) -> tuple[Signature, frozenset[int] | None]:
-    kernel = to_kernel(rule, host)
-    fields = tuple((f.name, f.op, str(f.value)) for f in kernel.fields if f.name != "key")
-    mask = None if kernel.syscalls is None else frozenset(kernel.syscalls)
-    return fields, mask
-
-
 def _on_inode_list(rule: AuditRule) -> bool:
     return rule.watch is not None or any(f.name in ("path", "dir") for f in rule.fields)
 
 
+@dataclass
+class _Group:
+    """Earlier rules with one set of conditions: which of them cover which syscalls."""
+
+    all_calls: int | None = None  # ordinal of the first rule matching every syscall
+    by_call: dict[int, set[int]] = field(default_factory=dict)
+
+    def add(self, ordinal: int, mask: frozenset[int] | None) -> None:
+        if mask is None:
+            if self.all_calls is None:
+                self.all_calls = ordinal
+            return
+        for nr in mask:
+            self.by_call.setdefault(nr, set()).add(ordinal)
+
+    def covering(self, mask: frozenset[int] | None) -> int | None:
+        """Ordinal of the first earlier rule whose syscalls include all of ``mask``."""
+        found: set[int] = set()
+        if mask is not None and mask:
+            calls = iter(mask)
+            found = set(self.by_call.get(next(calls), ()))
+            for nr in calls:
+                if not found:
+                    break
+                found &= self.by_call.get(nr, set())
+        if self.all_calls is not None:
+            found.add(self.all_calls)
+        return min(found) if found else None
+
+
+_Key = tuple[str, frozenset[tuple[str, str, str]]]
+_MAX_SUBSET_FIELDS = 10
+
+
+def _subsets(
+    lst: str, conds: frozenset[tuple[str, str, str]], groups: dict[_Key, _Group]
+) -> list[_Key]:
+    """Keys of the groups whose conditions are a subset of ``conds`` on list ``lst``."""
+    if len(conds) > _MAX_SUBSET_FIELDS:  # rare: scan instead of enumerating 2^n subsets
+        return [k for k in groups if k[0] == lst and k[1] <= conds]
+    keys = (
+        (lst, frozenset(combo))
+        for size in range(len(conds) + 1)
+        for combo in itertools.combinations(conds, size)
+    )
+    return [k for k in keys if k in groups]
+
+
 def _overlap_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnostic]:
+    """Duplicates, and rules an earlier broader rule on the same list always beats
+    (the kernel stops at the first rule that matches)."""
     seen: dict[tuple[object, ...], SourceLoc] = {}
-    broad: list[tuple[AuditRule, Signature, frozenset[int] | None]] = []
+    groups: dict[_Key, _Group] = {}
+    placed: list[SourceLoc] = []
     for rule in rules:
         try:
-            fields, mask = _signature(rule, host)
+            fields, mask = signature(rule, host)
         except values.ValueProblem:
             continue
-        ident = (rule.list, rule.action, fields, mask, rule.keys)
+        conds = tuple(f for f in fields if f[0] != "key")
+        if rule.list != "exit":
+            mask = None  # syscalls do not apply: every rule on the list sees every event
+        ident = (rule.list, rule.action, conds, mask, rule.keys)
         if ident in seen:
             yield _warn(rule.loc, f"duplicate of the rule at {seen[ident]}", "audit.duplicate")
             continue
         seen[ident] = rule.loc
-        if _on_inode_list(rule):
-            continue  # path/dir rules sit on the kernel's inode lists: order differs
-        for earlier, efields, emask in broad:
-            if (
-                earlier.list == rule.list
-                and set(efields) <= set(fields)
-                and (emask is None or (mask is not None and mask <= emask))
-            ):
-                yield _warn(
-                    rule.loc,
-                    f"never matches: the broader rule at {earlier.loc} matches first",
-                    "audit.shadowed",
-                )
-                break
-        if not rule.prepend:
-            broad.append((rule, fields, mask))
+        if _on_inode_list(rule) or rule.prepend:
+            continue  # inode lists and -A (head of list) order differently: no claim
+        condset = frozenset(conds)
+        hits = [
+            hit
+            for key in _subsets(rule.list, condset, groups)
+            for hit in (groups[key].covering(mask),)
+            if hit is not None
+        ]
+        if hits:
+            yield _warn(
+                rule.loc,
+                f"never matches: the broader rule at {placed[min(hits)]} matches first",
+                "audit.shadowed",
+            )
+        groups.setdefault((rule.list, condset), _Group()).add(len(placed), mask)
+        placed.append(rule.loc)
 
 
 def _style_warnings(rule: AuditRule) -> Iterator[Diagnostic]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from trails.audit_rules import values
 from trails.audit_rules.model import AuditRule, ControlRule, Rule
-from trails.audit_rules.normalise import default_arch, to_kernel
+from trails.audit_rules.normalise import default_arch, signature
 
 _LAST_WINS = ("-D", "-b", "-f", "-e")
 
@@ -22,12 +22,9 @@ def identity(rule: Rule) -> object:
     """Two rules with the same identity are the same rule to the kernel."""
     if isinstance(rule, AuditRule):
         try:
-            kernel = to_kernel(rule, default_arch())
+            return ("kernel", rule.list, rule.action, *signature(rule, default_arch()))
         except values.ValueProblem:
             return ("text", rule.with_parts(rule.parts), rule.prepend)
-        fields = tuple((f.name, f.op, str(f.value)) for f in kernel.fields)
-        mask = None if kernel.syscalls is None else frozenset(kernel.syscalls)
-        return ("kernel", rule.list, rule.action, fields, mask)
     return rule
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from trails.audit_rules import tables, values
 from trails.audit_rules.model import AuditRule, Compare, FieldCond, Key, Perm, Rule
@@ -93,6 +94,18 @@ def to_kernel(rule: AuditRule, host: str) -> _Kernel:
     if keys:
         fields.append(_KField("key", "=", "\x01".join(keys)))
     return _Kernel(fields, mask, machine)
+
+
+Signature = tuple[tuple[tuple[str, str, str], ...], frozenset[int] | None]
+
+
+@lru_cache(maxsize=1 << 16)
+def signature(rule: AuditRule, host: str) -> Signature:
+    """The kernel's view of a rule as an immutable value: (fields, syscall mask or None
+    for all). Equal signatures are the same rule to the kernel ("Rule exists")."""
+    kernel = to_kernel(rule, host)
+    fields = tuple((f.name, f.op, str(f.value)) for f in kernel.fields)
+    return fields, None if kernel.syscalls is None else frozenset(kernel.syscalls)
 
 
 def _is_watch(kernel: _Kernel, lst: str) -> bool:

@@ -10,6 +10,7 @@ is :mod:`trails.audit_rules.validate`'s job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ MAX_LINE = 6143
 MAX_RULES = 50_000  # per input: bounds memory (about 90 MB) on hostile files
 MAX_DIAGNOSTICS = 1_000
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _SHORT_WITH_ARG = set("CefrbaAdSFmRwWkpq")
 _SHORT_NO_ARG = set("hicslDvt")
 _LONG_WITH_ARG = {"backlog_wait_time", "signal"}
@@ -209,9 +211,9 @@ class _Builder:
 def _check_text(line: str) -> None:
     if len(line) > MAX_LINE:
         raise LineError(f"line is {len(line)} characters; auditctl reads at most {MAX_LINE}")
-    bad = next((c for c in line if c < " " or c == "\x7f"), None)
+    bad = _CONTROL.search(line)
     if bad is not None:
-        what = "NUL byte" if bad == "\0" else f"control character {bad!r}"
+        what = "NUL byte" if bad[0] == "\0" else f"control character {bad[0]!r}"
         raise LineError(f"{what} in rule text (auditctl splits on spaces only)")
 
 

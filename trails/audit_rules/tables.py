@@ -135,6 +135,7 @@ def syscall_names(machine: str) -> dict[int, str]:
     return {nr: name for name, nr in syscalls(machine).items()}
 
 
+@cache
 def field_names() -> frozenset[str]:
     """Every name ``-F`` takes (``field_compare`` is internal; ``key`` is parsed apart)."""
     return frozenset(_data()["fields"]) - {"field_compare"}
@@ -173,6 +174,12 @@ def filetypes() -> dict[str, int]:
 def fstypes() -> dict[str, int]:
     table: dict[str, int] = _data()["fstypes"]
     return table
+
+
+@cache
+def lowered(table: str) -> dict[str, int]:
+    """A name table keyed by lower-case name (libaudit's lookups ignore case)."""
+    return {name.lower(): nr for name, nr in _data()[table].items()}
 
 
 def machine_names() -> tuple[str, ...]:

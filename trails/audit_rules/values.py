@@ -17,6 +17,7 @@ from trails.audit_rules.tables import Machine
 
 _INT = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 U32 = 0xFFFFFFFF
+_PERM_BITS = {"r": 4, "w": 2, "x": 1, "a": 8}
 
 
 class ValueProblem(ValueError):
@@ -125,18 +126,18 @@ def _gid(value: str, what: str) -> int:
         raise Unresolved(f"unknown group {value!r} on this machine") from None
 
 
-def _named(value: str, table: dict[str, int], what: str) -> int:
-    for name, nr in table.items():
-        if name.lower() == value.lower():
-            return nr
-    raise ValueProblem(f"unknown {what} {value!r}")
+def _named(value: str, table: str, what: str) -> int:
+    nr = tables.lowered(table).get(value.lower())
+    if nr is None:
+        raise ValueProblem(f"unknown {what} {value!r}")
+    return nr
 
 
 def _exit(value: str) -> int:
     if value[:1].isdigit() or (value[:1] == "-" and value[1:2].isdigit()):
         return number(value, "exit")
     sign = -1 if value.startswith("-") else 1
-    return u32(sign * _named(value.lstrip("-"), tables.errnos(), "errno name"), "exit")
+    return u32(sign * _named(value.lstrip("-"), "errnos", "errno name"), "exit")
 
 
 def _perm(value: str) -> int:
@@ -144,7 +145,7 @@ def _perm(value: str) -> int:
         raise ValueProblem(f"permission {value!r} must be 1 to 4 of r, w, x, a")
     bits = 0
     for ch in value.lower():
-        bit = {"r": 4, "w": 2, "x": 1, "a": 8}.get(ch)
+        bit = _PERM_BITS.get(ch)
         if bit is None:
             raise ValueProblem(f"permission {ch!r} is not one of r, w, x, a")
         bits |= bit
@@ -168,15 +169,15 @@ def convert(name: str, value: str, host: str) -> int | str:
     if name == "msgtype":
         if value[:1].isdigit():
             return number(value, name)
-        return _named(value, tables.msgtypes(), "message type")
+        return _named(value, "msgtypes", "message type")
     if name == "perm":
         return _perm(value)
     if name == "filetype":
-        return _named(value, tables.filetypes(), "file type")
+        return _named(value, "filetypes", "file type")
     if name == "fstype":
         if value[:1].isdigit():
             return number(value, name)
-        return _named(value, tables.fstypes(), "filesystem type")
+        return _named(value, "fstypes", "filesystem type")
     if name == "sessionid":
         return U32 if value == "unset" else number(value, name)
     if name in tables.ARG_FIELDS:
