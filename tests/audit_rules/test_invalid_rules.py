@@ -315,6 +315,21 @@ INVALID: list[tuple[str, str, str]] = [
         "dir 'relative/dir' must be an absolute path",
         "Error sending add rule data request (Invalid argument)",
     ),
+    (
+        "-a always,exit -F arch=b64 -S open -F gid=unset -k {K}",
+        "gid takes a group name or a number >= 0 (4294967295 for unset)",
+        "Unknown group: unset",
+    ),
+    (
+        "-a always,exit -F arch=b64 -S open -F egid=-1 -k {K}",
+        "egid takes a group name or a number >= 0 (4294967295 for unset)",
+        "Unknown group: -1",
+    ),
+    (
+        "-a always,exit -F arch=b64 -S open -F loginuid_set=1 -k {K}",
+        "unknown field 'loginuid_set'",
+        "-F unknown field: loginuid_set",
+    ),
 ]
 
 

@@ -116,8 +116,8 @@ def _uid(value: str, what: str) -> int:
 
 
 def _gid(value: str, what: str) -> int:
-    if value == "unset":
-        return U32
+    if value == "unset" or value[:1] == "-":
+        raise ValueProblem(f"{what} takes a group name or a number >= 0 (4294967295 for unset)")
     if value[:1].isdigit():
         return number(value, what)
     try:
