@@ -274,6 +274,49 @@ def generate(out: Path) -> None:
     )
     with_leaf("leaf-is-ca", leaf_ca, k, "chain")
     k = generate_key("p256")
+    no_ds = v.custom_leaf(
+        k,
+        "key usage without digitalSignature",
+        lambda b: (
+            leaf_profile(b)
+            .add_extension(x509.ExtendedKeyUsage([EKU_CONFIG_SIGNING]), critical=False)
+            .add_extension(
+                x509.KeyUsage(False, True, False, False, False, False, False, False, False),
+                critical=True,
+            )
+        ),
+    )
+    with_leaf("keyusage-without-digital-signature", no_ds, k, "eku")
+    tls_ca_key = generate_key("p256")
+    ski = v.root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    tls_ca = pki._sign_cert(
+        x509.CertificateBuilder()
+        .subject_name(pki.name("TLS-only intermediate", "trails"))
+        .issuer_name(v.root.subject)
+        .public_key(tls_ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(CA_FROM)
+        .not_valid_after(CA_FROM + timedelta(days=3000))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(tls_ca_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        ),
+        v.root_key,
+    )
+    k = generate_key("p256")
+    under_tls_ca = Signer(
+        k, (v.signer_cert(k, "signer under TLS CA", issuer=(tls_ca_key, tls_ca)), tls_ca)
+    )
+    v.case("ca-eku-excludes-trails", under_tls_ca.sign(payload, PAYLOAD_TYPE), "eku")
+    k = generate_key("p256")
     expired = v.signer_cert(k, "expired signer", days=30)
     with_leaf("expired-signer", expired, k, "certificate-expired")
 
@@ -285,7 +328,13 @@ def generate(out: Path) -> None:
     v.case("crl-required-missing", good_env, "crl", crl=None, require_crl=True)
     v.case("crl-stale-required", good_env, "crl", crl="crl-stale.pem", require_crl=True)
     v.case("crl-stale-optional", good_env, None, crl="crl-stale.pem")
-    v.case("crl-bad-signature", good_env, "crl", crl="crl-bad-signature.pem")
+    v.case(
+        "crl-bad-signature-required", good_env, "crl", crl="crl-bad-signature.pem", require_crl=True
+    )
+    # A CRL that does not verify is no evidence either way; it is not used.
+    v.case("crl-bad-signature-optional", good_env, None, crl="crl-bad-signature.pem")
+    # Regression: a payloadType that is a JSON object once crashed a set membership test.
+    v.case("regress-unhashable-payload-type", mutate(payloadType={"a": 1}), "envelope")
     v.case("crl-required-current", good_env, None, crl="crl-good.pem", require_crl=True)
     # A second intermediate, revoked by the root.
     int2_key = generate_key("p256")

@@ -116,36 +116,36 @@ def check_eku(chain: Sequence[x509.Certificate], eku: x509.ObjectIdentifier) -> 
             )
 
 
-def _crl_verified(
-    crl: x509.CertificateRevocationList, issuer: x509.Certificate
-) -> x509.CertificateRevocationList:
-    issuer_key = issuer.public_key()
-    if not crl.is_signature_valid(issuer_key):  # type: ignore[arg-type]
-        raise CrlError(
-            f"CRL claiming issuer {crl.issuer.rfc4514_string()} does not verify with that "
-            "CA's key; fetch the CRL again from the CA"
-        )
+def _crl_usable(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Does ``crl`` verify with ``issuer``'s key? A CRL that does not is no evidence
+    either way (another key of a same-named CA, or forged) and is not used."""
+    if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+        return False
     for ext in crl.extensions:
         if ext.critical and ext.oid not in _KNOWN_CRL_EXTENSIONS:
             raise CrlError(
                 f"CRL of {crl.issuer.rfc4514_string()} has an unknown critical extension "
                 f"{ext.oid.dotted_string}; publish a full CRL"
             )
-    return crl
+    return True
 
 
 def check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy, now: datetime) -> None:
     """No certificate below the root is revoked by a CRL that verifies against its issuer.
 
-    A verified CRL's revocations always count (revocation is permanent). A stale or
-    missing CRL is refused only when ``policy.require_crl`` is set.
+    Revocations in a verified CRL count even once it is past nextUpdate (revocation is
+    permanent). With ``policy.require_crl`` every certificate below the root also needs
+    a current (thisUpdate <= now < nextUpdate), verified CRL from its issuer.
     """
     for cert, issuer in itertools.pairwise(chain):
         current = False
+        unverified = 0
         for crl in policy.crls:
             if crl.issuer != cert.issuer:
                 continue
-            _crl_verified(crl, issuer)
+            if not _crl_usable(crl, issuer):
+                unverified += 1
+                continue
             if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
                 raise RevocationError(
                     f"certificate {_name(cert)} (serial {cert.serial_number:x}) is revoked by "
@@ -155,7 +155,8 @@ def check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy, now
             if next_update is not None and crl.last_update_utc <= now < next_update:
                 current = True
         if policy.require_crl and not current:
+            why = f" ({unverified} CRL(s) for it did not verify)" if unverified else ""
             raise CrlError(
-                f"no current CRL from {cert.issuer.rfc4514_string()} (required); publish a "
-                "fresh CRL with `trails pki crl` or check the host clock"
+                f"no current CRL from {cert.issuer.rfc4514_string()}{why}, and one is required; "
+                "publish a fresh CRL with `trails pki crl` or check the host clock"
             )

@@ -79,7 +79,7 @@ def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
             "re-sign it with `trails sign`"
         )
     payload_type = doc["payloadType"]
-    if payload_type not in payload_types:
+    if not isinstance(payload_type, str) or payload_type not in payload_types:
         raise EnvelopeError(
             f"envelope payloadType {str(payload_type)[:80]!r} is not one of "
             f"{', '.join(sorted(payload_types))}; this is not a trails release"
