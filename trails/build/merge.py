@@ -246,7 +246,10 @@ class _Merger:
         try:
             text = read_text(path, display)
         except SourceError as exc:
-            self.err(exc.loc if exc.loc.line else loc, exc.message, "audit.file")
+            if exc.loc.line:
+                self.err(exc.loc, exc.message, "audit.file")
+            else:
+                self.err(loc, f"audit rule file {name}: {exc.message}", "audit.file")
             return []
         return [
             AuditRuleSource(line.strip(), SourceLoc(display, n))

@@ -122,7 +122,14 @@ def _shape(node: yaml.Node, memo: dict[int, tuple[int, int]], active: set[int]) 
 
 def parse_yaml(text: str, display: str) -> Any:
     """Parse one YAML document; errors name ``display`` and the line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader rejects control characters right here
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise SourceError(
+            SourceLoc(display, line),
+            f"malformed YAML: {exc.reason} (character #x{exc.character:04x})",
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -145,8 +152,12 @@ def parse_yaml(text: str, display: str) -> Any:
         line = min(line, len(text.rstrip().splitlines()) or 1)
         problem = exc.problem or exc.context or "malformed YAML"
         raise SourceError(SourceLoc(display, line), f"malformed YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise SourceError(SourceLoc(display, line), f"malformed YAML: {exc.reason}") from None
     except yaml.YAMLError as exc:
-        raise SourceError(SourceLoc(display, 1), f"malformed YAML: {exc}") from None
+        one_line = " ".join(str(exc).split())
+        raise SourceError(SourceLoc(display, 1), f"malformed YAML: {one_line}") from None
     except RecursionError:
         raise SourceError(SourceLoc(display, 1), "YAML nests too deeply") from None
     finally:
