@@ -192,7 +192,9 @@ def test_unwritable_output_is_a_transport_error(repo: PolicyRepo, tmp_path: Path
     repo.commit()
     blocker = tmp_path / "dist"
     blocker.write_text("a file where the output directory should be")
-    result = run_trails("build", "--policies", str(repo.policies), "--out", str(blocker))
+    usage = run_trails("build", "--policies", str(repo.policies), "--out", str(blocker))
+    assert usage.returncode == 2  # click refuses an existing file as --out
+    result = run_trails("build", "--policies", str(repo.policies), "--out", str(blocker / "x"))
     assert result.returncode == 4
     assert result.stderr.startswith("trails: error: cannot create output directory")
     assert blocker.read_text().startswith("a file")
