@@ -102,7 +102,10 @@ def _check_field(rule: AuditRule, f: FieldCond, st: _State, host: str) -> Iterat
             yield _E, "-F arch must come before -S (and cannot follow -w)", "audit.arch-order"
         st.arch_given = True
     try:
-        values.convert(name, f.value, host)
+        value = values.convert(name, f.value, host)
+        if name in ("auid", "loginuid") and value == values.U32 and f.op not in tables.EQ_OPS:
+            # The kernel turns auid=unset into loginuid_set, which takes only = and !=.
+            yield _E, f"auid unset (-1) takes only = or !=, not {f.op}", "audit.operator"
         if name == "arch":
             st.machine = values.resolve_arch(f.value, host)
     except values.Unresolved as exc:

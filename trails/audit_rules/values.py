@@ -154,10 +154,13 @@ def _perm(value: str) -> int:
 
 def convert(name: str, value: str, host: str) -> int | str:
     """The value the kernel stores for ``name=value`` (strings stay strings)."""
-    if name in tables.UID_FIELDS:
-        return _uid(value, name)
-    if name in tables.GID_FIELDS:
-        return _gid(value, name)
+    if name in tables.UID_FIELDS or name in tables.GID_FIELDS:
+        n = _uid(value, name) if name in tables.UID_FIELDS else _gid(value, name)
+        if n == U32 and name not in ("auid", "loginuid"):
+            # The kernel maps 4294967295 to no id and refuses the rule; only auid
+            # has the legacy "unset" meaning (kernel/auditfilter.c).
+            raise ValueProblem(f"{name} cannot be unset (4294967295): only auid can")
+        return n
     if name in tables.STRING_FIELDS:
         if len(value) > tables.PATH_MAX:
             raise ValueProblem(f"{name} value is longer than {tables.PATH_MAX} characters")
