@@ -155,8 +155,13 @@ def check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy, now
             if next_update is not None and crl.last_update_utc <= now < next_update:
                 current = True
         if policy.require_crl and not current:
-            why = f" ({unverified} CRL(s) for it did not verify)" if unverified else ""
+            issuer_name = cert.issuer.rfc4514_string()
+            if unverified:
+                raise CrlError(
+                    f"the CRL claiming issuer {issuer_name} does not verify with that CA's key "
+                    "and a current CRL is required; fetch the CRL again from the CA"
+                )
             raise CrlError(
-                f"no current CRL from {cert.issuer.rfc4514_string()}{why}, and one is required; "
-                "publish a fresh CRL with `trails pki crl` or check the host clock"
+                f"no current CRL from {issuer_name}, and one is required; publish a fresh "
+                "CRL with `trails pki crl` or check the host clock"
             )
