@@ -1,0 +1,110 @@
+"""The 6.3.3 fixtures are real: each rule line, loaded into the running kernel, is printed
+back by ``auditctl -l`` exactly as the fixture writes it, and the compiled control passes on
+the kernel's own listing.
+
+Every rule is loaded under a throw-away key and deleted again (``-d``/``-W`` of that exact
+rule) in a finaliser; nothing else in the kernel is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trails.packs.loader import load_pack
+from trails.packs.model import Control
+
+from ..harness import PACKS_DIR, fixture_tables, run_control
+
+pytestmark = pytest.mark.kernel
+
+AUDITCTL = shutil.which("auditctl") or "/usr/sbin/auditctl"
+PACK = load_pack(Path(PACKS_DIR) / "cis_rhel9")
+KEY = re.compile(r"(-F key=|-k )(\S+)$")
+
+
+def _x86_pass_fixture(control: Control) -> dict[str, Any] | None:
+    for fixture in control.fixtures:
+        tables = fixture_tables(PACK, fixture)
+        arch = tables.get("os_version", [{}])[0].get("arch")
+        if fixture.expect == "pass" and "trails_audit_rules" in tables and arch == "x86_64":
+            return tables
+    return None
+
+
+AUDIT_CONTROLS = [c for c in PACK.controls if c.check is not None and _x86_pass_fixture(c)]
+
+
+def _rekey(line: str, key: str) -> str:
+    return KEY.sub(lambda m: m.group(1) + key, line)
+
+
+def _auditctl(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [AUDITCTL, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+
+
+def _delete(line: str) -> None:
+    argv = shlex.split(line)
+    argv[0] = {"-a": "-d", "-w": "-W"}[argv[0]]
+    _auditctl(*argv)
+
+
+@pytest.fixture
+def key() -> Iterator[tuple[str, list[str]]]:
+    """A unique key, and the list of rules the test loaded under it (deleted afterwards)."""
+    k = f"trails-test-{uuid.uuid4().hex[:12]}"
+    loaded: list[str] = []
+    try:
+        yield k, loaded
+    finally:
+        for line in loaded:
+            _delete(line)
+        left = [r for r in _auditctl("-l").stdout.splitlines() if r.endswith(k)]
+        for line in left:  # a rule the kernel normalised differently: delete what it printed
+            _delete(line)
+        assert not [r for r in _auditctl("-l").stdout.splitlines() if r.endswith(k)]
+
+
+def test_audit_controls_exist() -> None:
+    assert len(AUDIT_CONTROLS) >= 18
+
+
+@pytest.mark.skipif(not Path(AUDITCTL).exists(), reason="no auditctl")
+@pytest.mark.parametrize("control", AUDIT_CONTROLS, ids=lambda c: c.id)
+def test_fixture_rules_round_trip_through_the_kernel(
+    control: Control, key: tuple[str, list[str]]
+) -> None:
+    k, loaded = key
+    tables = _x86_pass_fixture(control)
+    assert tables is not None
+    wanted = [r["rule"] for r in tables["trails_audit_rules"] if r["key"] != "other"]
+    not_loadable = []
+    for line in wanted:
+        ours = _rekey(line, k)
+        result = _auditctl(*shlex.split(ours))
+        if result.returncode == 0:
+            loaded.append(ours)
+        else:  # e.g. a watch whose parent directory does not exist on this test host
+            missing = ("No such file", "does not exist")
+            assert any(m in result.stderr for m in missing), result.stderr
+            not_loadable.append(line)
+    assert loaded, f"{control.id}: nothing could be loaded"
+    listing = [r for r in _auditctl("-l").stdout.splitlines() if r.endswith(k)]
+    assert sorted(listing) == sorted(loaded), "auditctl -l prints the fixture rules differently"
+    kernel_rows = [
+        {"position": str(i), "rule": _rekey(r, "cis"), "key": "cis", "loaded_at": "now"}
+        for i, r in enumerate(listing + not_loadable, 1)
+    ]
+    (row,) = run_control(PACK, control, {**tables, "trails_audit_rules": kernel_rows})
+    assert row["status"] == "pass", row["evidence"]
+    (row,) = run_control(PACK, control, {**tables, "trails_audit_rules": kernel_rows[1:]})
+    assert row["status"] == "fail", "dropping a loaded rule must fail the control"
