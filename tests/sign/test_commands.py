@@ -368,3 +368,52 @@ def test_signed_payload_is_the_canonical_manifest(
     signed = parse_manifest(payload)
     assert signed.expires is not None
     assert payload == manifest.with_expiry(signed.expires).to_bytes()
+
+
+def test_cms_with_an_rsa_signer_passes_openssl(
+    dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys,
+        "pki",
+        "issue-signer",
+        "rsa",
+        "--dir",
+        dev_pki.dir,
+        "--namespace",
+        "linux/*",
+        "--key-type",
+        "rsa3072",
+    )
+    assert code == 0, err
+    dist = tmp_path / "dist"
+    make_dist(dist, "linux/pci")
+    code, _, err = run(
+        capsys, "sign", dist, "--key", dev_pki.key("rsa"), "--chain", dev_pki.chain("rsa"), "--cms"
+    )
+    assert code == 0, err
+    out = dist / "linux/pci"
+    done = subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-purpose",
+            "any",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(out / "release.manifest.json.p7s"),
+            "-content",
+            str(out / "release.manifest.json"),
+            "-CAfile",
+            str(dev_pki.roots),
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
