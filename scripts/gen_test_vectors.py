@@ -453,6 +453,13 @@ def generate(out: Path) -> None:
     v.case("newer-version", good_env, None, state={"version": good.version - 1, "files": changed})
     # Regression: a hand-made envelope with a signature computed over the raw payload
     # instead of PAE must never verify.
+    # Regression: a signed manifest with an impossible date escaped as ValueError (exit 5).
+    bad_date = payload.replace(
+        b'"created": "2026-05-01T00:00:00Z"', b'"created": "2026-13-01T00:00:00Z"'
+    )
+    if bad_date == payload:
+        raise SystemExit("the manifest's created time moved; update this vector")
+    v.case("regress-impossible-date", s.sign(bad_date, PAYLOAD_TYPE), "manifest")
     chain_der = [c.public_bytes(DER) for c in s.chain]
     no_pae = encode_envelope(PAYLOAD_TYPE, payload, sign_bytes(keys["p256"], payload), chain_der)
     v.case("regress-signature-without-pae", no_pae, "signature")

@@ -43,7 +43,10 @@ def format_time(t: datetime) -> str:
 def parse_time(text: str) -> datetime:
     if not isinstance(text, str) or not _RFC3339_UTC.match(text):
         raise ManifestError(f"time {text!r} is not RFC 3339 UTC like 2026-01-31T12:00:00Z")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    try:  # fromisoformat: no _strptime import (~10 ms on the fetch path)
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:  # e.g. month 13: a ManifestError, never an internal error
+        raise ManifestError(f"time {text!r} is not a real date and time") from None
 
 
 @dataclass(frozen=True)
