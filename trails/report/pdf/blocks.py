@@ -11,8 +11,8 @@ from trails.models.evidence import ReportStatus
 from trails.models.manifest import format_time
 from trails.report.model import EvidenceRow, Host, Report, StatusCounts
 from trails.report.pdf import styles
-from trails.report.pdf.tables import badge_markup
-from trails.report.pdf.text import EVIDENCE_CHARS, NAME_CHARS, markup
+from trails.report.pdf.tables import Fixed, Mono, badge_markup
+from trails.report.pdf.text import EVIDENCE_CHARS, NAME_CHARS, markup, plain
 
 MAX_EVIDENCE_ROWS = 3  # evidence rows shown per (host, control) cell
 MAX_EVIDENCE_FIELDS = 8  # columns shown per evidence row
@@ -22,20 +22,20 @@ def when(t: datetime | None) -> str:
     return "-" if t is None else format_time(t)
 
 
-def when_cell(t: datetime | None) -> str:
+def when_cell(t: datetime | None) -> Fixed:
     """A time on two lines (date, then time), so narrow columns never split it mid-way."""
-    return when(t).replace("T", "<br/>")
+    return Fixed(when(t).replace("T", "\n"))
 
 
 def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def host_cell(report: Report, host_uuid: str) -> str:
-    """Hostname in bold over its uuid (both untrusted, escaped and bounded)."""
+def host_cell(report: Report, host_uuid: str) -> Mono:
+    """Hostname over its uuid (both untrusted, made drawable and bounded)."""
     host: Host | None = report.hosts_by_uuid.get(host_uuid)
     name = host.hostname if host is not None else "(unknown host)"
-    return f"<b>{markup(name)}</b><br/>{markup(host_uuid, 64)}"
+    return Mono(f"{plain(name)}\n{plain(host_uuid, 64)}")
 
 
 def namespace_of(report: Report, host_uuid: str) -> str:
@@ -43,18 +43,18 @@ def namespace_of(report: Report, host_uuid: str) -> str:
     return "" if host is None else host.namespace
 
 
-def evidence_cell(rows: Sequence[EvidenceRow], count: int) -> Paragraph:
+def evidence_cell(rows: Sequence[EvidenceRow], count: int) -> Mono:
     """At most ``MAX_EVIDENCE_ROWS`` rows of ``column=value`` pairs, in a small mono font."""
     lines = []
     for row in rows[:MAX_EVIDENCE_ROWS]:
         pairs = "; ".join(f"{k}={v}" for k, v in row.fields[:MAX_EVIDENCE_FIELDS])
         if len(row.fields) > MAX_EVIDENCE_FIELDS:
             pairs += f"; (+{len(row.fields) - MAX_EVIDENCE_FIELDS} columns)"
-        lines.append("\u2022 " + markup(pairs, EVIDENCE_CHARS))
+        lines.append("\u2022 " + plain(pairs, EVIDENCE_CHARS))
     more = max(count, len(rows)) - len(lines)
     if more > 0:
-        lines.append(f"<i>(+{more:,} more rows)</i>")
-    return Paragraph("<br/>".join(lines) or "-", styles.CELL_MONO)
+        lines.append(f"(+{more:,} more rows)")
+    return Mono("\n".join(lines) or "-")
 
 
 def counts_line(counts: StatusCounts) -> str:

@@ -19,11 +19,11 @@ from trails.report.pdf.blocks import (
     when_cell,
 )
 from trails.report.pdf.document import Heading
-from trails.report.pdf.tables import badge_markup, data_table, shown_of, status_badge
-from trails.report.pdf.text import TEXT_CHARS, markup
+from trails.report.pdf.tables import Mono, badge_markup, data_table, shown_of, status_badge
+from trails.report.pdf.text import TEXT_CHARS, markup, plain
 
-MAX_FAILING_ROWS = 25  # failing hosts shown per control
-MAX_PROBLEM_ROWS = 10  # error / stale / no_evidence hosts shown per control
+MAX_FAILING_ROWS = 15  # failing hosts shown per control
+MAX_PROBLEM_ROWS = 5  # error / stale / no_evidence hosts shown per control
 _PROBLEMS = frozenset({ReportStatus.ERROR, ReportStatus.STALE, ReportStatus.NO_EVIDENCE})
 
 
@@ -80,7 +80,7 @@ def _failing_table(report: Report, rows: list[ControlResult], total: int) -> lis
     data = [
         [
             host_cell(report, r.host_uuid),
-            f"{markup(namespace_of(report, r.host_uuid))}<br/>{markup(r.config_version, 40)}",
+            Mono(f"{plain(namespace_of(report, r.host_uuid))}\n{plain(r.config_version, 40)}"),
             when_cell(r.collected),
             evidence_cell(r.evidence, r.evidence_count),
         ]
@@ -90,7 +90,7 @@ def _failing_table(report: Report, rows: list[ControlResult], total: int) -> lis
         data_table(
             ["Failing host", "Namespace / config", "Collected", "Evidence (offending rows)"],
             data,
-            [3.4, 2.6, 1.5, 5.1],
+            [3.9, 2.6, 1.5, 4.6],
         )
     ]
     note = shown_of(len(rows), total, "failing hosts")
@@ -103,13 +103,13 @@ def _problem_table(report: Report, rows: list[ControlResult], total: int) -> lis
             host_cell(report, r.host_uuid),
             status_badge(r.status.value),
             when_cell(r.collected),
-            markup(r.detail or "-", TEXT_CHARS),
+            Mono(plain(r.detail or "-", TEXT_CHARS)),
         ]
         for r in rows
     ]
     out: list[Flowable] = [
         Spacer(1, 2 * mm),
-        data_table(["Host", "Status", "Newest evidence", "Detail"], data, [3.4, 1.7, 1.5, 6.2]),
+        data_table(["Host", "Status", "Newest evidence", "Detail"], data, [3.9, 1.7, 1.5, 5.7]),
     ]
     note = shown_of(len(rows), total, "hosts without a usable result")
     return out + ([note] if note is not None else [])

@@ -57,7 +57,9 @@ def integrity(report: Report) -> list[Flowable]:
             ]
             for f in findings[:MAX_FINDING_ROWS]
         ]
-        out.append(data_table(["Host", "Namespace", "Observed", "Detail"], rows, [3, 2, 1.5, 5.5]))
+        out.append(
+            data_table(["Host", "Namespace", "Observed", "Detail"], rows, [3.9, 2, 1.5, 4.6])
+        )
         note = shown_of(len(rows), len(findings), "findings")
         if note is not None:
             out.append(note)

@@ -3,12 +3,14 @@ the evidence, and which config versions the hosts actually ran."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from reportlab.platypus import Flowable, PageBreak, Paragraph
 
 from trails.models.evidence import ReportStatus
 from trails.report.model import GroupRollup, Report
 from trails.report.pdf import styles
-from trails.report.pdf.blocks import pct, when_cell
+from trails.report.pdf.blocks import pct, when
 from trails.report.pdf.document import Heading
 from trails.report.pdf.tables import data_table, shown_of
 from trails.report.pdf.text import markup
@@ -18,6 +20,10 @@ MAX_ROWS = 200  # per provenance table
 
 def _mono(value: str, limit: int = 80) -> str:
     return f'<font name="{styles.FONT_MONO}">{markup(value, limit)}</font>'
+
+
+def _stamp(t: datetime | None) -> str:
+    return when(t).replace("T", "<br/>")
 
 
 def _groups(title: str, key: str, label: str, groups: tuple[GroupRollup, ...]) -> list[Flowable]:
@@ -64,7 +70,7 @@ def story(report: Report) -> list[Flowable]:
         [
             markup(r.namespace),
             f"{r.version}<br/>{_mono(r.config_version)}",
-            f"{when_cell(r.created)}<br/>expires<br/>{when_cell(r.expires)}",
+            f"{_stamp(r.created)}<br/>expires<br/>{_stamp(r.expires)}",
             f"{markup(r.signer_subject)}<br/>{_mono(r.signer_fingerprint, 64)}",
             f"{markup(r.source_repo)}<br/>{_mono(r.source_commit, 64)}",
         ]
