@@ -29,11 +29,13 @@ def run_check(path: Path) -> subprocess.CompletedProcess[str]:
 
 def peak_rss_mib(path: Path) -> tuple[float, str]:
     """Parse ``path`` in a fresh interpreter; its peak RSS and first diagnostic."""
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec.
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from trails.audit_rules import read_file\n"
         "r = read_file(sys.argv[1])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
         "print(r.diagnostics[0] if r.diagnostics else '')\n"
     )
     out = subprocess.run(
