@@ -10,7 +10,7 @@ from tests.report.factories import example_report, hostile_report
 from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import ReportCatalog, RequirementSpec
-from trails.report.model import MAX_TEXT, StatusCounts, bound_text, worst_status
+from trails.report.model import MAX_TEXT, Report, StatusCounts, bound_text, worst_status
 from trails.report.render import RENDERERS
 from trails.report.rollup import requirement_rollups
 
@@ -92,3 +92,12 @@ def test_hostile_report_renders_as_json() -> None:
 def test_fast_canonical_encoding_equals_canonical_json() -> None:
     for report in (example_report(), hostile_report(), example_report(simulated=True)):
         assert report.canonical_json() == canonical_json(report.to_dict())
+
+
+def test_canonical_json_of_a_report_without_results_and_cached_fingerprint() -> None:
+    report = example_report()
+    empty = Report(**{**report.__dict__, "results": ()})
+    assert empty.canonical_json() == canonical_json(empty.to_dict())
+    fresh = example_report()
+    data = fresh.canonical_json()  # fills the fingerprint from the same pieces
+    assert json.loads(data)["fingerprint"] == example_report().fingerprint

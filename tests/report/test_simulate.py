@@ -47,7 +47,8 @@ def test_lines_are_osquery_lines(fleet: Path) -> None:
                 "counter",
             } <= doc.keys()
             assert doc["numerics"] is False
-            datetime.strptime(doc["calendarTime"], "%a %b %d %H:%M:%S %Y UTC")
+            when = datetime.strptime(doc["calendarTime"], "%a %b %d %H:%M:%S %Y UTC")
+            assert when.replace(tzinfo=UTC).timestamp() == int(doc["unixTime"])
             if "snapshot" in doc:
                 assert doc["action"] == "snapshot"
                 kinds.add("snapshot")

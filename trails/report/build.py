@@ -18,6 +18,7 @@ from trails.report.evaluate import (
     evaluate_results,
     load_hosts,
     newest_time,
+    prepare,
     status_counts,
     trend,
 )
@@ -98,6 +99,7 @@ def build_report(
         raise UsageError("--since must be before --until")
     con = ingested.con
     hosts = load_hosts(con, window)
+    prepare(con, window)
     results = evaluate_results(con, hosts, releases, window)
     status = load_status(con, window)
     controls = _controls(catalog, {r.control_id for r in results})

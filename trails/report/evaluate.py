@@ -63,19 +63,20 @@ def _dt(ts: int | None) -> datetime | None:
 
 def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ...]:
     """Every host that sent a trails row up to ``until``, with its newest decorations."""
-    rows = con.execute(
+    con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE host_info AS
         SELECT host_uuid, m.hostname, m.namespace, m.config_version, m.org, m.owner,
                m.owner_group, m.project, m.t
         FROM (SELECT host_uuid, max({'t': t, 'hostname': hostname, 'namespace': namespace,
                      'config_version': config_version, 'org': org, 'owner': owner,
                      'owner_group': owner_group, 'project': project}) AS m
-              FROM rows WHERE kind IN ('control', 'stats', 'integrity')
+              FROM rows WHERE kind IN ('control', 'stats', 'integrity') AND first_of_line
                 AND host_uuid IS NOT NULL AND t <= $until GROUP BY host_uuid)
-        ORDER BY host_uuid
         """,
         {"until": window.until_ts},
-    ).fetchall()
+    )
+    rows = con.execute("SELECT * FROM host_info ORDER BY host_uuid").fetchall()
     return tuple(
         Host(
             host_uuid=bound_text(uuid),
@@ -92,18 +93,29 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
     )
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+    """Build the tables evaluation and the trend read: ``daily``, ``latest``, ``stats_errors``.
+
+    ``daily`` keeps the newest control row per host, control and UTC day; ``latest`` the
+    newest per host and control (up to ``until``).
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE daily AS
+        SELECT host_uuid, control_id, t // 86400 AS d,
+               max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
+                    'e': evidence}) AS m
+        FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
+          AND control_id <> '' GROUP BY ALL
+        """,
+        {"until": window.until_ts},
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE latest AS
         SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
-        FROM (SELECT host_uuid, control_id,
-                     max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
-                          'e': evidence}) AS m
-              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
-                AND control_id <> '' GROUP BY host_uuid, control_id)
-        """,
-        {"until": window.until_ts},
+        FROM (SELECT host_uuid, control_id, max(m) AS m FROM daily GROUP BY ALL)
+        """
     )
     # Schedule statistics that turn a missing or old result into an error.
     con.execute(
@@ -181,16 +193,19 @@ def evaluate_results(
     releases: Sequence[ReleaseInfo],
     window: Window,
 ) -> tuple[ControlResult, ...]:
-    """One result per host and expected control, sorted by (host_uuid, control_id)."""
-    _prepare(con, window)
+    """One result per host and expected control, sorted by (host_uuid, control_id).
+
+    Needs ``prepare(con, window)`` first.
+    """
     expected: dict[str, set[str]] = defaultdict(set)
     for info in releases:
         expected[info.release.namespace].update(info.controls)
-    namespace_of = {h.host_uuid: h.namespace for h in hosts}
-    for uuid, control in con.execute(
-        "SELECT DISTINCT host_uuid, control_id FROM latest"
+    for namespace, control in con.execute(
+        "SELECT DISTINCT coalesce(h.namespace, ''), l.control_id"
+        " FROM latest l LEFT JOIN host_info h USING (host_uuid)"
     ).fetchall():
-        expected[namespace_of.get(uuid, "")].add(control)
+        expected[namespace].add(control)
+    ordered = {ns: sorted(controls) for ns, controls in expected.items()}
     stats = {
         (u, c): (bool(d), int(x or 0))
         for u, c, d, x in con.execute("SELECT * FROM stats_errors").fetchall()
@@ -201,57 +216,53 @@ def evaluate_results(
     rows = _latest_rows(con)
     pending = next(rows, None)
     results: list[ControlResult] = []
+    fail = ReportStatus.FAIL
     for host in hosts:
+        uuid = host.host_uuid
         own: dict[str, tuple[Any, ...]] = {}
-        while pending is not None and pending[0] <= host.host_uuid:
-            if pending[0] == host.host_uuid:
+        while pending is not None and pending[0] <= uuid:
+            if pending[0] == uuid:
                 own[pending[1]] = pending
             pending = next(rows, None)
-        for control in sorted(expected[host.namespace] | own.keys() | errored[host.host_uuid]):
+        controls = ordered.get(host.namespace, [])
+        extra = (own.keys() | errored.get(uuid, set())) - expected[host.namespace]
+        if extra:
+            controls = sorted(expected[host.namespace] | extra)
+        for control in controls:
             row = own.get(control)
-            status, detail = _verdict(row, stats.get((host.host_uuid, control)), window)
+            status, detail = _verdict(row, stats.get((uuid, control)), window)
+            if row is None:
+                results.append(ControlResult(uuid, control, status, None, "", 0, (), detail))
+                continue
+            failed = status is fail
             results.append(
                 ControlResult(
-                    host_uuid=host.host_uuid,
-                    control_id=control,
-                    status=status,
-                    collected=_dt(row[2]) if row else None,
-                    config_version=bound_text(row[5] or "") if row else "",
-                    evidence_count=max(0, int(row[4] or 0))
-                    if row and status is ReportStatus.FAIL
-                    else 0,
-                    evidence=_evidence(row[6]) if row and status is ReportStatus.FAIL else (),
-                    detail=detail,
+                    uuid,
+                    control,
+                    status,
+                    datetime.fromtimestamp(row[2], UTC),
+                    row[5] or host.config_version,
+                    max(0, int(row[4] or 0)) if failed else 0,
+                    _evidence(row[6]) if failed else (),
+                    detail,
                 )
             )
     return tuple(results)
 
 
 def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
-    """Per UTC day the input covers: the newest result per (host, control) as of day end.
+    """Per UTC day the input covers: the newest result per (host, control) collected that day.
 
-    A result older than the window's length at that day's end counts as stale.
+    Needs ``prepare(con, window)`` first. Statuses other than pass, fail and
+    not_applicable count as errors.
     """
-    length = window.until_ts - window.since_ts
     rows = con.execute(
         """
-        WITH per_day AS (
-          SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
-          FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
-          GROUP BY ALL),
-        spans AS (
-          SELECT d, m, lead(d) OVER (PARTITION BY host_uuid, control_id ORDER BY d) AS next_d
-          FROM per_day),
-        days AS (SELECT DISTINCT d FROM per_day WHERE d > $until // 86400 - $max_days)
-        SELECT days.d,
-               CASE WHEN least((days.d + 1) * 86400, $until) - spans.m.t > $length THEN 'stale'
-                    WHEN spans.m.s IN ('pass', 'fail', 'not_applicable') THEN spans.m.s
-                    ELSE 'error' END AS s,
+        SELECT d, CASE WHEN m.s IN ('pass', 'fail', 'not_applicable') THEN m.s ELSE 'error' END,
                count(*)
-        FROM days JOIN spans ON days.d >= spans.d AND days.d < coalesce(spans.next_d, days.d + 1)
-        GROUP BY ALL ORDER BY 1, 2
+        FROM daily WHERE d > $until // 86400 - $max_days GROUP BY ALL ORDER BY 1, 2
         """,
-        {"until": window.until_ts, "length": length, "max_days": MAX_TREND_DAYS},
+        {"until": window.until_ts, "max_days": MAX_TREND_DAYS},
     ).fetchall()
     by_day: dict[int, dict[ReportStatus, int]] = defaultdict(dict)
     for day, status, count in rows:

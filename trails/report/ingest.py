@@ -43,7 +43,7 @@ INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"  # trails.integrity: osq
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MAX_ROW_JSON = 16 * 1024
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "3GB"
 
 
 _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
@@ -158,9 +158,17 @@ WITH l AS (
                 ELSE [{{'r': NULL, 'i': 1}}] END) AS e
   FROM l
 )
-SELECT file, CASE WHEN e.r IS NULL AND kind NOT IN ('other', 'malformed') THEN 'empty'
-  ELSE kind END AS kind, t, host_uuid, hostname, namespace, config_version, org, owner,
-  owner_group, project, simulated, e.i = 1 AS first_of_line,
+SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
+  CASE WHEN e.r IS NULL AND kind NOT IN ('other', 'malformed') THEN 'empty' ELSE kind END AS kind,
+  t, host_uuid, simulated, e.i = 1 AS first_of_line,
+  -- decorations are the same for every row of a line: keep them once per line
+  CASE WHEN e.i = 1 THEN hostname END AS hostname,
+  CASE WHEN e.i = 1 THEN namespace END AS namespace,
+  CASE WHEN e.i = 1 THEN config_version END AS config_version,
+  CASE WHEN e.i = 1 THEN org END AS org,
+  CASE WHEN e.i = 1 THEN owner END AS owner,
+  CASE WHEN e.i = 1 THEN owner_group END AS owner_group,
+  CASE WHEN e.i = 1 THEN project END AS project,
   CASE kind WHEN 'control' THEN {_after_prefix("name")}
             WHEN 'stats' THEN {_after_prefix("e.r.name")} END AS control_id,
   {_bounded("e.r.status", 32)} AS status,

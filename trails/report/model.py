@@ -549,10 +549,7 @@ class Report:
     @cached_property
     def fingerprint(self) -> str:
         """Hex SHA-256 of ``canonical_json(body_dict())``."""
-        digest = hashlib.sha256()
-        for part in self._canonical_parts(self._frame()):
-            digest.update(part.encode("utf-8"))
-        return digest.hexdigest()
+        return self._hash(self._body_parts())
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.body_dict()
@@ -560,23 +557,31 @@ class Report:
         return doc
 
     def canonical_json(self) -> bytes:
-        """Exactly ``canonical_json(self.to_dict())``, without building every result's dict."""
-        frame = self._frame()
-        frame["fingerprint"] = self.fingerprint
-        return "".join(self._canonical_parts(frame)).encode("utf-8")
+        """Exactly ``canonical_json(self.to_dict())``, encoding each result once, by hand."""
+        parts = self._body_parts()
+        if "fingerprint" not in self.__dict__:  # fill the cached_property from these parts
+            self.__dict__["fingerprint"] = self._hash(parts)
+        # "fingerprint" sorts right before "hosts" among the top-level keys.
+        marker = '\n  "hosts": '
+        head = parts[0].replace(marker, f'\n  "fingerprint": "{self.fingerprint}",{marker}', 1)
+        return "".join([head, *parts[1:]]).encode("utf-8")
 
-    def _canonical_parts(self, frame: dict[str, Any]) -> Iterable[str]:
-        text = canonical_json(frame).decode("utf-8")
+    @staticmethod
+    def _hash(parts: list[str]) -> str:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part.encode("utf-8"))
+        return digest.hexdigest()
+
+    def _body_parts(self) -> list[str]:
+        """``canonical_json(body_dict())`` as text pieces; the results are written by hand."""
+        text = canonical_json(self._frame()).decode("utf-8")
         marker = '\n  "results": []'  # cannot occur inside a JSON string (no raw newlines)
         cut = text.index(marker) + len(marker) - 2
-        yield text[:cut]
         if not self.results:
-            yield "[]"
-        else:
-            yield "[\n"
-            yield ",\n".join(r.canonical_text() for r in self.results)
-            yield "\n  ]"
-        yield text[cut + 2 :]
+            return [text]
+        results = ",\n".join(r.canonical_text() for r in self.results)
+        return [text[:cut], "[\n", results, "\n  ]", text[cut + 2 :]]
 
     @cached_property
     def hosts_by_uuid(self) -> Mapping[str, Host]:

@@ -16,6 +16,7 @@ make them vary: snapshot lines, event lines (``--logger_event_type``), batch
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -151,12 +152,27 @@ def _hosts(namespaces: tuple[SimNamespace, ...], opts: SimOptions) -> Iterator[_
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _calendar_day(day: int) -> tuple[str, str]:
+    stamp = datetime.fromtimestamp(day * DAY, UTC)
+    return stamp.strftime("%a %b %d "), stamp.strftime(" %Y UTC")
+
+
 def _calendar(t: int) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%a %b %d %H:%M:%S %Y UTC")
+    """osquery's calendarTime, e.g. ``Mon Nov 23 09:00:00 2026 UTC``."""
+    day, rest = divmod(t, DAY)
+    hours, rest = divmod(rest, 3600)
+    prefix, suffix = _calendar_day(day)
+    return f"{prefix}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{suffix}"
 
 
 def _dumps(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=65536)
+def _name(name: str) -> str:
+    return _dumps(name)
 
 
 class _Writer:
@@ -183,7 +199,7 @@ class _Writer:
     def head(self, name: str, t: int, counter: int) -> str:
         ts = f'"{t}"' if self.host.string_times else str(t)
         return (
-            f'"name":{_dumps(name)},"hostIdentifier":{self.ident},"calendarTime":"{_calendar(t)}",'
+            f'"name":{_name(name)},"hostIdentifier":{self.ident},"calendarTime":"{_calendar(t)}",'
             f'"unixTime":{ts},"epoch":0,"counter":{counter},"numerics":false{self.decorations}'
         )
 
@@ -201,6 +217,7 @@ class _Writer:
             yield f'{{"snapshot":[{",".join(rows)}],"action":"snapshot",{head}}}\n'
 
 
+@functools.lru_cache(maxsize=65536)
 def _control_row(control: str, failing: bool, not_applicable: bool) -> str:
     if not_applicable:
         status, evidence = "not_applicable", []
@@ -245,28 +262,29 @@ def _host_lines(host: _Host, opts: SimOptions, seed: int) -> Iterator[str]:
             yield from writer.lines(
                 CONTROL_QUERY_PREFIX + control, [rows[control][failing]], t, 0, False
             )
-        stats = []
-        for control in controls:
-            denied = control == host.denylisted
-            stats.append(
-                _dumps(
-                    {
-                        "denylisted": "1" if denied else "0",
-                        "executions": "0" if denied else str(day + 1),
-                        "interval": "3600",
-                        "last_executed": "0" if denied else str(base),
-                        "name": CONTROL_QUERY_PREFIX + control,
-                        "output_size": "0" if control == host.no_result else "180",
-                        "wall_time_ms": "3",
-                    }
-                )
-            )
+        stats = [_stats_row(host, control, day + 1, base) for control in controls]
         t_stats = base + len(controls) * 7 + 60
         yield from writer.lines(SCHEDULE_STATS_QUERY, stats, t_stats, 0, False)
         counter += 1
         yield from writer.lines(
             INTEGRITY_QUERY, [_integrity_row(host, opts, t_stats)], t_stats + 5, counter, False
         )
+
+
+def _stats_row(host: _Host, control: str, executions: int, last: int) -> str:
+    """One osquery_schedule row (keys sorted, values strings, as osquery logs them)."""
+    denied = control == host.denylisted
+    output = "0" if control == host.no_result else "180"
+    return (
+        f'{{"denylisted":"{int(denied)}","executions":"{0 if denied else executions}",'
+        f'"interval":"3600","last_executed":"{0 if denied else last}",'
+        f'"name":{_query_name(control)},"output_size":"{output}","wall_time_ms":"3"}}'
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _query_name(control: str) -> str:
+    return _dumps(CONTROL_QUERY_PREFIX + control)
 
 
 def _integrity_row(host: _Host, opts: SimOptions, t: int) -> str:
