@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,8 +15,9 @@ from trails.build.diagnostics import failure, github_annotation
 from trails.build.diff import diff_builds, render_text
 from trails.build.pipeline import CompiledNamespace
 from trails.build.version import public_url
+from trails.build.writer import write_outputs
 from trails.cli import cli
-from trails.errors import CheckFailed, SourceLoc
+from trails.errors import CheckFailed, SourceLoc, TransportError
 from trails.models.diagnostic import Diagnostic, Severity
 
 BAD_QUERY = "osquery:\n  schedule:\n    q: {query: 'SELECT * FROM nope', interval: 60}\n"
@@ -198,3 +201,26 @@ def test_unwritable_output_is_a_transport_error(repo: PolicyRepo, tmp_path: Path
     assert result.returncode == 4
     assert result.stderr.startswith("trails: error: cannot create output directory")
     assert blocker.read_text().startswith("a file")
+
+
+def test_write_failure_leaves_no_partial_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "dist"
+    (out / "a").mkdir(parents=True)
+    (out / "a/osquery.conf").write_text("old")
+    real_mkstemp = tempfile.mkstemp
+    calls: list[object] = []
+
+    def failing_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        calls.append(kwargs)
+        if len(calls) == 3:  # the disk fills up while staging the third file
+            raise OSError(28, "No space left on device", str(kwargs.get("dir")))
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
+    with pytest.raises(TransportError, match="No space left on device"):
+        write_outputs(out, {"a": {"osquery.conf": b"new", "x.rules": b"r"}, "b": {"f": b"x"}})
+    assert not list(out.rglob("*.tmp"))
+    assert (out / "a/osquery.conf").read_text() == "old"  # nothing was moved into place
+    assert not (out / "a/x.rules").exists()
