@@ -19,6 +19,8 @@ from tests.agent.kernel import kernel_rules
 pytestmark = pytest.mark.kernel
 REPO_ROOT = Path(__file__).parents[2]
 HEAVY = ("jsonschema", "jinja2", "reportlab", "git", "duckdb")
+# Needed to install, but never on the 304 path.
+INSTALL_ONLY = ("cryptography", "trails.audit_rules")
 
 
 def trails(*args: str) -> subprocess.CompletedProcess[str]:
@@ -115,14 +117,15 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = [m for m in {heavy!r} if m in sys.modules]
-print("CODE", code, "HEAVY", ",".join(heavy), "CRYPTO", "cryptography" in sys.modules)
+lazy = [m for m in {lazy!r} if m in sys.modules]
+print("CODE", code, "HEAVY", ",".join(heavy), "LAZY", ",".join(lazy))
 """
 
 
 def _probe(h: Host) -> str:
     args = ["fetch", "--config", str(h.config_path), "--root", str(h.root)]
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY, lazy=INSTALL_ONLY), *args],
         capture_output=True,
         text=True,
         check=True,
@@ -133,8 +136,8 @@ def _probe(h: Host) -> str:
 
 def test_fetch_path_imports_nothing_heavy(host: Host) -> None:
     host.repo.publish(100, host.files(100))
-    assert _probe(host) == "CODE 0 HEAVY  CRYPTO True"  # install: verifies, so cryptography
-    assert _probe(host) == "CODE 0 HEAVY  CRYPTO False"  # 304: not even cryptography
+    assert _probe(host) == "CODE 0 HEAVY  LAZY cryptography,trails.audit_rules"  # install
+    assert _probe(host) == "CODE 0 HEAVY  LAZY"  # 304: neither
 
 
 _CRASHER = """

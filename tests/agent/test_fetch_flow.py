@@ -12,7 +12,8 @@ import pytest
 from tests.agent.conftest import Host
 from tests.agent.kernel import kernel_rules
 from tests.agent.repo import NOW
-from trails.verify.apply import AuditLoadError, ReloadError
+from trails.verify.agent import RollbackIncomplete
+from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
 from trails.verify.errors import ReleaseExpiredError
 from trails.verify.files import InstallIOError
 
@@ -132,3 +133,58 @@ def test_disk_full_during_install_keeps_everything(installed: Host, tmp_path: Pa
         assert sorted(p.name for p in osquery_dir.iterdir()) == ["filler", "osquery.conf"]
     finally:
         subprocess.run(["umount", str(osquery_dir)], check=True)
+
+
+def test_audit_rule_globs_are_expanded_on_the_host(host: Host) -> None:
+    h = host
+    cron = h.root / "etc/cron.d"
+    cron.mkdir(parents=True)
+    for name in ("backup", "logrotate"):
+        (cron / name).write_text("")
+    files = h.files(100)
+    files["audit.rules"] = f"-w /etc/cron.d/* -p wa -k {h.key}\n".encode()
+    h.repo.publish(100, files)
+    result = h.agent().run()
+    assert result.audit_rules_loaded == 2
+    assert kernel_rules(h.key) == [
+        f"-w {cron}/backup -p wa -k {h.key}",
+        f"-w {cron}/logrotate -p wa -k {h.key}",
+    ]
+    assert h.rules_file.read_text().count(str(cron)) == 2
+
+
+def test_rules_that_do_not_parse_are_refused_before_install(installed: Host) -> None:
+    h = installed
+    before = h.snapshot()
+    files = h.files(101)
+    files["audit.rules"] += b"-a always,nowhere -S openat\n"
+    h.repo.publish(101, files)
+    with pytest.raises(AuditRulesRefused, match=r"audit\.rules:3") as info:
+        h.agent().run()
+    assert info.value.exit_code == 3
+    assert h.snapshot() == before
+
+
+def test_a_failing_rollback_step_does_not_stop_the_others(installed: Host) -> None:
+    h = installed
+    before = h.snapshot()
+    files = h.files(101)
+    files["audit.rules"] = f"-w /etc/passwd -p wa -k {h.key}\n".encode()
+    h.repo.publish(101, files)
+    h.config_path.write_text(h.config_path.read_text() + "osquery_reload: ['false']\n")
+    agent = h.agent()
+    real_unload = agent.loader.unload
+    calls: list[int] = []
+
+    def unload(rules: list[str]) -> None:
+        calls.append(len(calls))
+        if len(calls) == 2:  # the rollback's unload of the new rules
+            real_unload(rules)
+            raise AuditLoadError("simulated: auditctl went away")
+        real_unload(rules)
+
+    agent.loader.unload = unload  # type: ignore[method-assign]
+    with pytest.raises(RollbackIncomplete, match="rollback incomplete: simulated") as info:
+        agent.run()
+    assert "reload command false failed" in str(info.value)
+    assert h.snapshot() == before  # the later steps (old rules, files) still ran

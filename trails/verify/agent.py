@@ -29,7 +29,6 @@ from trails.errors import (
     VerificationError,
 )
 from trails.models.manifest import format_time, parse_time
-from trails.verify import hostrules
 from trails.verify.apply import (
     AuditLoader,
     Backup,
@@ -58,6 +57,10 @@ ENVELOPE = "release.dsse.json"
 
 class NothingToInstall(VerificationError):
     check = "files"
+
+
+class RollbackIncomplete(TransportError):
+    """Applying failed and putting the previous config back failed too: needs a human."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,10 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _core() -> ModuleType:
-    # Loaded only when a release must be verified: keeps cryptography off the 304 path.
-    return importlib.import_module("trails.verify.core")
+def _lazy(module: str) -> ModuleType:
+    # The verification core (cryptography) and the audit-rule engine are loaded only
+    # when there is a release to verify and install: a 304 run never pays for them.
+    return importlib.import_module(module)
 
 
 class Agent:
@@ -219,8 +223,8 @@ class Agent:
         return True
 
     def _verifier(self, now: datetime, state: AgentState | None) -> ReleaseVerifier:
-        core = _core()
-        trust = importlib.import_module("trails.verify.trust")
+        core = _lazy("trails.verify.core")
+        trust = _lazy("trails.verify.trust")
         cfg = self.config
         roots_path = rebase(self.root, cfg.roots)
         roots_data = read_optional(roots_path, 4 * 1024 * 1024)
@@ -258,7 +262,7 @@ class Agent:
         if OSQUERY_CONF in contents:
             changes.append(Change(self.osquery_conf, contents[OSQUERY_CONF], 0o644))
         if AUDIT_RULES in contents:
-            rendered = hostrules.expand(
+            rendered: bytes = _lazy("trails.verify.hostrules").expand(
                 contents[AUDIT_RULES],
                 root=self.root or Path("/"),
                 max_rules=self.config.max_audit_rules,
@@ -279,25 +283,43 @@ class Agent:
         new_state: AgentState,
     ) -> None:
         backup = self.installer.install(changes, rules)
+        reloaded = False
         try:
             self.loader.unload(old_rules)
             self.installer.checkpoint("old-rules-unloaded")
             self.loader.load(self.audit_rules, rules)
             self.installer.checkpoint("rules-loaded")
             run_reload(self.config.osquery_reload, self.run_command)
+            reloaded = True
             save_state(self.state_dir, new_state)
-        except BaseException:
-            self._roll_back(backup, rules, old_rules)
+        except BaseException as exc:
+            problems = self._roll_back(backup, rules, old_rules, reload=reloaded)
+            if problems and isinstance(exc, TrailsError):
+                raise RollbackIncomplete(
+                    f"{exc}; rollback incomplete: {problems[0]}; check the host"
+                ) from exc
             raise
         self.installer.finish()
 
-    def _roll_back(self, backup: Backup, rules: Sequence[str], old_rules: Sequence[str]) -> None:
-        """Put back the previous files and rules; report the first problem, keep going."""
-        self.installer.restore(backup)
-        self.loader.unload(rules)
+    def _roll_back(
+        self, backup: Backup, rules: Sequence[str], old_rules: Sequence[str], *, reload: bool
+    ) -> list[str]:
+        """Put back the previous files and rules; every step runs, problems are returned."""
+        steps: list[Callable[[], None]] = [
+            lambda: self.installer.restore(backup),
+            lambda: self.loader.unload(rules),
+        ]
         if old_rules and self.audit_rules in backup.previous:
-            self.loader.load(self.audit_rules, old_rules)
-        run_reload(self.config.osquery_reload, self.run_command)
+            steps.append(lambda: self.loader.load(self.audit_rules, old_rules))
+        if reload:  # osquery took the new config: make it read the old one again
+            steps.append(lambda: run_reload(self.config.osquery_reload, self.run_command))
+        problems = []
+        for step in steps:
+            try:
+                step()
+            except TrailsError as exc:
+                problems.append(str(exc))
+        return problems
 
     def _state(
         self,

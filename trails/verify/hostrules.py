@@ -1,37 +1,35 @@
-"""Host-side audit-rule expansion: the release's ``audit.rules`` with globs expanded here.
+"""Host-side audit rules: the release's ``audit.rules`` with its globs expanded here.
 
 Globs (``-w /etc/cron.d/*``) can only be resolved on the host, against its own file
-system (under ``--root`` for a sandbox). Until the audit-rules engine's
-``expand_globs`` is wired in, a rule with a glob is refused (fail closed) rather
-than loaded literally; rules without globs are installed exactly as signed.
+system (under ``--root`` for a sandbox). The audit-rules engine parses, expands and
+renders; this module maps its findings to the agent's refusal, so a rule file that
+does not parse never reaches the installed file or the kernel.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from trails import audit_rules
+from trails.audit_rules.normalise import default_arch
+from trails.models.diagnostic import Severity
 from trails.verify.apply import AuditRulesRefused
-
-_GLOB = re.compile(r"[*?\[]")
 
 
 def expand(data: bytes, *, root: Path, max_rules: int) -> bytes:
-    """The rules file to install for the signed ``audit.rules`` on this host."""
+    """The rules file to install on this host for the signed ``audit.rules``."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise AuditRulesRefused("audit.rules is not UTF-8 text; fix the build") from None
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if len(lines) > max_rules:
-        raise AuditRulesRefused(
-            f"audit.rules has {len(lines)} rules, more than max_audit_rules ({max_rules}); "
-            "raise the limit if the release is legitimate"
-        )
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.startswith("#") and _GLOB.search(line):
-            raise AuditRulesRefused(
-                f"audit.rules line {number} has a glob, which this agent cannot expand yet; "
-                "list the paths explicitly"
-            )
-    return data
+    # Validate for this host's architecture: a rule auditctl or the kernel would refuse
+    # is caught here, before any file is replaced.
+    parsed = audit_rules.check(text, "audit.rules", arch=default_arch())
+    errors = [d for d in parsed.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise AuditRulesRefused(f"{errors[0]}; keep the installed rules and fix the policy")
+    try:
+        expanded = audit_rules.expand_globs(parsed.rules, root=root, max_rules=max_rules)
+    except audit_rules.GlobExpansionError as exc:
+        raise AuditRulesRefused(str(exc)) from None
+    return audit_rules.render(expanded).encode("utf-8")
