@@ -460,6 +460,21 @@ def generate(out: Path) -> None:
     if bad_date == payload:
         raise SystemExit("the manifest's created time moved; update this vector")
     v.case("regress-impossible-date", s.sign(bad_date, PAYLOAD_TYPE), "manifest")
+    # Regression: lazily parsed certificate fields raised ValueError / InvalidVersion
+    # (exit 5) instead of an envelope refusal.
+    leaf_der = s.chain[0].public_bytes(DER)
+    issuer_der = s.chain[0].issuer.public_bytes()
+    broken = {
+        "regress-x5c-invalid-version": leaf_der.replace(
+            b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x07", 1
+        ),
+        "regress-x5c-bad-issuer-tag": leaf_der.replace(issuer_der, b"\x00" + issuer_der[1:], 1),
+    }
+    for bug, bad_leaf in broken.items():
+        d = json.loads(good_env)
+        d["x5c"][0] = b64(bad_leaf)
+        d["signatures"][0]["keyid"] = hashlib.sha256(bad_leaf).hexdigest()
+        v.case(bug, raw_envelope(d), "envelope")
     chain_der = [c.public_bytes(DER) for c in s.chain]
     no_pae = encode_envelope(PAYLOAD_TYPE, payload, sign_bytes(keys["p256"], payload), chain_der)
     v.case("regress-signature-without-pae", no_pae, "signature")

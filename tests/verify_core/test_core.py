@@ -214,3 +214,21 @@ def test_time_is_taken_from_the_caller_only(good: Case) -> None:
     with pytest.raises(Exception, match="valid only") as info:
         verifier(good, far).verify_envelope(good.envelope)
     assert getattr(info.value, "check", None) == "certificate-expired"
+
+
+@given(st.data())
+def test_corrupted_certificate_bytes_are_refused_cleanly(data: st.DataObject) -> None:
+    """Attacker-controlled x5c DER reaches X.509 parsing: only VerificationErrors may escape."""
+    case = load_case("good-p256")
+    doc = json.loads(case.envelope)
+    which = data.draw(st.integers(0, len(doc["x5c"]) - 1))
+    der = bytearray(base64.b64decode(doc["x5c"][which]))
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(der) - 1))
+        der[i] = data.draw(st.integers(0, 255).filter(lambda b, old=der[i]: b != old))
+    doc["x5c"][which] = base64.b64encode(bytes(der)).decode()
+    if which == 0:  # keep the keyid consistent so the certificate itself is what is judged
+        doc["signatures"][0]["keyid"] = hashlib.sha256(bytes(der)).hexdigest()
+    # Every byte of a DER certificate is covered by its issuer's signature (or is it).
+    with pytest.raises(VerificationError):
+        verifier(case).verify_envelope(json.dumps(doc).encode())

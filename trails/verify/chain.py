@@ -73,7 +73,7 @@ def build_chain(
     )
     try:
         return list(builder.build_client_verifier().verify(leaf, list(intermediates)).chain)
-    except PathError as exc:
+    except (PathError, ValueError) as exc:
         for cert in (leaf, *intermediates):
             if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
                 raise CertificateExpiredError(

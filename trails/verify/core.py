@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 
 from trails.models.manifest import (
@@ -100,7 +101,7 @@ def verify_dsse(
     check_revocation(path, policy, now)
     try:
         valid = verify_bytes(leaf.public_key(), env.signature, pae(env.payload_type, env.payload))
-    except UnsupportedKey as exc:
+    except (UnsupportedKey, UnsupportedAlgorithm, ValueError) as exc:
         raise SignatureError(
             f"signer key is not allowed ({exc}); re-sign with an allowed key"
         ) from None

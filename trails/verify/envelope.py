@@ -21,6 +21,13 @@ MAX_ENVELOPE_BYTES = 1024 * 1024
 MAX_CHAIN = 4
 MAX_CERT_BYTES = 16 * 1024
 _KEYS = {"payloadType", "payload", "signatures", "x5c"}
+# What cryptography raises for malformed certificate fields (not all are ValueErrors).
+_X509_PARSE_ERRORS = (
+    ValueError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,14 @@ def _b64(value: Any, what: str) -> bytes:
         raise EnvelopeError(
             f"envelope {what} is not standard base64; re-sign the release"
         ) from None
+
+
+def _parsed(cert: x509.Certificate) -> x509.Certificate:
+    """Parse now the fields cryptography decodes lazily, so a malformed certificate is an
+    envelope error here rather than a ValueError in a later check."""
+    _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_before_utc)
+    _ = (cert.not_valid_after_utc, cert.serial_number, cert.signature_algorithm_oid)
+    return cert
 
 
 def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
@@ -104,8 +119,8 @@ def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
             f"an x5c certificate is larger than {MAX_CERT_BYTES} bytes; re-sign with a sane chain"
         )
     try:
-        chain = tuple(x509.load_der_x509_certificate(der) for der in ders)
-    except ValueError:
+        chain = tuple(_parsed(x509.load_der_x509_certificate(der)) for der in ders)
+    except _X509_PARSE_ERRORS:
         raise EnvelopeError(
             "an x5c entry is not a DER X.509 certificate; re-sign the release"
         ) from None
