@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.verify_core.conftest import VECTORS
+from tests.verify_core.conftest import REFERENCE_TIME, VECTORS, load_case
+from trails.errors import VerificationError
+from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.errors import CrlError
 from trails.verify.trust import MAX_CRL_BYTES, load_crls, load_roots
 
@@ -43,3 +47,20 @@ def test_roots_bundle() -> None:
         VECTORS / "pki" / "other-root.pem"
     ).read_bytes()
     assert len(load_roots(pem)) == 2
+
+
+@given(st.data())
+def test_corrupted_crl_is_refused_or_harmless(data: st.DataObject) -> None:
+    """Mutated CRL bytes either fail to load (CrlError) or fail closed in verification."""
+    pem = load_crls((VECTORS / "pki" / "crl-good.pem").read_bytes())[1]
+    der = bytearray(pem.public_bytes(serialization.Encoding.DER))
+    i = data.draw(st.integers(0, len(der) - 1))
+    der[i] = data.draw(st.integers(0, 255).filter(lambda b, old=der[i]: b != old))
+    try:
+        crls = load_crls(bytes(der))
+    except CrlError:
+        return
+    case = load_case("revoked-signer")  # the intermediate's CRL revokes this signer
+    policy = TrustPolicy(roots=case.policy.roots, crls=crls, require_crl=True)
+    with pytest.raises(VerificationError):
+        ReleaseVerifier(policy, case.namespace, None, REFERENCE_TIME).verify_envelope(case.envelope)

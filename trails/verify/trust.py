@@ -41,6 +41,13 @@ def load_roots(data: bytes, source: str = "roots file") -> tuple[x509.Certificat
     return roots
 
 
+def _parsed(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
+    """Decode the lazily parsed fields now, so a malformed CRL fails here, as a CrlError."""
+    _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, crl.extensions)
+    _ = [(r.serial_number, r.revocation_date_utc) for r in crl]
+    return crl
+
+
 def load_crls(data: bytes, source: str = "CRL") -> tuple[x509.CertificateRevocationList, ...]:
     """Every CRL in PEM bytes (one or more blocks) or a single DER CRL."""
     if len(data) > MAX_CRL_BYTES:
@@ -48,7 +55,7 @@ def load_crls(data: bytes, source: str = "CRL") -> tuple[x509.CertificateRevocat
     try:
         blocks = _CRL_PEM.findall(data)
         if blocks:
-            return tuple(x509.load_pem_x509_crl(block) for block in blocks)
-        return (x509.load_der_x509_crl(data),)
-    except ValueError:
+            return tuple(_parsed(x509.load_pem_x509_crl(block)) for block in blocks)
+        return (_parsed(x509.load_der_x509_crl(data)),)
+    except (ValueError, x509.InvalidVersion, x509.DuplicateExtension):
         raise CrlError(f"{source} is not a PEM or DER CRL; fetch it again from the CA") from None
