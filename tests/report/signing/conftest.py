@@ -35,6 +35,7 @@ class Pki:
     report_signer: Signer
     config_signer: Signer
     expired_signer: Signer
+    crl_revoking_report_signer: bytes  # PEM CRL from the intermediate
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +71,14 @@ def report_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     report_signer, key_pem, chain_pem = signer("report", now - timedelta(hours=1), 10)
     config_signer, _, _ = signer("config", now - timedelta(hours=1), 10)
     expired_signer, _, _ = signer("report", now - timedelta(days=5), 1)
+    crl = pki.make_crl(
+        int_key,
+        inter,
+        [pki.Revoked(report_signer.leaf.serial_number, now - timedelta(minutes=5))],
+        now=now - timedelta(minutes=1),
+        days=7,
+        number=1,
+    )
     other_key = generate_key("p256")
     other = pki.make_root(other_key, pki.name("other root"), now - timedelta(days=1), 30)
     paths = {
@@ -89,6 +98,7 @@ def report_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         report_signer=report_signer,
         config_signer=config_signer,
         expired_signer=expired_signer,
+        crl_revoking_report_signer=crl.public_bytes(serialization.Encoding.PEM),
     )
 
 

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.report.pdf.pdfcheck import page_texts
 from tests.report.signing.conftest import Pki
+from trails.cli import main
+from trails.report.pdf.sections.overview import SIMULATED_BANNER
 from trails.report.signing import sign_report
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``trails verify-report`` in-process (so coverage sees it), through ``cli.main`` and
+    its exit-code mapping; the end-to-end test below uses real subprocesses."""
+    argv = ["verify-report", *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def run_subprocess(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "trails", "verify-report", *map(str, args)],
         capture_output=True,
@@ -29,7 +47,7 @@ def _sign(p: Pki, d: Path) -> Path:
 
 def test_intact_report_verifies(report_pki: Pki, report_dir: Path) -> None:
     env = _sign(report_pki, report_dir)
-    out = run(env, "--roots", report_pki.root_pem)
+    out = run_subprocess(env, "--roots", report_pki.root_pem)
     assert out.returncode == 0, out.stderr
     assert "report.pdf: ok" in out.stdout
     assert "verified 2 report files signed by CN=report signer,O=Example" in out.stdout
@@ -85,3 +103,79 @@ def test_oversized_envelope_exits_3(report_pki: Pki, tmp_path: Path) -> None:
 
 def test_roots_are_required() -> None:
     assert run("x.json").returncode == 2
+
+
+def test_simulated_fleet_report_signed_then_verified_then_tampered(
+    report_pki: Pki, tmp_path: Path
+) -> None:
+    """The auditor's flow end to end with the real commands: simulate, report --sign,
+    verify-report; then one changed byte in the PDF is refused."""
+    logs, out = tmp_path / "logs", tmp_path / "out"
+    trails = [sys.executable, "-m", "trails"]
+    sim = subprocess.run(
+        [*trails, "simulate", "--hosts", "20", "--days", "2", "--controls", "12", "--out", logs],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert sim.returncode == 0, sim.stderr
+    rep = subprocess.run(
+        [
+            *trails,
+            "report",
+            "--results",
+            f"{logs}/*",
+            "--format",
+            "pdf",
+            "--format",
+            "json",
+            "--out",
+            out,
+            "--sign-key",
+            report_pki.report_key,
+            "--sign-chain",
+            report_pki.report_chain,
+            "--until",
+            report_pki.now.strftime("%Y-%m-%dT%H:00:00Z"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert rep.returncode == 0, rep.stderr
+    envelope = out / "report.dsse.json"
+    ok = run_subprocess(envelope, "--roots", report_pki.root_pem, "--json")
+    assert ok.returncode == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    fingerprint = json.loads((out / "report.json").read_bytes())["fingerprint"]
+    assert doc["report_fingerprint"] == fingerprint
+    assert {f["name"] for f in doc["files"]} == {"report.pdf", "report.json"}
+    pdf = out / "report.pdf"
+    data = bytearray(pdf.read_bytes())
+    assert SIMULATED_BANNER in page_texts(bytes(data))[0]
+    data[len(data) // 3] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    bad = run_subprocess(envelope, "--roots", report_pki.root_pem)
+    assert bad.returncode == 3
+    assert "report.pdf: sha256 differs" in bad.stderr
+
+
+def test_text_output_and_revoked_signer(report_pki: Pki, report_dir: Path, tmp_path: Path) -> None:
+    env = _sign(report_pki, report_dir)
+    out = run(env, "--roots", report_pki.root_pem)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "report.json: ok",
+        "report.pdf: ok",
+        "verified 2 report files signed by CN=report signer,O=Example "
+        f"(fingerprint {report_pki.report_signer.fingerprint[:16]})",
+    ]
+    crl = tmp_path / "ca.crl"
+    crl.write_bytes(report_pki.crl_revoking_report_signer)
+    revoked = run(env, "--roots", report_pki.root_pem, "--crl", crl)
+    assert revoked.returncode == 3
+    assert "revoked" in revoked.stderr
+    crl.write_bytes(b"not a crl")
+    assert run(env, "--roots", report_pki.root_pem, "--crl", crl).returncode == 3

@@ -57,7 +57,7 @@ def _about(info: ControlInfo | None, rollup: ControlRollup) -> list[Flowable]:
             facts.append(markup(refs, TEXT_CHARS))
     out: list[Flowable] = [
         Paragraph(
-            f"Status {badge_markup(rollup.status.value)} \u00b7 " + " \u00b7 ".join(facts),
+            " \u00b7 ".join([f"Status {badge_markup(rollup.status.value)}", *facts]),
             styles.BODY,
         ),
         Paragraph(f"Results: {counts_line(rollup.counts)}", styles.BODY),
