@@ -201,10 +201,9 @@ def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
         # the compliant value is the built-in default: an absent key passes, but only
         # when the files were parsed (some node was read from them)
         occurrences += (
-            f" UNION ALL SELECT group_concat(DISTINCT path), {lit(spec['key'])}, "
-            "'(not set: default applies)', 1 "
-            f"FROM ({union}) HAVING count(*) > 0 "
-            f"AND sum(lower(label) = {key}) = 0"
+            f" UNION ALL SELECT paths, {lit(spec['key'])}, '(not set: default applies)', 1 "
+            "FROM (SELECT group_concat(DISTINCT path) AS paths, count(*) AS nodes, "
+            f"sum(lower(label) = {key}) AS hits FROM ({union})) WHERE nodes > 0 AND hits = 0"
         )
     return Expanded(occurrences, ("path", "key", "value"))
 
