@@ -68,8 +68,8 @@ def _headline(report: Report) -> Table:
     failing_hosts = len({r.host_uuid for r in report.results if r.status is ReportStatus.FAIL})
     figures = [
         ("pass rate", pct(report.summary.pass_rate)),
-        ("controls failing", f"{failing_controls:,} / {len(report.control_rollups):,}"),
-        ("hosts failing", f"{failing_hosts:,} / {len(report.hosts):,}"),
+        (f"of {len(report.control_rollups):,} controls failing", f"{failing_controls:,}"),
+        (f"of {len(report.hosts):,} hosts failing", f"{failing_hosts:,}"),
         ("pipeline findings", f"{len(report.integrity):,}"),
     ]
     big = styles.TITLE.clone("figure", fontSize=18, leading=22, spaceAfter=0)
