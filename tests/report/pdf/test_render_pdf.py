@@ -145,3 +145,12 @@ def test_large_fleet_is_bounded_and_tables_repeat_headers(tmp_path: Path) -> Non
     pngs = to_pngs(pdf, tmp_path / "pages")
     assert len(pngs) == len(texts)
     assert all(p.stat().st_size > 2000 for p in pngs)  # every page drew something
+
+
+def test_an_empty_fleet_renders_and_says_so() -> None:
+    pdf = render_pdf(synthetic_report(hosts=0, controls=3, days=1))
+    text = "\n".join(page_texts(pdf))
+    assert "no results in the report window" in text
+    assert "No control failed on any host in the window." in text
+    assert "No host reported a config version." in text
+    assert text.count("No finding.") == 5
