@@ -133,6 +133,12 @@ def verify(
 
     Exit 0 when it verifies, 3 when a security check refuses it, 4 when reading or
     downloading failed.
+
+    \b
+    Examples:
+      trails verify dist/linux/pci --roots pki/root.pem --namespace linux/pci
+      trails verify https://configs.example.com/linux/pci/ --roots /etc/trails/roots.pem \\
+                    --namespace linux/pci --crl crl.pem --require-crl --json
     """
     now = datetime.now(UTC)  # the one reference time of this run
     policy = TrustPolicy(
