@@ -63,3 +63,15 @@ def test_shown_of_only_when_rows_were_left_out() -> None:
     note = shown_of(5, 1234, "failing <hosts>")
     assert note is not None
     assert "Showing 5 of 1,234 failing &lt;hosts&gt;" in note.text
+
+
+def test_fit_cuts_running_text_to_a_width() -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from trails.report.pdf.document import fit
+
+    assert fit("short", styles.FONT, 7.5, 100) == "short"
+    cut = fit("W" * 300, styles.FONT, 7.5, 200)
+    assert cut.endswith("\u2026")
+    assert stringWidth(cut, styles.FONT, 7.5) <= 200
+    assert stringWidth(cut[:-1] + "W\u2026", styles.FONT, 7.5) > 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,17 @@ def test_an_empty_fleet_renders_and_says_so() -> None:
     assert "No control failed on any host in the window." in text
     assert "No host reported a config version." in text
     assert text.count("No finding.") == 5
+
+
+def test_a_long_hostile_title_stays_out_of_the_page_number(tmp_path: Path) -> None:
+    report = example_report()
+    title = "W" * 300 + "\u202e<b>"
+    meta = dataclasses.replace(report.metadata, title=title)
+    pdf = render_pdf(dataclasses.replace(report, metadata=meta))
+    meta_title = reader(pdf).metadata.title  # type: ignore[union-attr]
+    assert meta_title.startswith("W" * 90)
+    assert "\u202e" not in meta_title
+    last = page_texts(pdf)[-1]
+    assert "page 9 of 9" in last
+    png = to_pngs(pdf, tmp_path)[1]
+    assert png.exists()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
 from reportlab.platypus.paragraph import ParagraphStyle
@@ -35,11 +36,13 @@ class DocumentInfo:
 class Heading(Paragraph):  # type: ignore[misc]
     """A section title that also adds an outline entry at ``level`` (0 = top)."""
 
-    def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
+    def __init__(
+        self, title: str, style: ParagraphStyle, level: int, key: str, limit: int = 240
+    ) -> None:
         self.outline_title = plain(title, 90)
         self.outline_level = level
         self.outline_key = key
-        super().__init__(markup(title, 240), style)
+        super().__init__(markup(title, limit), style)
 
 
 class _Doc(BaseDocTemplate):  # type: ignore[misc]
@@ -49,6 +52,20 @@ class _Doc(BaseDocTemplate):  # type: ignore[misc]
             self.canv.addOutlineEntry(
                 flowable.outline_title, flowable.outline_key, flowable.outline_level, closed=True
             )
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` cut (with an ellipsis) so that it is at most ``width`` points wide."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        mid = (low + high + 1) // 2
+        if stringWidth(text[:mid] + "\u2026", font, size) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low] + "\u2026"
 
 
 def _canvas_maker(info: DocumentInfo) -> Callable[..., Canvas]:
@@ -80,11 +97,15 @@ def _canvas_maker(info: DocumentInfo) -> Callable[..., Canvas]:
             self.setLineWidth(0.5)
             bottom = styles.MARGIN * 0.55
             self.line(styles.MARGIN, bottom + 9, width - styles.MARGIN, bottom + 9)
-            self.drawString(styles.MARGIN, bottom, info.footer)
-            self.drawRightString(width - styles.MARGIN, bottom, f"page {number} of {total}")
+            page = f"page {number} of {total}"
+            room = styles.FRAME_WIDTH - stringWidth(page, styles.FONT, 7.5) - 20
+            self.drawString(styles.MARGIN, bottom, fit(info.footer, styles.FONT, 7.5, room))
+            self.drawRightString(width - styles.MARGIN, bottom, page)
             if number > 1:
                 top = height - styles.MARGIN * 0.6
-                self.drawString(styles.MARGIN, top, info.title)
+                self.drawString(
+                    styles.MARGIN, top, fit(info.title, styles.FONT, 7.5, styles.FRAME_WIDTH)
+                )
                 self.line(styles.MARGIN, top - 4, width - styles.MARGIN, top - 4)
             self.restoreState()
 

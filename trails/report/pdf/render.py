@@ -38,6 +38,6 @@ def render_pdf(report: Report) -> bytes:
         ),
         author=f"trails {plain(meta.tool_version, 40)}",
         keywords=("compliance", "osquery", *(plain(f, 40) for f in report.scope.frameworks)),
-        footer=f"{title} \u00b7 fingerprint {report.fingerprint[:16]}",
+        footer=f"fingerprint {report.fingerprint[:16]} \u00b7 {title}",
     )
     return build_pdf(story, info)

@@ -24,7 +24,7 @@ def cover(report: Report) -> list[Flowable]:
     scope = report.scope
     story: list[Flowable] = [
         Spacer(1, 25 * mm),
-        Heading(meta.title, styles.TITLE, 0, "cover"),
+        Heading(meta.title, styles.TITLE, 0, "cover", limit=120),
         Paragraph("Compliance evidence from osquery results (trails)", styles.SUBTITLE),
     ]
     if meta.simulated:
