@@ -18,8 +18,8 @@ from typing import Any
 from trails.models.status import TABLES as STATUS_TABLES
 from trails.osquery.functions import register
 from trails.osquery.schema import load_schema
-from trails.packs.audit import load_group
 from trails.packs.compiler import compile_sql
+from trails.packs.include import audit_context as include_audit_context
 from trails.packs.model import Control, Fixture, Pack
 from trails.packs.templates import Context
 
@@ -86,10 +86,7 @@ def fixture_tables(pack: Pack, fixture: Fixture | None) -> dict[str, Any]:
 
 
 def audit_context(pack: Pack, control: Control, arch: str = "x86_64") -> Context:
-    lines: list[str] = []
-    for group in control.audit_rules:
-        lines.extend(r.text for r in load_group(PACKS_DIR, arch, group, used_at=control.loc))
-    return Context(packages=pack.packages, audit_rules=tuple(lines))
+    return include_audit_context(pack, control, PACKS_DIR, arch)
 
 
 def run_control(pack: Pack, control: Control, tables: Mapping[str, Any]) -> list[dict[str, Any]]:

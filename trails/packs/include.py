@@ -69,6 +69,14 @@ def select(pack: Pack, params: Mapping[str, Any]) -> tuple[Control, ...]:
     return tuple(chosen)
 
 
+def audit_context(pack: Pack, control: Control, packs_dir: Path, arch: str) -> Context:
+    """What ``control``'s check needs: the pack's package table and its expected rule lines."""
+    lines: list[str] = []
+    for group in control.audit_rules:
+        lines.extend(r.text for r in load_group(packs_dir, arch, group, used_at=control.loc))
+    return Context(packages=pack.packages, audit_rules=tuple(lines))
+
+
 def include(ref: str, params: Mapping[str, Any], packs_dir: Path, *, platform: str) -> Fragment:
     """Compile the controls of pack ``ref`` selected by ``params`` for ``platform``."""
     if not _PACK_REF.match(ref):
