@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trails.osquery.schema import load_schema
 from trails.osquery.sqlcheck import MAX_QUERY_CHARS, SqlChecker, check_query
@@ -86,3 +88,20 @@ def test_checker_is_reusable_after_errors() -> None:
     checker = SqlChecker(SCHEMA, "linux")
     assert checker.check("DELETE FROM users")
     assert checker.check("SELECT * FROM users") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gives_problems_not_exceptions(sql: str) -> None:
+    problems = check_query(sql, SCHEMA, platform="linux")
+    assert all(p.code.startswith("sql.") and p.message for p in problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["SELECT ", "SELECT * FROM ", "WITH x AS (", "SELECT 1 FROM file WHERE "]),
+    st.text(alphabet="abc()'*,;= %", max_size=30),
+)
+def test_sql_like_fragments_never_raise(head: str, tail: str) -> None:
+    problems = check_query(head + tail, SCHEMA, platform="linux")
+    assert all(p.code.startswith("sql.") and "\n" not in p.message for p in problems)

@@ -7,6 +7,8 @@ platform. ATC queries run against the agent's SQLite file, not osquery, and are 
 
 from __future__ import annotations
 
+import functools
+
 from trails.build.merge import Merged
 from trails.build.policy import error
 from trails.errors import SourceLoc
@@ -14,7 +16,7 @@ from trails.models.diagnostic import Diagnostic
 from trails.models.fragment import ScheduledQuery
 from trails.models.status import TABLES
 from trails.osquery.schema import OsquerySchema
-from trails.osquery.sqlcheck import SqlChecker, checker_for
+from trails.osquery.sqlcheck import SqlChecker, SqlProblem, checker_for
 
 MIN_INTERVAL, MAX_INTERVAL = 1, 604800
 MIN_SHARD, MAX_SHARD = 1, 100
@@ -44,16 +46,23 @@ def _numbers(q: ScheduledQuery, what: str) -> list[Diagnostic]:
     return found
 
 
+@functools.lru_cache(maxsize=64)
+def _checker_with_views(
+    schema: OsquerySchema, platform: str, views: tuple[tuple[str, str], ...]
+) -> tuple[SqlChecker, tuple[tuple[SqlProblem, ...], ...]]:
+    """One checker per distinct set of views: descendants usually share their ancestor's."""
+    if not views:
+        return checker_for(schema, platform), ()
+    checker = SqlChecker(schema, platform)
+    return checker, tuple(tuple(checker.add_view(name, sql)) for name, sql in views)
+
+
 def check_namespace(m: Merged, schema: OsquerySchema) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    if m.views:
-        checker = SqlChecker(schema, m.platform)
-        for name, (sql, loc) in m.views.items():
-            found.extend(
-                error(loc, f"view {name}: {p.message}", p.code) for p in checker.add_view(name, sql)
-            )
-    else:
-        checker = checker_for(schema, m.platform)
+    views = tuple((name, sql) for name, (sql, _) in m.views.items())
+    checker, view_problems = _checker_with_views(schema, m.platform, views)
+    for (name, (_, loc)), problems in zip(m.views.items(), view_problems, strict=True):
+        found.extend(error(loc, f"view {name}: {p.message}", p.code) for p in problems)
     for name, q in m.schedule.items():
         found.extend(_numbers(q, f"query {name}"))
         found.extend(_sql(checker, q.query, q.loc, f"query {name}"))
