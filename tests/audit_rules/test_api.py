@@ -341,3 +341,12 @@ def test_shadowing_on_lists_without_syscalls_and_with_many_conditions() -> None:
         "-a always,exit -F arch=b64 -S all -k a\n-A always,exit -F arch=b64 -S open -k b"
     )
     assert "audit.shadowed" not in warnings(appended_first)
+
+
+def test_validate_checks_hand_made_rules_too() -> None:
+    (diag,) = validate([AuditRule(list="bogus", parts=(Syscalls(("open",)),))])
+    assert diag.code == "audit.list"
+    assert "unknown list 'bogus'" in diag.message
+    (warn,) = validate([AuditRule(list="io_uring", parts=(Syscalls(("openat",)), Key("k")))])
+    assert warn.code == "audit.list"
+    assert warn.severity is Severity.WARNING

@@ -40,7 +40,7 @@ PART = st.one_of(
 )
 AUDIT_RULE = st.builds(
     AuditRule,
-    list=TOKEN,
+    list=st.sampled_from(tables.LISTS),
     action=st.sampled_from(["always", "never"]),
     prepend=st.booleans(),
     parts=st.lists(PART, max_size=6).map(tuple),

@@ -28,6 +28,7 @@ from trails.audit_rules.model import (
     Rule,
     Syscalls,
 )
+from trails.audit_rules.tables import LISTS
 from trails.errors import SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 
@@ -145,6 +146,10 @@ class _Builder:
             raise LineError("the 'possible' action is deprecated and ignored by auditctl")
         if action not in ("always", "never"):
             raise LineError(f"{opt} {value!r}: action must be always or never")
+        if lst == "entry":
+            raise LineError("the entry list was removed from the kernel; use exit")
+        if lst not in LISTS:
+            raise LineError(f"{opt} {value!r}: unknown list {lst!r} (one of {', '.join(LISTS)})")
         self.lst, self.action, self.prepend = lst, action, opt == "-A"
 
     def add(self, opt: str, value: str | None, loc: SourceLoc) -> None:
