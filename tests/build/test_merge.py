@@ -365,3 +365,18 @@ def test_real_pack_errors_name_the_include(repo: PolicyRepo) -> None:
     found = errors(compile_(repo))
     assert len(found) == 1
     assert found[0].startswith("policies/linux/policy.yaml:16: error: include missing_pack:")
+
+
+def test_symlinked_directories_are_not_followed(repo: PolicyRepo) -> None:
+    (repo.policies / "linux/loop").symlink_to(repo.policies / "linux", target_is_directory=True)
+    (repo.policies / "linux/alias").symlink_to(repo.policies / "linux", target_is_directory=True)
+    result = compile_(repo)
+    assert errors(result) == []
+    assert [c.namespace for c in result.namespaces] == ["linux"]
+
+
+def test_only_chosen_namespaces_are_compiled(repo: PolicyRepo) -> None:
+    repo.write("linux/a/policy.yaml", "tags: {project: a}\n")
+    repo.write("linux/b/policy.yaml", "tags: {project: b}\n")
+    result = compile_(repo, namespaces=["linux/b", "linux/b"])
+    assert [c.namespace for c in result.namespaces] == ["linux/b"]
