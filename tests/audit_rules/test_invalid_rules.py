@@ -330,6 +330,16 @@ INVALID: list[tuple[str, str, str]] = [
         "unknown field 'loginuid_set'",
         "-F unknown field: loginuid_set",
     ),
+    (
+        "-a always,exit -S all -F exe=/bin/ls -F exe=/bin/sh -k {K}",
+        "a rule takes at most one exe",
+        "Error sending add rule data request (Invalid argument)",
+    ),
+    (
+        "-a always,exit -F arch=b64 -S open -F exe=relative -k {K}",
+        "exe 'relative' must be an absolute path",
+        "Error sending add rule data request (Invalid argument)",
+    ),
 ]
 
 

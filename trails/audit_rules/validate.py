@@ -34,6 +34,7 @@ class _State:
     dependency: bool = False  # a syscall, perm, path, exe or fstype came before (keys need one)
     arch_given: bool = False
     paths: int = 0
+    exes: int = 0
     inode: bool = False
 
 
@@ -117,6 +118,10 @@ def _check_field(rule: AuditRule, f: FieldCond, st: _State, host: str) -> Iterat
             yield _E, f"{name} {f.value!r} must be an absolute path", "audit.path"
         elif name == "path" and f.value.endswith("/"):
             yield _E, "path must not end in '/' (use -F dir= for a directory)", "audit.path"
+    if name == "exe":
+        st.exes += 1
+        if not f.value.startswith("/"):
+            yield _E, f"exe {f.value!r} must be an absolute path", "audit.path"
     st.inode = st.inode or name == "inode"
     if name in ("perm", "exe", "fstype"):
         st.dependency = True
@@ -168,6 +173,8 @@ def check_audit_rule(rule: AuditRule, host: str) -> Iterator[Finding]:
             yield _E, "-k must follow a watch or -S (auditctl reads options in order)", "audit.key"
     if st.paths > 1:
         yield _E, "a rule takes at most one path, dir or watch", "audit.path"
+    if st.exes > 1:
+        yield _E, "a rule takes at most one exe", "audit.path"
     if st.paths and st.inode:
         yield _E, "a rule cannot have both a path and an inode", "audit.path"
     yield from _check_keys(rule, st)
