@@ -43,7 +43,7 @@ INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"  # trails.integrity: osq
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MAX_ROW_JSON = 16 * 1024
-MEMORY_LIMIT = "3GB"
+MEMORY_LIMIT = "1GB"
 
 
 _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
@@ -249,7 +249,7 @@ def _open_binary(path: str) -> IO[bytes]:
 def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
     """Load the results named by ``patterns`` into a DuckDB database under ``workdir``."""
     files = expand_inputs(patterns)
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(str(workdir / "results.duckdb"))  # on disk: spills, stays bounded
     con.execute(f"SET memory_limit = {_q(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {_q(str(workdir / 'spill'))}")
     con.execute("SET preserve_insertion_order = false")

@@ -14,6 +14,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def visible(text: str) -> str:
     """Replace control and bidi-override characters with U+FFFD (kept visible, not executed)."""
+    if text.isprintable():  # no Cc/Cf/Zl/Zp characters: nothing to replace (fast path)
+        return text
     return _BIDI.sub("\ufffd", _CONTROLS.sub("\ufffd", text))
 
 
