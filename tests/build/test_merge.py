@@ -380,3 +380,23 @@ def test_only_chosen_namespaces_are_compiled(repo: PolicyRepo) -> None:
     repo.write("linux/b/policy.yaml", "tags: {project: b}\n")
     result = compile_(repo, namespaces=["linux/b", "linux/b"])
     assert [c.namespace for c in result.namespaces] == ["linux/b"]
+
+
+def test_query_platform_filter(repo: PolicyRepo) -> None:
+    repo.write("linux/a/policy.yaml", """\
+        osquery:
+          schedule:
+            mac_only: {query: SELECT * FROM nope;, interval: 60, platform: darwin}
+            posix: {query: SELECT * FROM registry;, interval: 60, platform: "posix"}
+            listed: {query: SELECT pid FROM processes;, interval: 60, platform: "darwin,linux"}
+        """)
+    result = compile_(repo)
+    assert errors(result) == [
+        "policies/linux/a/policy.yaml:4: error: query posix: table registry is not available "
+        "on linux (only windows)"
+    ]
+    warnings = [str(d) for d in result.diagnostics if d.severity == "warning"]
+    assert warnings == [
+        "policies/linux/a/policy.yaml:3: warning: query mac_only: platform 'darwin' never runs "
+        "on this namespace's linux hosts"
+    ]

@@ -12,7 +12,7 @@ import functools
 from trails.build.merge import Merged
 from trails.build.policy import error
 from trails.errors import SourceLoc
-from trails.models.diagnostic import Diagnostic
+from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.fragment import ScheduledQuery
 from trails.models.status import TABLES
 from trails.osquery.schema import OsquerySchema
@@ -25,6 +25,30 @@ _RESERVED_ATC = frozenset(t.osquery_name for t in TABLES)
 
 def _sql(checker: SqlChecker, sql: str, loc: SourceLoc, what: str) -> list[Diagnostic]:
     return [error(loc, f"{what}: {p.message}", p.code) for p in checker.check(sql)]
+
+
+def _runs_on(query_platform: str | None, platform: str) -> bool:
+    """osquery's per-query ``platform`` filter: a comma list; posix, any and all widen it."""
+    if not query_platform:
+        return True
+    names = {p.strip() for p in query_platform.split(",")}
+    if names & {"any", "all", platform}:
+        return True
+    return "posix" in names and platform != "windows"
+
+
+def _query(checker: SqlChecker, q: ScheduledQuery, what: str) -> list[Diagnostic]:
+    if not _runs_on(q.platform, checker.platform):
+        return [
+            Diagnostic(
+                q.loc,
+                Severity.WARNING,
+                f"{what}: platform {q.platform!r} never "
+                f"runs on this namespace's {checker.platform} hosts",
+                "query.platform",
+            )
+        ]
+    return _numbers(q, what) + _sql(checker, q.query, q.loc, what)
 
 
 def _numbers(q: ScheduledQuery, what: str) -> list[Diagnostic]:
@@ -64,8 +88,7 @@ def check_namespace(m: Merged, schema: OsquerySchema) -> list[Diagnostic]:
     for (name, (_, loc)), problems in zip(m.views.items(), view_problems, strict=True):
         found.extend(error(loc, f"view {name}: {p.message}", p.code) for p in problems)
     for name, q in m.schedule.items():
-        found.extend(_numbers(q, f"query {name}"))
-        found.extend(_sql(checker, q.query, q.loc, f"query {name}"))
+        found.extend(_query(checker, q, f"query {name}"))
     for pack in m.packs.values():
         shard = pack.settings.get("shard")
         if shard is not None and (type(shard) is not int or not MIN_SHARD <= shard <= MAX_SHARD):
@@ -79,9 +102,7 @@ def check_namespace(m: Merged, schema: OsquerySchema) -> list[Diagnostic]:
         for sql in pack.settings.get("discovery", []):
             found.extend(_sql(checker, sql, pack.loc, f"pack {pack.name} discovery"))
         for name, q in pack.queries.items():
-            what = f"pack {pack.name} query {name}"
-            found.extend(_numbers(q, what))
-            found.extend(_sql(checker, q.query, q.loc, what))
+            found.extend(_query(checker, q, f"pack {pack.name} query {name}"))
     for kind, items in m.decorators.items():
         for sql, loc in items:
             found.extend(_sql(checker, sql, loc, f"{kind} decorator"))
