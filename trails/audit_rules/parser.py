@@ -37,6 +37,7 @@ MAX_LINE = 6143
 MAX_RULES = 50_000  # per input: bounds memory (about 90 MB) on hostile files
 MAX_DIAGNOSTICS = 1_000
 
+_OTHER_OPS = frozenset("!<>&")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _SHORT_WITH_ARG = set("CefrbaAdSFmRwWkpq")
 _SHORT_NO_ARG = set("hicslDvt")
@@ -69,7 +70,10 @@ def split_options(tokens: list[str]) -> Iterator[tuple[str, str | None]]:
     while i < len(tokens):
         tok = tokens[i]
         i += 1
-        if tok.startswith("--") and len(tok) > 2:
+        if len(tok) == 2 and tok[0] == "-" and tok[1] in _SHORT_WITH_ARG and i < len(tokens):
+            yield tok, tokens[i]  # the common case: "-F value"
+            i += 1
+        elif tok.startswith("--") and len(tok) > 2:
             name, eq, attached = tok[2:].partition("=")
             if name in _LONG_WITH_ARG:
                 if eq:
@@ -107,6 +111,10 @@ def split_options(tokens: list[str]) -> Iterator[tuple[str, str | None]]:
 
 def split_pair(text: str, what: str) -> tuple[str, str, str]:
     """``name<op>value`` -> parts, finding operators in auditctl's order."""
+    if _OTHER_OPS.isdisjoint(text):  # the common case: only "=" can be there
+        name, eq, value = text.partition("=")
+        if eq and name and value:
+            return name, "=", value
     for op in OPERATORS:
         at = text.find(op)
         if at >= 0:
