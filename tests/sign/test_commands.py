@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -417,3 +418,21 @@ def test_cms_with_an_rsa_signer_passes_openssl(
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_progress_bar_on_a_terminal(
+    dev_pki: DevPki,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dist = tmp_path / "dist"
+    for ns in ("linux/a", "linux/b"):
+        make_dist(dist, ns)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(
+        capsys, "sign", dist, "--key", dev_pki.key("ci"), "--chain", dev_pki.chain("ci")
+    )
+    assert code == 0, err
+    assert "signing" in err
+    assert out.count("signed linux/") == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,10 +12,14 @@ from trails.commands.common import emit_json
 from trails.commands.pki import passphrase_options
 from trails.models.manifest import format_time
 from trails.sign.keys import read_passphrase
-from trails.sign.release import parse_expires, sign_dist
+from trails.sign.release import PlannedRelease, parse_expires, plan_dist, write_release
 from trails.sign.signer import Signer
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _label(item: PlannedRelease | None) -> str | None:
+    return item.namespace if item else None
 
 
 @click.command()
@@ -65,7 +70,7 @@ def sign(
     """
     signer = Signer.load(key_path, chain_path, read_passphrase(passphrase_env, passphrase_file))
     now = datetime.now(UTC)
-    signed = sign_dist(
+    plan = plan_dist(
         dist_dir,
         signer,
         expires=parse_expires(expires, now),
@@ -73,6 +78,13 @@ def sign(
         namespaces=namespaces,
         cms=cms,
     )
+    if sys.stderr.isatty() and len(plan) > 1:  # a bar only where someone watches it
+        with click.progressbar(
+            plan, label="signing", file=sys.stderr, item_show_func=_label
+        ) as bar:
+            signed = [write_release(item, signer, cms=cms) for item in bar]
+    else:
+        signed = [write_release(item, signer, cms=cms) for item in plan]
     if as_json:
         emit_json(
             {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,7 +107,16 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def sign_dist(
+@dataclass(frozen=True)
+class PlannedRelease:
+    """A namespace that passed every check and is ready to be signed."""
+
+    namespace: str
+    directory: Path
+    manifest: Manifest  # with ``expires`` set
+
+
+def plan_dist(
     dist: Path,
     signer: Signer,
     *,
@@ -116,9 +124,8 @@ def sign_dist(
     now: datetime,
     namespaces: tuple[str, ...] = (),
     cms: bool = False,
-    progress: Callable[[str], None] | None = None,
-) -> list[SignedRelease]:
-    """Sign the chosen (default: all) namespaces of ``dist``; refuse before writing."""
+) -> list[PlannedRelease]:
+    """Every check for the chosen (default: all) namespaces of ``dist``; writes nothing."""
     if not signer.has_eku(EKU_CONFIG_SIGNING):
         raise UsageError(
             f"signer {signer.subject} lacks the trails config-signing EKU "
@@ -137,24 +144,41 @@ def sign_dist(
     unknown = set(namespaces) - found.keys()
     if unknown:
         raise UsageError(f"no manifest for namespace {', '.join(sorted(unknown))} under {dist}")
-    chosen = {ns: found[ns] for ns in (namespaces or tuple(found))}
-    manifests: dict[str, Manifest] = {}
-    for ns, path in chosen.items():
+    plan = []
+    for ns in namespaces or tuple(found):
         if not any(pattern_matches(p, ns) for p in signer.namespaces):
             raise UsageError(
                 f"signer {signer.subject} may sign {', '.join(signer.namespaces) or 'nothing'}, "
                 f"not {ns!r}; use a certificate that covers it or pass --namespace"
             )
-        manifests[ns] = _load(ns, path)
-    signed = []
-    for ns, manifest in manifests.items():
-        payload = manifest.with_expiry(expires).to_bytes()
-        out = chosen[ns].parent
-        written = [_write(out / ENVELOPE_NAME, signer.sign(payload, PAYLOAD_TYPE))]
-        if cms:
-            written.append(_write(out / CMS_SIGNATURE_NAME, sign_detached(signer, payload)))
-            written.append(_write(out / CMS_CONTENT_NAME, payload))
-        signed.append(SignedRelease(ns, manifest.version, expires, tuple(written)))
-        if progress:
-            progress(ns)
-    return signed
+        manifest = _load(ns, found[ns]).with_expiry(expires)
+        plan.append(PlannedRelease(ns, found[ns].parent, manifest))
+    return plan
+
+
+def write_release(item: PlannedRelease, signer: Signer, *, cms: bool) -> SignedRelease:
+    """Sign one planned namespace: release.dsse.json (+ the CMS pair)."""
+    payload = item.manifest.to_bytes()
+    out = item.directory
+    written = [_write(out / ENVELOPE_NAME, signer.sign(payload, PAYLOAD_TYPE))]
+    if cms:
+        written.append(_write(out / CMS_SIGNATURE_NAME, sign_detached(signer, payload)))
+        written.append(_write(out / CMS_CONTENT_NAME, payload))
+    expires = item.manifest.expires
+    if expires is None:  # pragma: no cover - plan_dist always sets it
+        raise UsageError("internal: planned release without expiry")
+    return SignedRelease(item.namespace, item.manifest.version, expires, tuple(written))
+
+
+def sign_dist(
+    dist: Path,
+    signer: Signer,
+    *,
+    expires: datetime,
+    now: datetime,
+    namespaces: tuple[str, ...] = (),
+    cms: bool = False,
+) -> list[SignedRelease]:
+    """Check every chosen namespace, then sign them all (nothing is written on refusal)."""
+    plan = plan_dist(dist, signer, expires=expires, now=now, namespaces=namespaces, cms=cms)
+    return [write_release(item, signer, cms=cms) for item in plan]
