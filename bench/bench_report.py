@@ -140,13 +140,11 @@ def _renderers(logs: Path, formats: list[str]) -> None:
     for name in [f for f in formats if f]:
         start = time.perf_counter()
         data = RENDERERS[name](model)
-        print(
-            f"{'render ' + name:<34} {time.perf_counter() - start:8.1f} s  ({len(data) / 2**20:.0f} MiB)"
-        )
+        took = time.perf_counter() - start
+        print(f"{'render ' + name:<34} {took:8.1f} s  ({len(data) / 2**20:.0f} MiB)")
         del data
-    print(
-        f"{'in-process peak RSS':<34} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:8.2f} GiB"
-    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"{'in-process peak RSS':<34} {peak:8.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,9 +250,10 @@ def _open_binary(path: str) -> IO[bytes]:
 def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
     """Load the results named by ``patterns`` into a DuckDB database under ``workdir``."""
     files = expand_inputs(patterns)
-    con = duckdb.connect(str(workdir / "results.duckdb"))  # on disk: spills, stays bounded
+    scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=workdir))
+    con = duckdb.connect(str(scratch / "results.duckdb"))  # on disk: spills, stays bounded
     con.execute(f"SET memory_limit = {_q(MEMORY_LIMIT)}")
-    con.execute(f"SET temp_directory = {_q(str(workdir / 'spill'))}")
+    con.execute(f"SET temp_directory = {_q(str(scratch / 'spill'))}")
     con.execute("SET preserve_insertion_order = false")
     try:
         con.execute(_load_sql(files))
