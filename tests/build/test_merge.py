@@ -383,13 +383,16 @@ def test_only_chosen_namespaces_are_compiled(repo: PolicyRepo) -> None:
 
 
 def test_query_platform_filter(repo: PolicyRepo) -> None:
-    repo.write("linux/a/policy.yaml", """\
+    repo.write(
+        "linux/a/policy.yaml",
+        """\
         osquery:
           schedule:
             mac_only: {query: SELECT * FROM nope;, interval: 60, platform: darwin}
             posix: {query: SELECT * FROM registry;, interval: 60, platform: "posix"}
             listed: {query: SELECT pid FROM processes;, interval: 60, platform: "darwin,linux"}
-        """)
+        """,
+    )
     result = compile_(repo)
     assert errors(result) == [
         "policies/linux/a/policy.yaml:4: error: query posix: table registry is not available "
