@@ -13,6 +13,7 @@ from trails.audit_rules import (
     Perm,
     Syscalls,
     check,
+    listing,
     merge,
     normalise,
     parse,
@@ -350,3 +351,19 @@ def test_validate_checks_hand_made_rules_too() -> None:
     (warn,) = validate([AuditRule(list="io_uring", parts=(Syscalls(("openat",)), Key("k")))])
     assert warn.code == "audit.list"
     assert warn.severity is Severity.WARNING
+
+
+def test_listing_groups_by_list_with_prepends_first() -> None:
+    rules = parse(
+        "-D\n-a never,filesystem -F fstype=tracefs\n-a always,exit -F arch=b64 -S open -k a\n"
+        "-a always,exclude -F msgtype=CWD\n-A never,exit -F arch=b64 -S close\n"
+        "-a always,user -F uid=0\n-w /etc/hosts -p wa -k h\n"
+    ).rules
+    assert listing(rules, arch="x86_64") == (
+        "-a always,user -F uid=0",
+        "-a never,exit -F arch=b64 -S close",
+        "-a always,exit -F arch=b64 -S open -F key=a",
+        "-w /etc/hosts -p wa -k h",
+        "-a always,exclude -F msgtype=CWD",
+        "-a never,filesystem -F fstype=tracefs",
+    )

@@ -12,8 +12,18 @@ from pathlib import Path
 import pytest
 
 from tests.audit_rules.kernel import KernelRules, with_key
-from trails.audit_rules import AuditRule, FieldCond, read_file, validate, with_validation
+from trails.audit_rules import (
+    AuditRule,
+    FieldCond,
+    listing,
+    merge,
+    read_file,
+    render,
+    validate,
+    with_validation,
+)
 from trails.audit_rules.normalise import normalise
+from trails.audit_rules.render import render_rule
 from trails.models.diagnostic import Severity
 
 CORPUS_DIR = Path("/usr/share/doc/auditd/examples/rules")
@@ -89,3 +99,25 @@ def test_normalise_equals_auditctl_listing(index: int, kernel: KernelRules) -> N
         assert out.returncode == 0, f"auditctl refused {rule}: {out.stderr}"
         assert kernel.listed() == [normalise(rule)]
         kernel.cleanup()
+
+
+@pytest.mark.kernel
+def test_merged_corpus_loads_with_auditctl_R_and_lists_in_order(
+    kernel: KernelRules, tmp_path: Path
+) -> None:
+    """The whole corpus, merged and rendered as the build writes audit.rules, loads with
+    ``auditctl -R`` (rule lines only: control lines are never sent) and lists in order."""
+    loadable: list[AuditRule] = []
+    for rule in RULES:
+        try:
+            loadable.append(with_key(_loadable(rule, tmp_path), kernel.key))
+        except pytest.skip.Exception:
+            continue
+    merged = merge([loadable])
+    assert len(merged) < len(loadable)  # same rules with one key: duplicates dropped
+    path = tmp_path / "audit.rules"
+    path.write_text(render(merged))
+    kernel.added.extend(render_rule(r).split(" ") for r in merged)  # cleanup deletes them
+    out = kernel.run(["-R", str(path)])
+    assert out.returncode == 0, out.stderr
+    assert tuple(kernel.listed()) == listing(merged)

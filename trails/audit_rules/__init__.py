@@ -19,7 +19,7 @@ from trails.audit_rules.model import (
     Rule,
     Syscalls,
 )
-from trails.audit_rules.normalise import normalise
+from trails.audit_rules.normalise import listing, normalise
 from trails.audit_rules.parser import parse
 from trails.audit_rules.reader import read_file
 from trails.audit_rules.render import render
@@ -52,6 +52,7 @@ __all__ = [
     "Syscalls",
     "check",
     "expand_globs",
+    "listing",
     "merge",
     "normalise",
     "parse",

@@ -10,6 +10,7 @@ group names, and whether a ``-w`` path that carries extra fields is a directory.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -183,3 +184,24 @@ def normalise(rule: Rule, *, arch: str | None = None) -> str:
         return _render_kernel(rule, to_kernel(rule, arch or default_arch()))
     except values.ValueProblem as exc:
         raise SourceError(rule.loc, f"cannot normalise this rule: {exc}") from None
+
+
+# The kernel keeps one rule list per filter and ``auditctl -l`` walks them by filter
+# number (user 0, task 1, exit 4, exclude 5, filesystem 6, io_uring 7).
+_LIST_ORDER = ("user", "task", "exit", "exclude", "filesystem", "io_uring")
+
+
+def listing(rules: Sequence[Rule], *, arch: str | None = None) -> tuple[str, ...]:
+    """The lines ``auditctl -l`` prints after loading ``rules`` in order into an empty
+    kernel: grouped by list, ``-A`` rules at the head of theirs. Control lines are
+    ignored (validate the rules first, as for :func:`normalise`)."""
+    per_list: dict[str, list[str]] = {name: [] for name in _LIST_ORDER}
+    for rule in rules:
+        if isinstance(rule, AuditRule):
+            line = normalise(rule, arch=arch)
+            bucket = per_list.setdefault(rule.list, [])
+            if rule.prepend:
+                bucket.insert(0, line)
+            else:
+                bucket.append(line)
+    return tuple(line for lines in per_list.values() for line in lines)
