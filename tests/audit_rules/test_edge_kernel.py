@@ -29,6 +29,8 @@ EDGE = [
     "-w /etc/hosts -p wa -p r",
     "-w /etc/hosts -S open",
     "-w /etc/hosts -F auid>=1000",
+    "-w /var/log/ -p wa -F auid>=1000",
+    "-a always,exit -F dir=/var/log -F perm=wa -F uid=0",
     "-a always,exit -F arch=0xc000003e -S open",
     "-a always,exit -F arch=3221225534 -S open",
     "-A always,exit -F arch=b64 -S open -F auid=unset",
