@@ -16,6 +16,7 @@ from trails.verify.agent import RollbackIncomplete
 from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
 from trails.verify.errors import ReleaseExpiredError
 from trails.verify.files import InstallIOError
+from trails.verify.http import HTTPStatusError
 
 pytestmark = pytest.mark.kernel
 
@@ -188,3 +189,49 @@ def test_a_failing_rollback_step_does_not_stop_the_others(installed: Host) -> No
         agent.run()
     assert "reload command false failed" in str(info.value)
     assert h.snapshot() == before  # the later steps (old rules, files) still ran
+
+
+def test_optional_crl_that_cannot_be_fetched_is_a_warning(host: Host) -> None:
+    h = host
+    h.config_path.write_text(
+        h.config_path.read_text() + f"crl_url: {h.repo.mirror.base_url}/crl.pem\n"
+    )
+    h.repo.publish(100, h.files(100))
+    result = h.agent().run()
+    assert result.outcome == "installed"
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("CRL not checked: GET")
+    assert "HTTP 404" in result.warnings[0]
+
+
+def test_required_crl_that_cannot_be_fetched_refuses(installed: Host) -> None:
+    h = installed
+    h.config_path.write_text(
+        h.config_path.read_text()
+        + f"crl_url: {h.repo.mirror.base_url}/crl.pem\nrequire_crl: true\n"
+    )
+    h.repo.publish(101, h.files(101))
+    before = h.snapshot()
+    with pytest.raises(HTTPStatusError, match=r"crl\.pem answered HTTP 404"):
+        h.agent().run()
+    assert h.snapshot() == before
+
+
+def test_good_crl_and_augenrules_method(host: Host, tmp_path: Path) -> None:
+    h = host
+    log = tmp_path / "augenrules.log"
+    script = tmp_path / "augenrules"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    script.chmod(0o755)
+    h.repo.mirror.put("crl.pem", h.repo.pki.crl() + h.repo.pki.crl(issuer=h.repo.pki.root))
+    h.config_path.write_text(
+        h.config_path.read_text()
+        + f"crl_url: {h.repo.mirror.base_url}/crl.pem\nrequire_crl: true\n"
+        + f"audit_load: augenrules\naugenrules: {script}\n"
+    )
+    h.repo.publish(100, h.files(100))
+    result = h.agent().run()
+    assert result.outcome == "installed"
+    assert result.warnings == ()
+    assert log.read_text() == "--load\n"
+    assert kernel_rules(h.key) == []  # augenrules (here a recorder) owns loading

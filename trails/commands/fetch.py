@@ -84,6 +84,8 @@ def fetch(config_path: Path, root: Path | None, as_json: bool, once: bool) -> No
         if as_json:
             emit_json({"outcome": "refused", "check": failure_name(exc), "error": str(exc)})
         raise
+    for warning in result.warnings:
+        click.secho(f"trails: warning: {warning}", fg="yellow", err=True)
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -132,6 +132,7 @@ class Agent:
         self.audit_rules = rebase(root, config.audit_rules)
         self.installer = Installer(self.state_dir, checkpoint)
         self.run_command = CommandRunner(config.command_timeout)
+        self.warnings: list[str] = []
 
     # -- the run ---------------------------------------------------------------------
     def run(self) -> FetchResult:
@@ -233,8 +234,15 @@ class Agent:
         roots = trust.load_roots(roots_data, str(roots_path))
         crls: tuple[Any, ...] = ()
         if cfg.crl_url:
-            crl = self._body(cfg.crl_url, cfg.max_crl_bytes, SizeError)
-            crls = trust.load_crls(crl, cfg.crl_url)
+            try:
+                crl = self._body(cfg.crl_url, cfg.max_crl_bytes, SizeError)
+            except TransportError as exc:
+                if cfg.require_crl:
+                    raise
+                # Optional CRL: verify without it, but say so in the output.
+                self.warnings.append(f"CRL not checked: {exc}")
+            else:
+                crls = trust.load_crls(crl, cfg.crl_url)
         policy = trust.TrustPolicy(roots=roots, crls=crls, require_crl=cfg.require_crl)
         stored = None if state is None else core.StoredState(state.version, dict(state.files))
         verifier: ReleaseVerifier = core.ReleaseVerifier(policy, cfg.namespace, stored, now)
@@ -359,6 +367,7 @@ class Agent:
             signer_fingerprint=state.signer_fingerprint,
             installed=dict(state.installed),
             audit_rules_loaded=rules,
+            warnings=tuple(self.warnings),
         )
 
     # -- status ----------------------------------------------------------------------
