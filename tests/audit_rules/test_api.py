@@ -151,7 +151,6 @@ def test_corpus_style_rules_check_clean() -> None:
     [
         ("-a always,exit -F arch=b64 -S opne", "unknown syscall 'opne' for x86_64"),
         ("-a always,exit -F arch=b64 -S 9999", "out of range"),
-        ("-a always,exit -F arch=b64 -S 1000", "unknown for x86_64"),
         ("-a always,exit -S open -F arch=b64", "arch must come before -S"),
         ("-w /etc/x -F arch=b64", "arch must come before -S"),
         ("-a always,exit -F arch=b65 -S open", "unknown arch"),
@@ -234,6 +233,8 @@ def test_lint_warnings() -> None:
     assert warnings("-w /etc/x -p wa -k x\n-e 2") == []
     assert warnings("-a always,exit -F auid=0") == ["audit.no-syscall"]
     assert warnings("-a always,exit -S all -F uid=nosuchuser -k x") == ["audit.unresolved"]
+    numbered = "-a always,exit -F arch=b32 -S 1000 -k n\n-a always,exit -F arch=b64 -S 1000 -k n"
+    assert warnings(numbered) == ["audit.syscall-number", "audit.syscall-number"]
 
 
 @pytest.mark.parametrize(

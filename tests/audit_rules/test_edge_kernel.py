@@ -24,6 +24,7 @@ EDGE = [
     "-a always,exit -F arch=b64 -S open -F filetype!=dir",
     "-a never,filesystem -F fstype!=debugfs",
     "-a always,exit -F arch=b64 -S 0",
+    "-a always,exit -F arch=b64 -S 1000,open",
     "-a always,exit -F arch=b64 -S open -F inode=4294967295",
     "-a always,exit -F arch=b64 -S open -F a0=-2147483648",
     "-w /etc/hosts -p wa -p r",

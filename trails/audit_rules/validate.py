@@ -67,9 +67,16 @@ def _check_syscalls(rule: AuditRule, part: Syscalls, st: _State) -> Iterator[Fin
         if name == "all":
             continue
         try:
-            values.syscall_number(name, st.machine)
+            nr = values.syscall_number(name, st.machine)
         except values.ValueProblem as exc:
             yield _E, str(exc), "audit.syscall"
+            continue
+        if name[:1].isdigit() and nr not in tables.syscall_names(st.machine.name):
+            yield (
+                _W,
+                f"syscall number {nr} has no name for {st.machine.name}; check it is right",
+                "audit.syscall-number",
+            )
 
 
 def _check_field(rule: AuditRule, f: FieldCond, st: _State, host: str) -> Iterator[Finding]:
