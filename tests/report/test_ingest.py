@@ -119,7 +119,7 @@ def test_stats_and_integrity_rows(tmp_path: Path) -> None:
     ).fetchall()
     assert got == [("c1", True, 0), ("c2", False, 3)]
     (row,) = ing.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone() or ()
-    assert row["last_result"] == "signature"
+    assert json.loads(row)["last_result"] == "signature"
     assert ing.stats.result_rows == 3
 
 

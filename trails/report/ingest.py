@@ -36,32 +36,27 @@ from trails.models.evidence import (
     MAX_EVIDENCE_BYTES,
     SCHEDULE_STATS_QUERY,
 )
-from trails.models.status import STATUS
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
 
 SIMULATED_DECORATION = "trails_simulated"  # set by ``trails simulate`` on every line
 INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"  # trails.integrity: osquery's hash
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
-MAX_ROW_JSON = 16 * 1024
 MEMORY_LIMIT = "1GB"
 
 
 _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
-# The union of the columns of every trails.* query's rows: the control row, osquery's
-# schedule statistics, and the agent's status with the installed config's hash.
-_ROW_COLUMNS = (
-    "control_id",
-    "status",
-    "evidence_count",
-    "evidence",
-    "name",
-    "denylisted",
-    "executions",
-    "last_executed",
-    *STATUS.columns,
-    INSTALLED_HASH_COLUMN,
-)
+# What evaluation reads from a control row and an osquery_schedule row; integrity rows
+# are kept whole (as JSON text) and read in Python, one per host.
+_ROW_PATHS = [
+    "$.status",
+    "$.evidence_count",
+    "$.evidence",
+    "$.name",
+    "$.denylisted",
+    "$.executions",
+]
+MAX_ROW_JSON = 16 * 1024
 
 
 def _struct(names: Sequence[str]) -> str:
@@ -69,7 +64,9 @@ def _struct(names: Sequence[str]) -> str:
 
 
 def _columns() -> str:
-    row = _struct(_ROW_COLUMNS)
+    # Result rows stay JSON text: a typed struct per row would make DuckDB hold every
+    # column of every row of a whole chunk of lines (a million-row line would not fit).
+    row = "JSON"
     cols = {
         "name": "VARCHAR",
         "unixTime": "VARCHAR",
@@ -158,6 +155,8 @@ WITH l AS (
                 THEN list_transform(results, lambda x, i: {{'r': x, 'i': i}})
                 ELSE [{{'r': NULL, 'i': 1}}] END) AS e
   FROM l
+), v AS (
+  SELECT *, json_extract_string(e.r, {_ROW_PATHS!r}) AS c FROM u
 )
 SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
   CASE WHEN e.r IS NULL AND kind NOT IN ('other', 'malformed') THEN 'empty' ELSE kind END AS kind,
@@ -171,16 +170,16 @@ SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
   CASE WHEN e.i = 1 THEN owner_group END AS owner_group,
   CASE WHEN e.i = 1 THEN project END AS project,
   CASE kind WHEN 'control' THEN {_after_prefix("name")}
-            WHEN 'stats' THEN {_after_prefix("e.r.name")} END AS control_id,
-  {_bounded("e.r.status", 32)} AS status,
-  TRY_CAST(e.r.evidence_count AS BIGINT) AS evidence_count,
-  CASE WHEN kind = 'control' AND e.r.status IS DISTINCT FROM 'pass'
-       THEN {_bounded("e.r.evidence", MAX_EVIDENCE_CHARS)} END AS evidence,
-  e.r.denylisted = '1' AS denylisted,
-  TRY_CAST(e.r.executions AS BIGINT) AS executions,
-  CASE WHEN kind = 'integrity' THEN e.r END AS integrity
-FROM u
-WHERE kind <> 'stats' OR e.r.name LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")} OR e.i = 1
+            WHEN 'stats' THEN {_after_prefix("c[4]")} END AS control_id,
+  {_bounded("c[1]", 32)} AS status,
+  TRY_CAST(c[2] AS BIGINT) AS evidence_count,
+  CASE WHEN kind = 'control' AND c[1] IS DISTINCT FROM 'pass'
+       THEN {_bounded("c[3]", MAX_EVIDENCE_CHARS)} END AS evidence,
+  c[5] = '1' AS denylisted,
+  TRY_CAST(c[6] AS BIGINT) AS executions,
+  CASE WHEN kind = 'integrity' THEN {_bounded("e.r::VARCHAR", MAX_ROW_JSON)} END AS integrity
+FROM v
+WHERE kind <> 'stats' OR c[4] LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")} OR e.i = 1
 """  # noqa: S608
 
 

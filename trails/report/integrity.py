@@ -14,6 +14,7 @@ with osquery's hash of the installed osquery.conf) and its decorations:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,10 +39,15 @@ def load_status(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, dic
         """,
         {"until": window.until_ts},
     ).fetchall()
-    return {
-        uuid: {k: bound_text(v) for k, v in (row or {}).items() if isinstance(v, str)}
-        for uuid, row in rows
-    }
+    status: dict[str, dict[str, str]] = {}
+    for uuid, text in rows:
+        try:
+            row = json.loads(text or "{}")
+        except ValueError:  # cut at MAX_ROW_JSON: not a status row we can read
+            row = {}
+        if isinstance(row, dict):
+            status[uuid] = {k: bound_text(v) for k, v in row.items() if isinstance(v, str)}
+    return status
 
 
 def _version_key(config_version: str) -> str:

@@ -1,0 +1,95 @@
+"""Hostile results, end to end: from osquery lines through ingest to every machine format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from trestle.oscal.assessment_results import AssessmentResults
+
+from tests.report.osquery_lines import T0, control, decorations, line
+from trails.models.evidence import ReportStatus
+from trails.report.build import ReportOptions, report_from_files
+from trails.report.catalog import ReportCatalog
+from trails.report.model import MAX_TEXT, Report
+from trails.report.render import RENDERERS
+
+UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=1)
+
+
+def _report(tmp_path: Path, data: bytes) -> Report:
+    path = tmp_path / "hostile.log"
+    path.write_bytes(data)
+    return report_from_files([str(path)], ReportCatalog(), (), ReportOptions(now=UNTIL))
+
+
+def _all_formats_valid(report: Report) -> None:
+    json.loads(RENDERERS["json"](report))
+    list(csv.reader(io.StringIO(RENDERERS["csv"](report).decode("utf-8"), newline="")))
+    ET.fromstring(RENDERERS["junit"](report))  # noqa: S314 (our own output)
+    doc = json.loads(RENDERERS["oscal"](report))
+    AssessmentResults.model_validate(doc["assessment-results"])
+
+
+def test_ten_megabyte_strings_are_bounded(tmp_path: Path) -> None:
+    huge = "A" * (10 * 1024 * 1024)
+    dec = decorations("h1", hostname=huge, owner=huge)
+    text = control("c1", "fail", T0, dec, [{"path": huge, huge[:100]: "x"}])
+    report = _report(tmp_path, (text + "\n").encode())
+    host = report.hosts[0]
+    assert len(host.hostname) <= MAX_TEXT
+    assert len(host.owner) <= MAX_TEXT
+    (result,) = report.results
+    assert all(len(v) <= 256 for row in result.evidence for _, v in row.fields)
+    for name in ("json", "csv", "junit", "oscal"):
+        assert len(RENDERERS[name](report)) < 200_000, name
+    _all_formats_valid(report)
+
+
+def test_a_million_rows_for_one_host_stay_one_result(tmp_path: Path) -> None:
+    dec = decorations("h1")
+    row = {"control_id": "c1", "status": "fail", "evidence": "[]", "evidence_count": "1"}
+    chunk = line("trails.control.c1", [row] * 1000, T0, dec, "batch")
+    data = ((chunk + "\n") * 1000).encode()
+    report = _report(tmp_path, data)
+    assert report.ingest.result_rows == 1_000_000
+    assert len(report.results) == 1
+    assert report.results[0].status is ReportStatus.FAIL
+    assert len(RENDERERS["json"](report)) < 50_000
+
+
+def test_non_utf8_bytes_inside_a_line(tmp_path: Path) -> None:
+    good = control("c1", "pass", T0, decorations("h1")).encode()
+    bad = control("c2", "fail", T0, decorations("h1")).encode().replace(b"c2", b"c\xff\xfe2")
+    report = _report(tmp_path, good + b"\n" + bad + b"\n")
+    assert report.ingest.malformed == 1
+    assert report.ingest.malformed_samples[0].reason == "not UTF-8"
+    assert [r.control_id for r in report.results] == ["c1"]
+    _all_formats_valid(report)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<para><font size=99>big</font></para>",
+        "<script>alert(document.cookie)</script>",
+        "ctl\x01\x08\x0b\x1b[2J\x7f\x9b",
+        "user\u202egnp.exe\u2066x\u2069",
+        "=cmd|' /C calc'!A0",
+    ],
+    ids=["reportlab-markup", "script", "control-chars", "rtl-override", "csv-formula"],
+)
+def test_hostile_decorations_and_evidence(tmp_path: Path, text: str) -> None:
+    dec = decorations("h1", hostname=text, owner=text)
+    report = _report(tmp_path, (control("c1", "fail", T0, dec, [{"name": text}]) + "\n").encode())
+    assert report.hosts[0].hostname == text  # kept literally in the model and JSON
+    assert json.loads(RENDERERS["json"](report))["hosts"][0]["hostname"] == text
+    rows = list(csv.reader(io.StringIO(RENDERERS["csv"](report).decode("utf-8"), newline="")))
+    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r)
+    assert not any(ch in c for r in rows for c in r for ch in "\x01\x1b\u202e")
+    _all_formats_valid(report)
