@@ -17,7 +17,8 @@ from typing import Any
 
 from trails.models.status import TABLES as STATUS_TABLES
 from trails.osquery.functions import register
-from trails.osquery.schema import load_schema
+from trails.osquery.schema import OsquerySchema, load_schema
+from trails.packs import Catalog, load_catalog
 from trails.packs.compiler import compile_sql
 from trails.packs.include import audit_context as include_audit_context
 from trails.packs.model import Control, Fixture, Pack
@@ -35,12 +36,22 @@ _SQL_TYPES = {
 
 
 @cache
+def catalog() -> Catalog:
+    """The packs of this repository, loaded once per test session."""
+    return load_catalog(PACKS_DIR)
+
+
+@cache
+def schema() -> OsquerySchema:
+    return load_schema()
+
+
+@cache
 def schema_columns() -> dict[str, dict[str, str]]:
     """table -> column -> SQLite type, from the shipped compact osquery schema."""
-    schema = load_schema()
     tables = {
         name: {c.name: _SQL_TYPES.get(c.type, "TEXT") for c in table.columns}
-        for name, table in schema.tables.items()
+        for name, table in schema().tables.items()
         if "linux" in table.platforms
     }
     for status in STATUS_TABLES:

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 import trails.audit_rules as ar
-from trails.packs import load_catalog
 from trails.packs.audit import ARCHES, AUDIT_DIR
 
-from .harness import PACKS_DIR
+from .harness import PACKS_DIR, catalog
 
 GROUP_FILES = [
     (arch, f) for arch in ARCHES for f in sorted((PACKS_DIR / AUDIT_DIR / arch).glob("*.rules"))
@@ -41,7 +40,7 @@ def test_group_validates_and_is_in_listing_form(arch: str, path: Path) -> None:
 def test_both_arches_have_the_same_groups_and_every_used_group_exists() -> None:
     names = {arch: {p.stem for a, p in GROUP_FILES if a == arch} for arch in ARCHES}
     assert names["x86_64"] == names["aarch64"]
-    used = {g for c in load_catalog(PACKS_DIR).controls.values() for g in c.audit_rules}
+    used = {g for c in catalog().controls.values() for g in c.audit_rules}
     assert used <= names["x86_64"]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from trails.packs import load_catalog
 from trails.packs.coverage import coverage_markdown, tables_read
 
-from .harness import PACKS_DIR, REPO
+from .harness import PACKS_DIR, REPO, catalog
 
-CATALOG = load_catalog(PACKS_DIR)
+CATALOG = catalog()
 
 
 def test_coverage_doc_is_current() -> None:
@@ -17,11 +16,12 @@ def test_coverage_doc_is_current() -> None:
 
 
 def test_every_cis_pack_is_at_least_60_percent_automated() -> None:
+    text = (REPO / "docs" / "coverage.md").read_text(encoding="utf-8")
     for pack in CATALOG.packs:
         if pack.framework.startswith("cis-"):
             automated = sum(c.automated for c in pack.controls)
             assert automated >= 0.6 * len(pack.controls), pack.id
-            assert f"**{automated} automated" in coverage_markdown(CATALOG, PACKS_DIR)
+            assert f"**{automated} automated" in text
 
 
 def test_tables_read() -> None:

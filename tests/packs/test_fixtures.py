@@ -7,15 +7,13 @@ from __future__ import annotations
 import pytest
 
 from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS, RESULT_COLUMNS
-from trails.osquery.schema import load_schema
 from trails.osquery.sqlcheck import check_query
-from trails.packs import load_catalog
 from trails.packs.compiler import compile_sql
 from trails.packs.model import Control, Pack
 
-from .harness import PACKS_DIR, audit_context, evidence_of, fixture_tables, run_control
+from .harness import audit_context, catalog, evidence_of, fixture_tables, run_control, schema
 
-CATALOG = load_catalog(PACKS_DIR)
+CATALOG = catalog()
 CHECKED = [(p, c) for p in CATALOG.packs for c in p.controls if c.check is not None]
 FIXTURES = [(p, c, i) for p, c in CHECKED for i in range(len(c.fixtures))]
 
@@ -64,4 +62,4 @@ def test_every_check_has_pass_and_fail_fixtures(pack: Pack, control: Control) ->
 def test_compiled_query_passes_sql_checker(pack: Pack, control: Control) -> None:
     sql = compile_sql(control, pack, audit_context(pack, control))
     for platform in control.platforms:
-        assert check_query(sql, load_schema(), platform=platform) == [], control.id
+        assert check_query(sql, schema(), platform=platform) == [], control.id

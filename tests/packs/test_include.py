@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
-from trails.errors import SourceError
+from trails.errors import SourceError, SourceLoc
 from trails.models.evidence import control_query_name
 from trails.packs import include
+from trails.packs.audit import load_group
 
 from .conftest import CONTROLS_YAML, PackFactory
 
@@ -106,3 +107,17 @@ def test_empty_audit_group(make_pack: PackFactory) -> None:
     (packs / "audit" / "x86_64" / "time-change.rules").write_text("# nothing\n")
     with pytest.raises(SourceError, match="holds no rule"):
         include("demo", {}, packs, platform="linux")
+
+
+def test_bad_audit_group_files(make_pack: PackFactory) -> None:
+    packs = make_pack()
+    loc = SourceLoc("policy.yaml", 3)
+    with pytest.raises(SourceError, match="unknown arch"):
+        load_group(packs, "sparc", "time-change", used_at=loc)
+    path = packs / "audit" / "x86_64" / "time-change.rules"
+    path.write_bytes(b"-w /etc/\xff -p wa -k x\n")
+    with pytest.raises(SourceError, match="not UTF-8"):
+        load_group(packs, "x86_64", "time-change", used_at=loc)
+    path.write_bytes(b"#" * (256 * 1024 + 1))
+    with pytest.raises(SourceError, match="larger than"):
+        load_group(packs, "x86_64", "time-change", used_at=loc)

@@ -31,7 +31,11 @@ class _Map(dict[str, Any]):
     line = 0
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when present (several times faster on the 1 MB packs); same safe constructors.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     pass
 
 
