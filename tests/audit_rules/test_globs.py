@@ -85,3 +85,10 @@ def test_root_with_glob_characters_is_taken_literally(tmp_path: Path) -> None:
     (out,) = expand_globs([rule], root=odd)
     assert isinstance(out, AuditRule)
     assert out.watch == f"{odd}/etc/x.conf"
+
+
+def test_a_file_name_that_would_inject_options_is_refused(root: Path) -> None:
+    (root / "etc" / "ssl" / "private" / "x -p r -k evil.key").write_text("x")
+    rules = parse("-w /etc/ssl/private/*.key -p rwa -k keys", "p.rules").rules
+    with pytest.raises(GlobExpansionError, match=r"p.rules:1: glob .* cannot hold"):
+        expand_globs(rules, root=root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import itertools
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from trails.audit_rules.model import AuditRule, FieldCond, Rule
 from trails.errors import CheckFailed
 
 _GLOB_CHARS = frozenset("*?[")
+_UNWRITABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 class GlobExpansionError(CheckFailed):
@@ -29,15 +31,24 @@ def has_glob(path: str) -> bool:
     return not _GLOB_CHARS.isdisjoint(path)
 
 
-def _matches(pattern: str, root: Path, limit: int, dirs_only: bool) -> list[str]:
+def _matches(rule: AuditRule, pattern: str, root: Path, limit: int, dirs_only: bool) -> list[str]:
     full = os.path.join(glob.escape(str(root)), pattern.lstrip("/"))
     found = (m for m in glob.iglob(full) if not dirs_only or os.path.isdir(m))
-    return sorted(itertools.islice(found, limit))
+    matches = sorted(itertools.islice(found, limit))
+    for path in matches:
+        # auditctl splits rule lines on spaces and has no quoting: a file name with a
+        # space would inject options into the rule file. Fail closed.
+        if _UNWRITABLE.search(path):
+            raise GlobExpansionError(
+                f"{rule.loc}: glob {pattern!r} matched {path!r}, which a rule file cannot "
+                "hold (space or control character); rename it or narrow the pattern"
+            )
+    return matches
 
 
 def _expand_one(rule: AuditRule, root: Path, limit: int) -> list[AuditRule] | None:
     if rule.watch is not None and has_glob(rule.watch):
-        matches = _matches(rule.watch, root, limit, dirs_only=False)
+        matches = _matches(rule, rule.watch, root, limit, dirs_only=False)
         return [
             AuditRule(
                 loc=rule.loc,
@@ -51,7 +62,7 @@ def _expand_one(rule: AuditRule, root: Path, limit: int) -> list[AuditRule] | No
         ]
     for i, part in enumerate(rule.parts):
         if isinstance(part, FieldCond) and part.name in ("path", "dir") and has_glob(part.value):
-            matches = _matches(part.value, root, limit, dirs_only=part.name == "dir")
+            matches = _matches(rule, part.value, root, limit, dirs_only=part.name == "dir")
             return [
                 rule.with_parts(
                     (*rule.parts[:i], FieldCond(part.name, part.op, m), *rule.parts[i + 1 :])
