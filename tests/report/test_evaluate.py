@@ -227,3 +227,25 @@ def test_baseline_tolerates_junk_entries(tmp_path: Path) -> None:
     assert report.baseline is not None
     assert report.baseline.baseline_generated_at is None
     assert len(report.baseline.added) == 1
+
+
+def test_regression_same_commit_namespaces_keep_their_own_conf_hash(tmp_path: Path) -> None:
+    """Namespaces built from one commit share a config_version but not an osquery.conf."""
+
+    def release(ns: str, digest: str) -> ReleaseInfo:
+        rel = Release(ns, 20261122080000, CV, None, None, "", "", "r", "c", digest)
+        return ReleaseInfo(rel, ("a",), {})
+
+    d1, d2 = decorations("h1", namespace="linux"), decorations("h2", namespace="linux/pci")
+    hashes = {"installed_osquery_conf_sha256": "11" * 32, "osquery_conf_sha256": "11" * 32}
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, d1),
+            integrity(T0, d1, **hashes),
+            control("a", "pass", T0, d2),
+            integrity(T0, d2, **dict.fromkeys(hashes, "22" * 32)),
+        ],
+        releases=(release("linux", "11" * 32), release("linux/pci", "22" * 32)),
+    )
+    assert [f for f in report.integrity if f.kind is IntegrityKind.CONFIG_HASH_MISMATCH] == []

@@ -81,7 +81,7 @@ def _host_findings(
     *,
     row: Mapping[str, str],
     newest: str | None,
-    release_hash: Mapping[str, str],
+    release_hash: Mapping[tuple[str, str], str],
     window: Window,
     silent_after: timedelta,
 ) -> list[tuple[IntegrityKind, str, datetime | None]]:
@@ -104,7 +104,8 @@ def _host_findings(
     if seen is None or seen < window.until - silent_after:
         found.append((IntegrityKind.SILENT, f"silent for more than {silent_after}", seen))
     installed = row.get(INSTALLED_HASH_COLUMN, "")
-    expected = release_hash.get(running) or row.get("osquery_conf_sha256", "")
+    # Every namespace's osquery.conf differs, even when built from one commit.
+    expected = release_hash.get((host.namespace, running)) or row.get("osquery_conf_sha256", "")
     if installed and expected and installed != expected:
         found.append(
             (
@@ -125,7 +126,7 @@ def integrity_findings(
 ) -> tuple[IntegrityFinding, ...]:
     newest = newest_versions(hosts, status, releases)
     release_hash = {
-        i.release.config_version: i.release.osquery_conf_sha256
+        (i.release.namespace, i.release.config_version): i.release.osquery_conf_sha256
         for i in releases
         if i.release.osquery_conf_sha256
     }
