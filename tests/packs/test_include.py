@@ -11,6 +11,7 @@ from trails.packs import include
 from trails.packs.audit import load_group
 
 from .conftest import CONTROLS_YAML, PackFactory
+from .harness import PACKS_DIR
 
 
 def _names(packs: Path, params: dict[str, Any]) -> list[str]:
@@ -121,3 +122,23 @@ def test_bad_audit_group_files(make_pack: PackFactory) -> None:
     path.write_bytes(b"#" * (256 * 1024 + 1))
     with pytest.raises(SourceError, match="larger than"):
         load_group(packs, "x86_64", "time-change", used_at=loc)
+
+
+def test_example_namespaces_from_the_real_packs() -> None:
+    """The include lines docs and policies use: linux (CIS L1 server), linux/pci (L2 + PCI)."""
+    packs = PACKS_DIR
+    l1 = include("cis_ubuntu_22_04", {"level": 1, "profile": "server"}, packs, platform="linux")
+    l2 = include("cis_ubuntu_22_04", {"level": 2, "profile": "server"}, packs, platform="linux")
+    pci = include("pci_dss_4_0_1", {}, packs, platform="linux")
+    arm = include("cis_ubuntu_22_04", {"level": 2, "arch": "aarch64"}, packs, platform="linux")
+    assert 150 < len(l1.queries) < len(l2.queries)
+    assert {q.name for q in l1.queries} < {q.name for q in l2.queries}
+    assert l1.audit_rules == ()  # CIS puts every audit rule at level 2
+    assert len(l2.audit_rules) > 40
+    assert all(r.loc.path.endswith(".rules") and r.loc.line > 1 for r in l2.audit_rules)
+    assert len({r.text for r in l2.audit_rules}) == len(l2.audit_rules)
+    assert [r.text for r in arm.audit_rules] != [r.text for r in l2.audit_rules]
+    assert len(pci.queries) == 4
+    assert {r.text for r in pci.audit_rules}.isdisjoint({r.text for r in l2.audit_rules})
+    names = [q.name for q in (*l2.queries, *pci.queries)]
+    assert len(names) == len(set(names))
