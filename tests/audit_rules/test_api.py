@@ -220,6 +220,10 @@ def test_lint_warnings() -> None:
     assert warnings("-a always,exit -F arch=b64 -S ptrace -k t") == ["audit.missing-32bit-twin"]
     twins = "-a always,exit -F arch=b64 -S ptrace -k t\n-a always,exit -F arch=b32 -S ptrace -k t"
     assert warnings(twins) == []
+    mixed = (
+        "-a always,exit -F arch=b64 -S ptrace -k t\n-a always,exit -F arch=b32 -S ptrace -F key=t"
+    )
+    assert warnings(mixed) == []
     assert warnings("-a always,exit -S open -k t") == ["audit.arch-missing"]
     dup = "-w /etc/hosts -p wa -k a\n-w /etc/hosts/ -p wa -k a\n"
     assert warnings(dup) == ["audit.deprecated-watch", "audit.duplicate"]

@@ -11,7 +11,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from trails.audit_rules import tables, values
-from trails.audit_rules.model import AuditRule, Compare, ControlRule, FieldCond, Rule, Syscalls
+from trails.audit_rules.model import (
+    AuditRule,
+    Compare,
+    ControlRule,
+    FieldCond,
+    Key,
+    Rule,
+    Syscalls,
+)
 from trails.audit_rules.normalise import signature
 from trails.errors import SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
@@ -36,7 +44,7 @@ def _arch_of(rule: AuditRule, host: str) -> tables.Machine | None:
 def _twin_key(rule: AuditRule) -> tuple[object, ...]:
     """Everything but the arch and the syscalls: what a 32-bit twin shares."""
     rest = tuple(
-        p
+        Key(p.value) if isinstance(p, Key) else p  # -k k and -F key=k are the same key
         for p in rule.parts
         if not isinstance(p, Syscalls) and not (isinstance(p, FieldCond) and p.name == "arch")
     )
