@@ -137,3 +137,18 @@ def test_csv_cell_neutralises_formulas() -> None:
     assert csv_cell("\tx").startswith("'")
     assert csv_cell("ok=1") == "ok=1"
     assert csv_cell("a\u202eb\x00") == "a\ufffdb\ufffd"
+
+
+def test_oscal_uuids_are_uuid5_under_the_report_namespace() -> None:
+    import uuid
+
+    from trails.report.render.oscal import _Ids
+
+    ids = _Ids("ab" * 32)
+    namespace = uuid.UUID(bytes=ids.base)
+    assert ids("observation", "h1", "c1") == str(uuid.uuid5(namespace, "observation\x1fh1\x1fc1"))
+
+
+def test_csv_cell_spaces_only() -> None:
+    assert csv_cell("   ") == "   "
+    assert csv_cell("") == ""

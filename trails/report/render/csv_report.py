@@ -39,7 +39,8 @@ def render_csv(report: Report) -> bytes:
     hosts = report.hosts_by_uuid
     controls = report.controls_by_id
     refs = {
-        c.id: " ".join(f"{r.framework}:{r.requirement}" for r in c.refs) for c in report.controls
+        c.id: csv_cell(" ".join(f"{r.framework}:{r.requirement}" for r in c.refs))
+        for c in report.controls
     }
     for r in report.results:
         host = hosts.get(r.host_uuid)
@@ -49,21 +50,22 @@ def render_csv(report: Report) -> bytes:
             if r.evidence
             else ""
         )
+        # Host-supplied and catalog text goes through csv_cell; the rest is ours.
         cells = (
-            r.host_uuid,
-            host.hostname if host else "",
-            host.namespace if host else "",
-            host.owner if host else "",
-            r.control_id,
-            control.title if control else "",
-            control.severity if control else "",
+            csv_cell(r.host_uuid),
+            csv_cell(host.hostname) if host else "",
+            csv_cell(host.namespace) if host else "",
+            csv_cell(host.owner) if host else "",
+            csv_cell(r.control_id),
+            csv_cell(control.title) if control else "",
+            csv_cell(control.severity) if control else "",
             refs.get(r.control_id, ""),
             r.status.value,
             r.collected.isoformat().replace("+00:00", "Z") if r.collected else "",
-            r.config_version,
+            csv_cell(r.config_version),
             str(r.evidence_count),
-            r.detail,
-            evidence,
+            csv_cell(r.detail),
+            csv_cell(evidence),
         )
-        writer.writerow([csv_cell(c) for c in cells])
+        writer.writerow(cells)
     return out.getvalue().encode("utf-8")

@@ -9,7 +9,7 @@ import re
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # Bidi overrides and isolates make text read differently from what it is.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = "=+-@\t\r"  # the first four also after leading spaces
 
 
 def visible(text: str) -> str:
@@ -21,6 +21,10 @@ def visible(text: str) -> str:
 
 def csv_cell(text: str) -> str:
     """A cell no spreadsheet will evaluate: formulas get a leading apostrophe (OWASP)."""
-    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START[:4]):
+    if not text:
+        return text
+    first = text[0]
+    spaced = first == " " and (rest := text.lstrip(" ")) != "" and rest[0] in _FORMULA_CHARS[:4]
+    if first in _FORMULA_CHARS or spaced:
         text = "'" + text
     return visible(text)
