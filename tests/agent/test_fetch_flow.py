@@ -11,12 +11,14 @@ import pytest
 
 from tests.agent.conftest import Host
 from tests.agent.kernel import kernel_rules
-from tests.agent.repo import NOW
-from trails.verify.agent import RollbackIncomplete
+from tests.agent.repo import NOW, Repo
+from trails.errors import UsageError
+from trails.verify.agent import NothingToInstall, RollbackIncomplete
 from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
-from trails.verify.errors import ReleaseExpiredError
+from trails.verify.errors import ReleaseExpiredError, SizeError
 from trails.verify.files import InstallIOError
 from trails.verify.http import HTTPStatusError
+from trails.verify.state import StateError
 
 pytestmark = pytest.mark.kernel
 
@@ -235,3 +237,72 @@ def test_good_crl_and_augenrules_method(host: Host, tmp_path: Path) -> None:
     assert result.warnings == ()
     assert log.read_text() == "--load\n"
     assert kernel_rules(h.key) == []  # augenrules (here a recorder) owns loading
+
+
+def test_missing_roots_file_is_a_usage_error(host: Host) -> None:
+    (host.root / "etc/trails/roots.pem").unlink()
+    host.repo.publish(100, host.files(100))
+    with pytest.raises(UsageError, match=r"roots file .* does not exist"):
+        host.agent().run()
+    assert not host.osquery_conf.exists()
+
+
+def test_release_without_installable_files_is_refused(host: Host) -> None:
+    host.repo.publish(100, {"README.txt": b"nothing for the agent"})
+    with pytest.raises(NothingToInstall, match=r"neither osquery\.conf nor audit\.rules"):
+        host.agent().run()
+
+
+def test_release_larger_than_the_total_cap_is_refused(host: Host) -> None:
+    host.config_path.write_text(host.config_path.read_text() + "max_total_bytes: 100\n")
+    host.repo.publish(100, host.files(100))
+    with pytest.raises(SizeError, match="max_total_bytes"):
+        host.agent().run()
+    assert not host.osquery_conf.exists()
+
+
+def test_host_moved_to_another_namespace(installed: Host) -> None:
+    h = installed
+    h.config_path.write_text(h.config_path.read_text().replace("linux/web", "linux/db"))
+    repo_db = Repo(h.repo.mirror, h.repo.pki, namespace="linux/db")
+    files = h.files(5)  # a lower version than linux/web's: no rollback across namespaces
+    files["audit.rules"] = f"-w /etc/passwd -p wa -k {h.key}\n".encode()
+    repo_db.publish(5, files)
+    result = h.agent().run()
+    assert (result.namespace, result.version) == ("linux/db", 5)
+    assert kernel_rules(h.key) == [f"-w /etc/passwd -p wa -k {h.key}"]  # old ns rules gone
+
+
+def test_corrupt_state_is_refused_and_recorded(installed: Host) -> None:
+    installed.state_file.write_text("{ torn")
+    with pytest.raises(StateError, match=r"state\.json is not JSON"):
+        installed.agent().run()
+    con = sqlite3.connect(installed.status_db)
+    assert con.execute("SELECT last_result, namespace FROM status").fetchall() == [("usage", "")]
+
+
+def test_state_write_failure_after_reload_reloads_the_old_config(
+    installed: Host, tmp_path: Path
+) -> None:
+    h = installed
+    log = tmp_path / "reloads"
+    h.config_path.write_text(
+        h.config_path.read_text() + f"osquery_reload: [sh, -c, 'echo reload >> {log}']\n"
+    )
+    before = h.snapshot()
+    h.repo.publish(101, h.files(101))
+    agent = h.agent()
+
+    def fail_at_state(point: str) -> None:
+        if point == "rules-loaded":  # make state.json unwritable after the reload
+            h.state_file.chmod(0o600)
+            h.state_file.rename(h.state_file.with_suffix(".saved"))
+            h.state_file.mkdir()
+
+    agent.installer.checkpoint = fail_at_state
+    with pytest.raises(InstallIOError, match=r"state\.json"):
+        agent.run()
+    h.state_file.rmdir()
+    h.state_file.with_suffix(".saved").rename(h.state_file)
+    assert h.snapshot() == before
+    assert log.read_text() == "reload\nreload\n"  # new config, then the old one again

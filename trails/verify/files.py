@@ -53,6 +53,7 @@ def replace(temp: Path, target: Path) -> None:
         os.replace(temp, target)
         fsync_dir(target.parent)
     except OSError as exc:
+        temp.unlink(missing_ok=True)  # gone already if only the directory fsync failed
         raise _io_error("install", target, exc) from None
 
 
