@@ -140,7 +140,7 @@ VALID_FIELDS = st.sampled_from(
 @given(
     st.sampled_from(["b64", "b32"]),
     st.lists(st.sampled_from(X86), min_size=1, max_size=6, unique=True),
-    st.lists(VALID_FIELDS, max_size=5),
+    st.lists(VALID_FIELDS, max_size=5, unique=True),
 )
 def test_valid_rules_check_clean_and_normalise(
     arch: str, calls: list[str], fields: list[str]
