@@ -8,11 +8,12 @@ import click
 
 from trails.commands.common import emit_json
 from trails.errors import TrailsError
-from trails.verify.agent import Agent, FetchResult, failure_name
+from trails.verify.agent import Agent
 from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
 from trails.verify.config import DEFAULT_CONFIG_PATH, AgentConfig, load_config
 from trails.verify.errors import ReleaseExpiredError
 from trails.verify.http import HttpTransport
+from trails.verify.outcome import FetchResult, failure_name
 
 
 def make_agent(config: AgentConfig, root: Path | None) -> Agent:

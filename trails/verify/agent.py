@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -44,14 +43,13 @@ from trails.verify.config import AgentConfig
 from trails.verify.errors import FileSizeError, ReleaseExpiredError, SizeError
 from trails.verify.files import read_optional
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
+from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
 from trails.verify.state import AgentState, load_state, save_state
 from trails.verify.statusdb import write_status
 
 if TYPE_CHECKING:
     from trails.verify.core import ReleaseVerifier, VerifiedRelease
 
-OSQUERY_CONF = "osquery.conf"
-AUDIT_RULES = "audit.rules"
 ENVELOPE = "release.dsse.json"
 
 
@@ -61,38 +59,6 @@ class NothingToInstall(VerificationError):
 
 class RollbackIncomplete(TransportError):
     """Applying failed and putting the previous config back failed too: needs a human."""
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    outcome: str  # "installed", "unchanged" (304), "renewed" (same files, new expiry)
-    namespace: str
-    version: int
-    config_version: str
-    expires: str
-    signer_subject: str
-    signer_fingerprint: str
-    installed: dict[str, str] = field(default_factory=dict)  # path -> sha256
-    audit_rules_loaded: int = 0
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome,
-            "namespace": self.namespace,
-            "version": self.version,
-            "config_version": self.config_version,
-            "expires": self.expires,
-            "signer": {"subject": self.signer_subject, "fingerprint": self.signer_fingerprint},
-            "installed": self.installed,
-            "audit_rules_loaded": self.audit_rules_loaded,
-            "warnings": list(self.warnings),
-        }
-
-
-def failure_name(error: TrailsError) -> str:
-    """The check that refused (``rollback``...) or the error family (``transport``...)."""
-    return error.check if isinstance(error, VerificationError) else error.exit_code.name.lower()
 
 
 def rebase(root: Path | None, path: Path) -> Path:
@@ -386,28 +352,14 @@ class Agent:
                 current = state or load_state(self.state_dir)
             except TrailsError:
                 current = None
-        row = {
-            "last_attempt_at": format_time(now),
-            "last_result": "ok" if result and result.outcome != "unchanged" else "unchanged",
-            "last_error": "",
-            "osquery_conf_path": str(self.osquery_conf),
-            "audit_rules_path": str(self.audit_rules),
-        }
-        if error is not None:
-            row["last_result"] = failure_name(error)
-            row["last_error"] = str(error)
-        if current is not None:
-            row.update(
-                namespace=current.namespace,
-                version=str(current.version),
-                config_version=current.config_version,
-                signer_subject=current.signer_subject,
-                signer_fingerprint=current.signer_fingerprint,
-                verified_at=current.verified_at,
-                expires=current.expires,
-                osquery_conf_sha256=current.files.get(OSQUERY_CONF, ""),
-                audit_rules_sha256=current.files.get(AUDIT_RULES, ""),
-            )
+        row = status_row(
+            now,
+            current,
+            result,
+            error,
+            osquery_conf=self.osquery_conf,
+            audit_rules=self.audit_rules,
+        )
         try:
             kernel_rules: list[str] | None = self.loader.list_rules()
         except TrailsError:
