@@ -115,9 +115,14 @@ _MAX_SUBSET_FIELDS = 10
 
 
 def _subsets(
-    lst: str, conds: frozenset[tuple[str, str, str]], groups: dict[_Key, _Group]
+    lst: str,
+    conds: frozenset[tuple[str, str, str]],
+    groups: dict[_Key, _Group],
+    known: set[tuple[str, str, str]],
 ) -> list[_Key]:
-    """Keys of the groups whose conditions are a subset of ``conds`` on list ``lst``."""
+    """Keys of the groups whose conditions are a subset of ``conds`` on list ``lst``
+    (``known``: every condition some group has; others cannot be in a key)."""
+    conds = conds & known
     if len(conds) > _MAX_SUBSET_FIELDS:  # rare: scan instead of enumerating 2^n subsets
         return [k for k in groups if k[0] == lst and k[1] <= conds]
     keys = (
@@ -133,6 +138,7 @@ def _overlap_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnos
     (the kernel stops at the first rule that matches)."""
     seen: dict[tuple[object, ...], SourceLoc] = {}
     groups: dict[_Key, _Group] = {}
+    known: set[tuple[str, str, str]] = set()
     placed: list[SourceLoc] = []
     for rule in rules:
         try:
@@ -152,7 +158,7 @@ def _overlap_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnos
         condset = frozenset(conds)
         hits = [
             hit
-            for key in _subsets(rule.list, condset, groups)
+            for key in _subsets(rule.list, condset, groups, known)
             for hit in (groups[key].covering(mask),)
             if hit is not None
         ]
@@ -163,6 +169,7 @@ def _overlap_warnings(rules: Sequence[AuditRule], host: str) -> Iterator[Diagnos
                 "audit.shadowed",
             )
         groups.setdefault((rule.list, condset), _Group()).add(len(placed), mask)
+        known.update(condset)
         placed.append(rule.loc)
 
 
