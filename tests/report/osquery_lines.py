@@ -80,8 +80,8 @@ def control(
     return line(CONTROL_QUERY_PREFIX + cid, [row], t, dec, **kw)
 
 
-def stats(entries: dict[str, tuple[int, int]], t: int, dec: dict[str, str]) -> str:
-    """entries: control id -> (denylisted, executions)."""
+def stats(entries: dict[str, tuple[int, ...]], t: int, dec: dict[str, str]) -> str:
+    """entries: control id -> (denylisted, executions[, output_size, default 180])."""
     rows = [
         {
             "name": CONTROL_QUERY_PREFIX + cid,
@@ -89,9 +89,9 @@ def stats(entries: dict[str, tuple[int, int]], t: int, dec: dict[str, str]) -> s
             "executions": str(x),
             "interval": "3600",
             "last_executed": str(t),
-            "output_size": "0",
+            "output_size": str(rest[0] if rest else 180),
         }
-        for cid, (d, x) in entries.items()
+        for cid, (d, x, *rest) in entries.items()
     ]
     return line(SCHEDULE_STATS_QUERY, rows, t, dec)
 

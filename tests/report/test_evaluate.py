@@ -50,7 +50,7 @@ def test_statuses(tmp_path: Path) -> None:
             control("a", "fail", T0 + 86400, d2),  # after --until: ignored
             control("f", "pass", old, d2),
             stats({"f": (1, 0)}, T0, d2),  # denylisted
-            stats({"g": (0, 4)}, T0, d1),  # ran, logged nothing
+            stats({"g": (0, 4, 0)}, T0, d1),  # ran, never returned a row
         ],
     )
     got = _status(report)
@@ -64,7 +64,7 @@ def test_statuses(tmp_path: Path) -> None:
     assert "denylisted" in got[("h2", "f")][1]
     assert got[("h1", "g")] == (
         ReportStatus.ERROR,
-        "osquery ran the query 4 times but logged no result",
+        "osquery ran the query 4 times; it never returned a row",
     )
     # Every control seen in the namespace is expected on every host of it.
     assert got[("h2", "b")][0] is ReportStatus.NO_EVIDENCE

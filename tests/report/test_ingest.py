@@ -111,16 +111,19 @@ def test_stats_and_integrity_rows(tmp_path: Path) -> None:
     dec = decorations("h1")
     ing = _ingest(
         tmp_path,
-        stats({"c1": (1, 0), "c2": (0, 3)}, T0, dec),
+        stats({"c0": (0, 3), "c1": (1, 0), "c2": (0, 3), "c3": (0, 5, 0)}, T0, dec),
         integrity(T0, dec, last_result="signature"),
     )
     got = ing.con.execute(
-        "SELECT control_id, denylisted, executions FROM rows WHERE kind = 'stats' ORDER BY 1"
+        "SELECT control_id, denylisted, executions, output_size FROM rows"
+        " WHERE kind = 'stats' ORDER BY 1"
     ).fetchall()
-    assert got == [("c1", True, 0), ("c2", False, 3)]
+    # healthy statistics are dropped, except a line's first row (it counts the line)
+    assert got == [("c0", False, 3, 180), ("c1", True, 0, 180), ("c3", False, 5, 0)]
     (row,) = ing.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone() or ()
     assert json.loads(row)["last_result"] == "signature"
-    assert ing.stats.result_rows == 3
+    assert ing.stats.result_rows == 4
+    assert ing.stats.lines == 2
 
 
 def test_other_queries_and_simulated_marker(tmp_path: Path) -> None:

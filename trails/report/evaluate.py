@@ -117,18 +117,23 @@ def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
         FROM (SELECT host_uuid, control_id, max(m) AS m FROM daily GROUP BY ALL)
         """
     )
-    # Schedule statistics that turn a missing or old result into an error.
+    # The newest schedule statistics snapshot of each host names the controls that are
+    # an error: denylisted, or run (executions > 0) without ever returning a row
+    # (output_size is cumulative, and a control query always returns one row).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stats_errors AS
-        SELECT s.host_uuid, s.control_id, s.m.d AS denylisted, s.m.x AS executions
-        FROM (SELECT host_uuid, control_id, max({'t': t, 'd': denylisted, 'x': executions}) AS m
-              FROM rows WHERE kind = 'stats' AND t <= $until AND host_uuid IS NOT NULL
-                AND control_id <> '' GROUP BY host_uuid, control_id) s
-        LEFT JOIN latest l USING (host_uuid, control_id)
-        WHERE s.m.d OR (s.m.t >= $since AND s.m.x > 0 AND (l.t IS NULL OR l.t < $since))
+        WITH newest AS (
+          SELECT host_uuid, max(t) AS t FROM rows
+          WHERE kind = 'stats' AND t <= $until AND host_uuid IS NOT NULL GROUP BY host_uuid)
+        SELECT r.host_uuid, r.control_id, bool_or(r.denylisted) AS denylisted,
+               max(r.executions) AS executions
+        FROM rows r JOIN newest n ON r.host_uuid = n.host_uuid AND r.t = n.t
+        WHERE r.kind = 'stats' AND coalesce(r.control_id, '') <> ''
+          AND (r.denylisted OR (r.executions > 0 AND r.output_size = 0))
+        GROUP BY ALL
         """,
-        {"until": window.until_ts, "since": window.since_ts},
+        {"until": window.until_ts},
     )
 
 
@@ -167,7 +172,10 @@ def _verdict(
                 ReportStatus.ERROR,
                 "query denylisted by osquery (it exceeded the watchdog limits)",
             )
-        return ReportStatus.ERROR, f"osquery ran the query {executions} times but logged no result"
+        return (
+            ReportStatus.ERROR,
+            f"osquery ran the query {executions} times; it never returned a row",
+        )
     if row is None:
         return ReportStatus.NO_EVIDENCE, "no result arrived for this control"
     t, status = row[2], row[3]

@@ -55,6 +55,7 @@ _ROW_PATHS = [
     "$.name",
     "$.denylisted",
     "$.executions",
+    "$.output_size",
 ]
 MAX_ROW_JSON = 16 * 1024
 
@@ -121,7 +122,8 @@ def _kind() -> str:
 
 def _after_prefix(expr: str) -> str:
     prefix = _q(CONTROL_QUERY_PREFIX)
-    return _bounded(f"substr({expr}, strpos({expr}, {prefix}) + {len(CONTROL_QUERY_PREFIX)})", 128)
+    cut = f"substr({expr}, strpos({expr}, {prefix}) + {len(CONTROL_QUERY_PREFIX)})"
+    return f"CASE WHEN strpos({expr}, {prefix}) > 0 THEN {_bounded(cut, 128)} END"
 
 
 def _load_sql(files: Sequence[str]) -> str:
@@ -177,9 +179,13 @@ SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
        THEN {_bounded("c[3]", MAX_EVIDENCE_CHARS)} END AS evidence,
   c[5] = '1' AS denylisted,
   TRY_CAST(c[6] AS BIGINT) AS executions,
+  TRY_CAST(c[7] AS BIGINT) AS output_size,
   CASE WHEN kind = 'integrity' THEN {_bounded("e.r::VARCHAR", MAX_ROW_JSON)} END AS integrity
 FROM v
-WHERE kind <> 'stats' OR c[4] LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")} OR e.i = 1
+-- Of osquery's schedule statistics only the rows that make an error are kept (a control
+-- denylisted, or run without ever returning a row), plus each line's first row.
+WHERE kind <> 'stats' OR e.i = 1 OR (c[4] LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")}
+  AND (c[5] = '1' OR (TRY_CAST(c[6] AS BIGINT) > 0 AND TRY_CAST(c[7] AS BIGINT) = 0)))
 """  # noqa: S608
 
 

@@ -468,7 +468,7 @@ class MalformedLine:
 class IngestStats:
     files: tuple[str, ...]
     lines: int  # every line read, malformed included
-    result_rows: int  # trails.* rows taken from those lines
+    result_rows: int  # trails.* rows kept (schedule statistics only where they are errors)
     malformed: int
     malformed_samples: tuple[MalformedLine, ...]  # the first few, with file and line
     simulated_lines: int = 0  # lines marked by ``trails simulate``
