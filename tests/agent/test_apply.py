@@ -25,7 +25,13 @@ from trails.verify.apply import (
     rule_lines,
     run_reload,
 )
-from trails.verify.files import InstallIOError, atomic_write, read_optional, replace
+from trails.verify.files import (
+    InstallIOError,
+    atomic_write,
+    exclusive_lock,
+    read_optional,
+    replace,
+)
 from trails.verify.state import AgentState, StateError, load_state, parse_state, save_state
 from trails.verify.statusdb import rule_key, write_status
 
@@ -278,3 +284,12 @@ def test_atomic_write_failure_is_an_install_error(tmp_path: Path) -> None:
         atomic_write(tmp_path / "file" / "x", b"x")
     with pytest.raises(InstallIOError, match="could not install"):
         replace(tmp_path / "missing", tmp_path / "target")
+
+
+def test_lock_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with (
+        pytest.raises(InstallIOError, match="could not open the lock file"),
+        exclusive_lock(tmp_path / "file" / "lock"),
+    ):
+        pass

@@ -16,7 +16,7 @@ from trails.errors import UsageError
 from trails.verify.agent import NothingToInstall, RollbackIncomplete
 from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
 from trails.verify.errors import ReleaseExpiredError, SizeError
-from trails.verify.files import InstallIOError
+from trails.verify.files import Busy, InstallIOError
 from trails.verify.http import HTTPStatusError
 from trails.verify.state import StateError
 
@@ -306,3 +306,17 @@ def test_state_write_failure_after_reload_reloads_the_old_config(
     h.state_file.with_suffix(".saved").rename(h.state_file)
     assert h.snapshot() == before
     assert log.read_text() == "reload\nreload\n"  # new config, then the old one again
+
+
+def test_a_second_concurrent_run_is_refused(installed: Host) -> None:
+    import fcntl
+
+    before = installed.snapshot()
+    lock = installed.path("/var/lib/trails/lock")
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(Busy, match="another trails fetch holds") as info:
+            installed.agent().run()
+    assert info.value.exit_code == 4
+    assert installed.snapshot() == before
+    assert installed.agent().run().outcome == "unchanged"  # released: runs again

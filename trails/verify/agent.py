@@ -41,7 +41,7 @@ from trails.verify.apply import (
 )
 from trails.verify.config import AgentConfig
 from trails.verify.errors import FileSizeError, ReleaseExpiredError, SizeError
-from trails.verify.files import read_optional
+from trails.verify.files import exclusive_lock, read_optional
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
 from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
 from trails.verify.state import AgentState, load_state, save_state
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from trails.verify.core import ReleaseVerifier, VerifiedRelease
 
 ENVELOPE = "release.dsse.json"
+LOCK_FILE = "lock"
 
 
 class NothingToInstall(VerificationError):
@@ -102,17 +103,19 @@ class Agent:
 
     # -- the run ---------------------------------------------------------------------
     def run(self) -> FetchResult:
-        now = self.clock()  # the one reference time of this run
-        state: AgentState | None = None
-        try:
-            pending_rules = self.installer.recover([self.osquery_conf, self.audit_rules])
-            state = load_state(self.state_dir)
-            result = self._run(now, state, pending_rules)
-        except TrailsError as exc:
-            self._record(now, state, None, exc)
-            raise
-        self._record(now, None, result, None)
-        return result
+        # One run at a time (timer and a manual run): the journal and state are ours.
+        with exclusive_lock(self.state_dir / LOCK_FILE):
+            now = self.clock()  # the one reference time of this run
+            state: AgentState | None = None
+            try:
+                pending_rules = self.installer.recover([self.osquery_conf, self.audit_rules])
+                state = load_state(self.state_dir)
+                result = self._run(now, state, pending_rules)
+            except TrailsError as exc:
+                self._record(now, state, None, exc)
+                raise
+            self._record(now, None, result, None)
+            return result
 
     def _run(
         self, now: datetime, state: AgentState | None, pending_rules: Sequence[str]

@@ -7,7 +7,10 @@ rename and the directory is fsynced after it.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from trails.errors import TransportError
@@ -17,6 +20,28 @@ TEMP_PREFIX = ".trails-tmp-"
 
 class InstallIOError(TransportError):
     """Writing a file failed (disk full, read-only file system, permissions)."""
+
+
+class Busy(TransportError):
+    """Another agent run holds the lock."""
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an flock on ``path`` for the block; refuse at once if another process has it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise _io_error("open the lock file", path, exc) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"another trails fetch holds {path}; let it finish") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def fsync_dir(directory: Path) -> None:
