@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from importlib import resources
 
 import jsonschema
@@ -152,3 +153,14 @@ def test_oscal_uuids_are_uuid5_under_the_report_namespace() -> None:
 def test_csv_cell_spaces_only() -> None:
     assert csv_cell("   ") == "   "
     assert csv_cell("") == ""
+
+
+def test_oscal_placeholder_cannot_be_forged_by_a_host() -> None:
+    report = example_report()
+    forged = '"observations":-1.5'
+    hosts = tuple(replace(h, hostname=forged) for h in report.hosts)
+    doc = _oscal(replace(report, hosts=hosts))
+    result = doc["results"][0]  # type: ignore[index]
+    assert len(result["observations"]) == sum(r.collected is not None for r in report.results)
+    items = result["local-definitions"]["inventory-items"]
+    assert {i["description"] for i in items} == {forged}

@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from trails.models.evidence import ReportStatus
@@ -23,6 +24,7 @@ from trails.report.render.text import visible
 
 OSCAL_VERSION = "1.1.2"
 _SATISFIED = (ReportStatus.PASS, ReportStatus.NOT_APPLICABLE)
+_OBSERVATIONS = -1.5
 _NOT_TOKEN = re.compile(r"[^\w.\-]", re.ASCII)
 
 
@@ -64,8 +66,9 @@ def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> 
         "methods": ["TEST"],
         "types": ["finding"] if result.status is ReportStatus.FAIL else ["control-objective"],
         "subjects": [{"subject-uuid": host_id, "type": "inventory-item"}],
-        "collected": format_time(result.collected) if result.collected else None,
     }
+    if result.collected is not None:
+        obs["collected"] = format_time(result.collected)
     if result.evidence:
         obs["relevant-evidence"] = [
             {"description": visible(json.dumps(row.to_dict(), ensure_ascii=False))}
@@ -74,7 +77,17 @@ def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> 
     return obs
 
 
+def _observations(report: Report, ids: _Ids) -> Iterator[str]:
+    titles = {c.id: c.title for c in report.controls}
+    for result in report.results:
+        if result.collected is not None:
+            host_id = ids("host", result.host_uuid)
+            obs = _observation(result, host_id, titles.get(result.control_id, ""), ids)
+            yield json.dumps(obs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def assessment_results(report: Report) -> dict[str, Any]:
+    """The document, except that ``observations`` holds a placeholder (see render_oscal)."""
     ids = _Ids(report.fingerprint)
     meta = report.metadata
     inventory = []
@@ -95,23 +108,16 @@ def assessment_results(report: Report) -> dict[str, Any]:
             }
         )
     titles = {c.id: c.title for c in report.controls}
-    observations = []
-    obs_ids: dict[tuple[str, str], str] = {}
     by_control: dict[str, list[ControlResult]] = defaultdict(list)
     for result in report.results:
         by_control[result.control_id].append(result)
-        if result.collected is not None:
-            host_id = host_ids.get(result.host_uuid) or ids("host", result.host_uuid)
-            obs = _observation(result, host_id, titles.get(result.control_id, ""), ids)
-            obs_ids[(result.host_uuid, result.control_id)] = obs["uuid"]
-            observations.append(obs)
     findings = []
     for rollup in report.control_rollups:
         results = by_control.get(rollup.control_id, [])
         satisfied = bool(results) and all(r.status in _SATISFIED for r in results)
         counts = ", ".join(f"{k} {v}" for k, v in rollup.counts.to_dict().items() if v)
         related = [
-            {"observation-uuid": obs_ids[(r.host_uuid, r.control_id)]}
+            {"observation-uuid": ids("observation", r.host_uuid, r.control_id)}
             for r in results
             if r.collected is not None
         ]
@@ -146,10 +152,8 @@ def assessment_results(report: Report) -> dict[str, Any]:
     }
     if inventory:
         result_doc["local-definitions"] = {"inventory-items": inventory}
-    if observations:
-        result_doc["observations"] = [
-            {k: v for k, v in o.items() if v is not None} for o in observations
-        ]
+    if any(r.collected is not None for r in report.results):
+        result_doc["observations"] = _OBSERVATIONS  # encoded one by one in render_oscal
     if not findings:
         del result_doc["findings"]
     return {
@@ -169,7 +173,14 @@ def assessment_results(report: Report) -> dict[str, Any]:
 
 
 def render_oscal(report: Report) -> bytes:
-    doc = assessment_results(report)
-    return (
-        json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    """Observations (one per result) are encoded one at a time, not held as dicts."""
+    text = json.dumps(
+        assessment_results(report), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
+    # The placeholder is a bare number: inside a JSON string a quote is always escaped,
+    # so this key-value text can only be the real key.
+    marker = f'"observations":{_OBSERVATIONS!r}'
+    if marker in text:
+        items = ",".join(_observations(report, _Ids(report.fingerprint)))
+        text = text.replace(marker, f'"observations":[{items}]', 1)
+    return text.encode("utf-8") + b"\n"
