@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 from datetime import timedelta
@@ -320,3 +321,17 @@ def test_a_second_concurrent_run_is_refused(installed: Host) -> None:
     assert info.value.exit_code == 4
     assert installed.snapshot() == before
     assert installed.agent().run().outcome == "unchanged"  # released: runs again
+
+
+def test_server_without_validators_sending_the_same_envelope(installed: Host) -> None:
+    h = installed
+    state = json.loads(h.state_file.read_text())
+    state["etag"] = state["last_modified"] = None  # as if the server sent neither
+    h.state_file.write_text(json.dumps(state))
+    before = h.snapshot()
+    n = len(h.repo.mirror.requests)
+    assert h.agent().run().outcome == "unchanged"
+    assert "if-none-match" not in h.repo.mirror.requests[n][1]
+    assert h.snapshot() == before
+    with pytest.raises(ReleaseExpiredError, match="FREEZE"):
+        h.agent(clock=lambda: NOW + timedelta(days=8)).run()

@@ -136,6 +136,10 @@ class Agent:
             if state is None:  # only a conditional request can get a 304
                 raise TransportError(f"{response.url}: 304 to a plain GET; fix the server")
             return self._unchanged(now, state)
+        if intact and state is not None and response.body == state.envelope.encode():
+            # A server without validators sent the envelope we verified and installed:
+            # the same as a 304 (the expiry is still checked).
+            return self._unchanged(now, state)
         verifier = self._verifier(now, state if usable else None)
         release: VerifiedRelease = verifier.verify_envelope(response.body)
         manifest = release.manifest
@@ -179,7 +183,7 @@ class Agent:
         if expires <= now:
             raise ReleaseExpiredError(
                 f"FREEZE: the installed release {state.namespace} v{state.version} expired at "
-                f"{state.expires} and the server still serves it (304); the publisher must "
+                f"{state.expires} and the server offers nothing newer; the publisher must "
                 "re-sign, or the mirror is withholding updates"
             )
         return self._result("unchanged", state, len(state.loaded_rules))
