@@ -39,8 +39,10 @@ from trails.report.releases import ReleaseInfo
 
 DAY = 86400
 MAX_TREND_DAYS = 92
-_REPORTED = {"pass": ReportStatus.PASS, "fail": ReportStatus.FAIL}
-_REPORTED["not_applicable"] = ReportStatus.NOT_APPLICABLE
+# What a control row may say; anything else is an error.
+_REPORTED = {
+    s.value: s for s in (ReportStatus.PASS, ReportStatus.FAIL, ReportStatus.NOT_APPLICABLE)
+}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Results ingest: osquery filesystem-logger lines -> one narrow DuckDB table (``rows``).
 
-Every line is read by DuckDB as text cast to JSON, so a line that is not JSON (or not
-UTF-8, or too long) lands in DuckDB's reject table with its file and line number: it is
-counted and the first few are reported, never fatal and never silently dropped. The
-three result formats osquery writes are unnested into one row per result row:
+DuckDB reads every line once with ``read_json`` and a fixed schema. A line that is not
+a JSON object (or not UTF-8) becomes an all-NULL row: it is counted, and the first few
+are located by file and line, never fatal and never silently dropped. The three result
+formats osquery writes are unnested into one row per result row:
 
 * snapshot  ``{"snapshot": [...], "action": "snapshot", ...}``
 * event     ``{"columns": {...}, "action": "added"|"snapshot", ...}`` (removed rows skipped)
@@ -11,8 +11,8 @@ three result formats osquery writes are unnested into one row per result row:
 
 ``unixTime`` may be a number or a string; decorations may be nested or top-level
 (``--decorations_top_level``); files may be gzip. Only ``trails.*`` queries are kept;
-every host-supplied string is cut to a bound. DuckDB works in a temporary database
-with a memory limit, so memory stays bounded whatever the input size.
+every host-supplied string is cut to a bound. DuckDB works in a scratch database on
+disk with a memory limit, so memory stays bounded whatever the input size.
 """
 
 from __future__ import annotations
@@ -88,15 +88,17 @@ def expand_inputs(patterns: Sequence[str]) -> tuple[str, ...]:
     files: list[str] = []
     for pattern in patterns:
         matches = (
-            sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+            sorted(glob.glob(pattern, recursive=True))
+            if any(c in pattern for c in "*?[")
+            else [pattern]
         )
         matches = [m for m in matches if Path(m).is_file()]
         if not matches:
             raise UsageError(
                 f"--results {pattern}: no such file; give osquery results logs or a glob"
             )
-        files.extend(m for m in matches if m not in files)
-    return tuple(files)
+        files.extend(matches)
+    return tuple(dict.fromkeys(files))
 
 
 def _q(text: str) -> str:
