@@ -202,3 +202,51 @@ def test_signed_report_verifies_and_catches_a_changed_byte(
     data[10] ^= 1
     (out / "report.csv").write_bytes(bytes(data))
     assert run(capsys, "verify-report", envelope, "--roots", pki / "root.pem")[0] == 3
+
+
+def test_simulate_from_dist_and_report_against_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.sign.helpers import make_dist
+
+    dist = tmp_path / "dist"
+    make_dist(dist, "linux")
+    conf = {"schedule": {"trails.control.a": {}, "trails.control.b": {}}}
+    (dist / "linux" / "osquery.conf").write_text(json.dumps(conf))
+    logs = tmp_path / "logs"
+    code, _, err = run(
+        capsys,
+        "simulate",
+        "--dist",
+        dist,
+        "--hosts",
+        "30",
+        "--days",
+        "1",
+        "--out",
+        logs,
+        "--until",
+        UNTIL,
+    )
+    assert code == 0, err
+    code, out, err = run(
+        capsys,
+        "report",
+        "--results",
+        str(logs / "*.log"),
+        "--releases",
+        dist,
+        "--until",
+        UNTIL,
+        "--out",
+        tmp_path / "out",
+        "--json",
+    )
+    assert code == 0, err
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
+    assert doc["scope"]["releases"][0]["namespace"] == "linux"
+    kinds = {f["kind"] for f in doc["integrity"]}
+    assert "outdated_config" in kinds  # drifted hosts run an older config than the release
+    assert "config_hash_mismatch" in kinds  # the tampered host
+    assert json.loads(out)["simulated"] is True
