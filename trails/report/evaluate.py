@@ -67,7 +67,7 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
     """Every host that sent a trails row up to ``until``, with its newest decorations."""
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE host_info AS
+        CREATE OR REPLACE TABLE host_info AS
         SELECT host_uuid, m.hostname, m.namespace, m.config_version, m.org, m.owner,
                m.owner_group, m.project, m.t
         FROM (SELECT host_uuid, max({'t': t, 'hostname': hostname, 'namespace': namespace,
@@ -96,35 +96,29 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
 
 
 def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
-    """Build the tables evaluation and the trend read: ``daily``, ``latest``, ``stats_errors``.
+    """Build the tables evaluation reads: ``latest`` and ``stats_errors``.
 
-    ``daily`` keeps the newest control row per host, control and UTC day; ``latest`` the
-    newest per host and control (up to ``until``).
+    ``latest`` keeps the newest control row per host and control up to ``until`` (ties
+    broken by the row's content, so the choice is deterministic).
     """
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE daily AS
-        SELECT host_uuid, control_id, t // 86400 AS d,
-               max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
-                    'e': evidence}) AS m
-        FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
-          AND control_id <> '' GROUP BY ALL
+        CREATE OR REPLACE TABLE latest AS
+        SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
+        FROM (SELECT host_uuid, control_id,
+                     max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
+                          'e': evidence}) AS m
+              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
+                AND control_id <> '' GROUP BY ALL)
         """,
         {"until": window.until_ts},
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE latest AS
-        SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
-        FROM (SELECT host_uuid, control_id, max(m) AS m FROM daily GROUP BY ALL)
-        """
     )
     # The newest schedule statistics snapshot of each host names the controls that are
     # an error: denylisted, or run (executions > 0) without ever returning a row
     # (output_size is cumulative, and a control query always returns one row).
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE stats_errors AS
+        CREATE OR REPLACE TABLE stats_errors AS
         WITH newest AS (
           SELECT host_uuid, max(t) AS t FROM rows
           WHERE kind = 'stats' AND t <= $until AND host_uuid IS NOT NULL GROUP BY host_uuid)
@@ -263,14 +257,17 @@ def evaluate_results(
 def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
     """Per UTC day the input covers: the newest result per (host, control) collected that day.
 
-    Needs ``prepare(con, window)`` first. Statuses other than pass, fail and
-    not_applicable count as errors.
+    Statuses other than pass, fail and not_applicable count as errors.
     """
     rows = con.execute(
         """
         SELECT d, CASE WHEN m.s IN ('pass', 'fail', 'not_applicable') THEN m.s ELSE 'error' END,
                count(*)
-        FROM daily WHERE d > $until // 86400 - $max_days GROUP BY ALL ORDER BY 1, 2
+        FROM (SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
+              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
+                AND control_id <> '' AND t // 86400 > $until // 86400 - $max_days
+              GROUP BY ALL)
+        GROUP BY ALL ORDER BY 1, 2
         """,
         {"until": window.until_ts, "max_days": MAX_TREND_DAYS},
     ).fetchall()
