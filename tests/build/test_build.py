@@ -65,6 +65,7 @@ def test_manifest_versions_and_hashes(repo: PolicyRepo, tmp_path: Path) -> None:
         data = (out / name).read_bytes()
         assert manifest.files[name].sha256 == hashlib.sha256(data).hexdigest()
         assert manifest.files[name].size == len(data)
+        assert (out / name).stat().st_mode & 0o777 == 0o644  # a file server must read it
     conf = json.loads((out / "osquery.conf").read_text())
     assert conf["schedule"]["procs"]["interval"] == 3600  # rendered from a Jinja variable
     load = conf["decorators"]["load"]

@@ -22,6 +22,9 @@ def _stage(final: Path, data: bytes) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+        # dist/ is published to a file server, so world-readable like any build output
+        # (mkstemp creates 0600, which nginx or an S3 sync running as another user cannot read).
+        os.fchmod(fh.fileno(), 0o644)
     return Path(name)
 
 
