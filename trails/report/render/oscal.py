@@ -10,6 +10,7 @@ derived from the report fingerprint, so the same report gives the same document.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import uuid
@@ -180,7 +181,14 @@ def render_oscal(report: Report) -> bytes:
     # The placeholder is a bare number: inside a JSON string a quote is always escaped,
     # so this key-value text can only be the real key.
     marker = f'"observations":{_OBSERVATIONS!r}'
-    if marker in text:
-        items = ",".join(_observations(report, _Ids(report.fingerprint)))
-        text = text.replace(marker, f'"observations":[{items}]', 1)
-    return text.encode("utf-8") + b"\n"
+    head, found, tail = text.partition(marker)
+    out = io.BytesIO()
+    out.write(head.encode("utf-8"))
+    if found:
+        out.write(b'"observations":[')
+        for n, item in enumerate(_observations(report, _Ids(report.fingerprint))):
+            out.write(b"," if n else b"")
+            out.write(item.encode("utf-8"))
+        out.write(b"]")
+    out.write(tail.encode("utf-8") + b"\n")
+    return out.getvalue()
