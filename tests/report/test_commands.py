@@ -250,3 +250,19 @@ def test_simulate_from_dist_and_report_against_it(
     assert "outdated_config" in kinds  # drifted hosts run an older config than the release
     assert "config_hash_mismatch" in kinds  # the tampered host
     assert json.loads(out)["simulated"] is True
+
+
+def test_report_files_follow_the_umask(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        code, _, err = run(
+            capsys, "report", "--results", str(fleet / "*.gz"), "--until", UNTIL, "--out", tmp_path
+        )
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644
