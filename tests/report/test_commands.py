@@ -85,6 +85,8 @@ def test_report_every_format(
         out,
         "--silent-after",
         "30h",
+        "--generated-at",
+        "2026-11-23T13:00:00Z",
     )
     assert code == 0, err
     assert "(SIMULATED DATA)" in stdout
@@ -94,6 +96,7 @@ def test_report_every_format(
     doc = json.loads((out / "report.json").read_text())
     assert doc["metadata"]["simulated"] is True
     assert len(doc["hosts"]) == 40
+    assert doc["metadata"]["generated_at"] == "2026-11-23T13:00:00Z"
 
 
 def test_report_json_summary_and_fail_on(

@@ -132,6 +132,11 @@ def _catalog(packs: Path | None) -> ReportCatalog:
 )
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="Report title.")
 @click.option(
+    "--generated-at",
+    metavar="TIME",
+    help="Report date [default: the newest input line in the window, never the clock].",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(sorted(_FAIL_ON)),
     help="Exit 1 if any result fails (fail), or fails or could not be judged (error).",
@@ -159,6 +164,7 @@ def report(
     formats: tuple[str, ...],
     out_dir: Path,
     title: str,
+    generated_at: str | None,
     fail_on: str | None,
     sign_key: Path | None,
     sign_chain: Path | None,
@@ -184,6 +190,7 @@ def report(
         since=parse_when(since, "--since"),
         until=parse_when(until, "--until"),
         silent_after=parse_duration(silent_after),
+        generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
     )
     steps = 2 + len(names) + (signer is not None)
