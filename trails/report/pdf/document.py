@@ -12,9 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+)
+from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus.paragraph import ParagraphStyle
 
 from trails.report.pdf import styles
@@ -43,6 +52,25 @@ class Heading(Paragraph):  # type: ignore[misc]
         self.outline_level = level
         self.outline_key = key
         super().__init__(markup(title, limit), style)
+
+
+class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
+    """keepWithNext that keeps a heading with the *start* of what follows.
+
+    reportlab's KeepTogether moves a heading and a whole long table to a new page when
+    the pair is taller than the space left, which leaves a page with only the heading
+    paragraph on it. Here only the heading plus ``START`` of the next flowable must fit;
+    the table then splits in place and repeats its header on the next page.
+    """
+
+    START = 3 * cm
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:
+        width, height = super().wrap(aW, aH)
+        if len(self._content) > 1:
+            _, lead = _listWrapOn(self._content[:-1], aW, self.canv)
+            self._H = min(self._H, lead + self.START)
+        return width, height
 
 
 class _Doc(BaseDocTemplate):  # type: ignore[misc]
@@ -128,6 +156,7 @@ def build_pdf(story: Sequence[Flowable], info: DocumentInfo) -> bytes:
         keywords=list(info.keywords),
         invariant=1,
         displayDocTitle=1,
+        keepTogetherClass=_HeadingWithStart,
     )
     frame = Frame(
         doc.leftMargin,
