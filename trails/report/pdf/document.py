@@ -69,7 +69,8 @@ class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
         width, height = super().wrap(aW, aH)
         if len(self._content) > 1:
             _, lead = _listWrapOn(self._content[:-1], aW, self.canv)
-            self._H = min(self._H, lead + self.START)
+            whole: float = self._H
+            self._H = min(whole, lead + self.START)
         return width, height
 
 
