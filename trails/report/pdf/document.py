@@ -64,13 +64,13 @@ class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
     """
 
     START = 3 * cm
+    _H: float  # set by KeepTogether.wrap: the height the group asks for
 
     def wrap(self, aW: float, aH: float) -> tuple[float, float]:
         width, height = super().wrap(aW, aH)
         if len(self._content) > 1:
             _, lead = _listWrapOn(self._content[:-1], aW, self.canv)
-            whole: float = self._H
-            self._H = min(whole, lead + self.START)
+            self._H = min(self._H, lead + self.START)
         return width, height
 
 
