@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,7 +13,15 @@ from tests.report.factories import example_report, hostile_report
 from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import ReportCatalog, RequirementSpec
-from trails.report.model import MAX_TEXT, Report, StatusCounts, bound_text, worst_status
+from trails.report.model import (
+    MAX_TEXT,
+    ControlResult,
+    EvidenceRow,
+    Report,
+    StatusCounts,
+    bound_text,
+    worst_status,
+)
 from trails.report.render import RENDERERS
 from trails.report.rollup import requirement_rollups
 
@@ -101,3 +112,41 @@ def test_canonical_json_of_a_report_without_results_and_cached_fingerprint() -> 
     fresh = example_report()
     data = fresh.canonical_json()  # fills the fingerprint from the same pieces
     assert json.loads(data)["fingerprint"] == example_report().fingerprint
+
+
+_texts = st.text(max_size=40)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            _texts,
+            _texts,
+            st.sampled_from(list(ReportStatus)),
+            st.one_of(st.none(), st.integers(0, 4_000_000_000)),
+            _texts,
+            st.integers(0, 10**6),
+            st.lists(st.lists(st.tuples(_texts, _texts), max_size=3), max_size=3),
+        ),
+        max_size=5,
+    )
+)
+def test_hand_written_results_encoding_matches_json_dumps(rows: list[tuple[Any, ...]]) -> None:
+    results = tuple(
+        ControlResult(
+            host_uuid=bound_text(h),
+            control_id=bound_text(c),
+            status=s,
+            collected=None if t is None else datetime.fromtimestamp(t, UTC),
+            config_version=bound_text(cv),
+            evidence_count=n,
+            evidence=tuple(
+                EvidenceRow(tuple((bound_text(k), bound_text(v)) for k, v in fields))
+                for fields in ev
+            ),
+            detail="",
+        )
+        for h, c, s, t, cv, n, ev in rows
+    )
+    report = replace(example_report(), results=results)
+    assert report.canonical_json() == canonical_json(report.to_dict())
