@@ -11,20 +11,22 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from trails.osquery.schema import load_schema
 from trails.packs.catalog import Catalog
 from trails.packs.compiler import compile_sql
 from trails.packs.include import audit_context
 from trails.packs.model import Control, Pack
 
 _TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
-_INTERNAL = frozenset({"trails_q", "trails_bad", "trails_v"})
+# Names after FROM/JOIN that are osquery tables (not the compiler's or a check's CTEs).
+_OSQUERY_TABLES = frozenset(load_schema().tables)
 
 
 def tables_read(control: Control, pack: Pack, packs_dir: Path) -> tuple[str, ...]:
     """osquery tables the compiled query of ``control`` reads (pack guard excluded)."""
     unguarded = Pack(**{**pack.__dict__, "applies_when": None})
     sql = compile_sql(control, unguarded, audit_context(pack, control, packs_dir, "x86_64"))
-    return tuple(sorted({t for t in _TABLE_REF.findall(sql) if t not in _INTERNAL}))
+    return tuple(sorted({t for t in _TABLE_REF.findall(sql) if t in _OSQUERY_TABLES}))
 
 
 def _section(control: Control, framework: str) -> str:
