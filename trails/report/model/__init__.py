@@ -1,0 +1,75 @@
+"""The report model: one frozen value that every renderer draws from (DESIGN.md §8).
+
+Evaluation builds a ``Report`` once; renderers (``trails.report.render``) turn it into
+bytes and never compute verdicts themselves. ``Report.to_dict()`` is the canonical JSON
+form; ``Report.fingerprint`` is the SHA-256 of that JSON with the fingerprint left out,
+so anyone can recompute it from a report file (see docs/report.md). Every string that
+came from a host is already bounded here (``bound_text``); renderers still escape it for
+their own syntax.
+"""
+
+from trails.report.model.common import (
+    MAX_EVIDENCE_FIELDS,
+    MAX_EVIDENCE_VALUE,
+    MAX_LISTED_HOSTS,
+    MAX_MALFORMED_SAMPLES,
+    MAX_TEXT,
+    SCHEMA,
+    StatusCounts,
+    bound_text,
+    worst_status,
+)
+from trails.report.model.provenance import (
+    ConfigVersionSeen,
+    IngestStats,
+    IntegrityFinding,
+    IntegrityKind,
+    MalformedLine,
+    Metadata,
+    Release,
+    Scope,
+    Signer,
+)
+from trails.report.model.report import Report
+from trails.report.model.results import ControlInfo, ControlResult, EvidenceRow, FrameworkRef, Host
+from trails.report.model.rollups import (
+    BaselineDiff,
+    Change,
+    ControlRollup,
+    GroupRollup,
+    RequirementRollup,
+    TrendPoint,
+)
+
+__all__ = [
+    "MAX_EVIDENCE_FIELDS",
+    "MAX_EVIDENCE_VALUE",
+    "MAX_LISTED_HOSTS",
+    "MAX_MALFORMED_SAMPLES",
+    "MAX_TEXT",
+    "SCHEMA",
+    "BaselineDiff",
+    "Change",
+    "ConfigVersionSeen",
+    "ControlInfo",
+    "ControlResult",
+    "ControlRollup",
+    "EvidenceRow",
+    "FrameworkRef",
+    "GroupRollup",
+    "Host",
+    "IngestStats",
+    "IntegrityFinding",
+    "IntegrityKind",
+    "MalformedLine",
+    "Metadata",
+    "Release",
+    "Report",
+    "RequirementRollup",
+    "Scope",
+    "Signer",
+    "StatusCounts",
+    "TrendPoint",
+    "bound_text",
+    "worst_status",
+]

@@ -1,0 +1,164 @@
+"""Where the evidence came from: releases, signers, config versions, integrity, ingest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from trails.models.manifest import format_time
+from trails.report.model.common import optional_time
+
+
+class IntegrityKind(StrEnum):
+    OUTDATED_CONFIG = "outdated_config"  # not the newest signed config_version of its namespace
+    VERIFICATION_ERROR = "verification_error"  # the agent refused a release
+    EXPIRED_RELEASE = "expired_release"  # the installed release expired before `until`
+    SILENT = "silent"  # nothing received for longer than --silent-after
+    CONFIG_HASH_MISMATCH = "config_hash_mismatch"  # installed osquery.conf != signed manifest
+
+
+@dataclass(frozen=True)
+class IntegrityFinding:
+    kind: IntegrityKind
+    host_uuid: str
+    hostname: str
+    namespace: str
+    detail: str
+    observed: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "host_uuid": self.host_uuid,
+            "hostname": self.hostname,
+            "namespace": self.namespace,
+            "detail": self.detail,
+            "observed": optional_time(self.observed),
+        }
+
+
+@dataclass(frozen=True)
+class Release:
+    """A signed release of one namespace, as found in --releases (dist/)."""
+
+    namespace: str
+    version: int
+    config_version: str
+    created: datetime | None
+    expires: datetime | None
+    signer_subject: str
+    signer_fingerprint: str  # hex SHA-256 of the leaf certificate DER
+    source_repo: str
+    source_commit: str
+    osquery_conf_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "version": self.version,
+            "config_version": self.config_version,
+            "created": optional_time(self.created),
+            "expires": optional_time(self.expires),
+            "signer_subject": self.signer_subject,
+            "signer_fingerprint": self.signer_fingerprint,
+            "source_repo": self.source_repo,
+            "source_commit": self.source_commit,
+            "osquery_conf_sha256": self.osquery_conf_sha256,
+        }
+
+
+@dataclass(frozen=True)
+class ConfigVersionSeen:
+    namespace: str
+    config_version: str
+    hosts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "config_version": self.config_version,
+            "hosts": self.hosts,
+        }
+
+
+@dataclass(frozen=True)
+class Signer:
+    subject: str
+    fingerprint: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"subject": self.subject, "fingerprint": self.fingerprint}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the report covers and which signed configs produced the evidence."""
+
+    namespaces: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    releases: tuple[Release, ...]
+    config_versions: tuple[ConfigVersionSeen, ...]
+    signers: tuple[Signer, ...]
+    commits: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespaces": list(self.namespaces),
+            "frameworks": list(self.frameworks),
+            "releases": [r.to_dict() for r in self.releases],
+            "config_versions": [c.to_dict() for c in self.config_versions],
+            "signers": [s.to_dict() for s in self.signers],
+            "commits": list(self.commits),
+        }
+
+
+@dataclass(frozen=True)
+class MalformedLine:
+    file: str
+    line: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class IngestStats:
+    files: tuple[str, ...]
+    lines: int  # every line read, malformed included
+    result_rows: int  # trails.* rows kept (schedule statistics only where they are errors)
+    malformed: int
+    malformed_samples: tuple[MalformedLine, ...]  # the first few, with file and line
+    simulated_lines: int = 0  # lines marked by ``trails simulate``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": list(self.files),
+            "lines": self.lines,
+            "result_rows": self.result_rows,
+            "malformed": self.malformed,
+            "malformed_samples": [m.to_dict() for m in self.malformed_samples],
+            "simulated_lines": self.simulated_lines,
+        }
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    generated_at: datetime  # from the input (newest line) unless given explicitly
+    since: datetime
+    until: datetime
+    simulated: bool  # True when any input came from ``trails simulate``
+    tool_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "generated_at": format_time(self.generated_at),
+            "since": format_time(self.since),
+            "until": format_time(self.until),
+            "simulated": self.simulated,
+            "tool_version": self.tool_version,
+        }

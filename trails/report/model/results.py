@@ -1,0 +1,153 @@
+"""Hosts, controls and the (host, control) results: the rows of every renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from trails.models.evidence import ReportStatus
+from trails.report.model.common import (
+    fast_time,
+    json_string,
+    optional_time,
+)
+
+
+def _evidence_text(rows: Iterable[EvidenceRow]) -> str:
+    """Canonical JSON of ``[row.to_dict() ...]`` nested at a result's key depth."""
+    items = []
+    for row in rows:
+        fields = row.to_dict()
+        if not fields:
+            items.append("        {}")
+            continue
+        body = ",\n".join(
+            f"          {json_string(k)}: {json_string(fields[k])}" for k in sorted(fields)
+        )
+        items.append("        {\n" + body + "\n        }")
+    return "[\n" + ",\n".join(items) + "\n      ]"
+
+
+@dataclass(frozen=True)
+class FrameworkRef:
+    framework: str  # e.g. "pci-dss-4.0.1", "cis-ubuntu-22.04"
+    requirement: str  # e.g. "2.2.6", "5.1.20"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"framework": self.framework, "requirement": self.requirement}
+
+
+@dataclass(frozen=True)
+class ControlInfo:
+    """A control as the catalog describes it (trusted: it comes from the packs)."""
+
+    id: str
+    title: str
+    severity: str = ""
+    level: str = ""
+    refs: tuple[FrameworkRef, ...] = ()
+    manual_reason: str | None = None  # set when no automated check exists
+    remediation: str = ""
+    rationale: str = ""
+
+    @property
+    def manual(self) -> bool:
+        return self.manual_reason is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "level": self.level,
+            "refs": [r.to_dict() for r in self.refs],
+            "manual": self.manual,
+            "manual_reason": self.manual_reason,
+            "remediation": self.remediation,
+            "rationale": self.rationale,
+        }
+
+
+@dataclass(frozen=True)
+class Host:
+    """A host as its decorations named it (untrusted, bounded)."""
+
+    host_uuid: str
+    hostname: str
+    namespace: str
+    config_version: str
+    org: str = ""
+    owner: str = ""
+    owner_group: str = ""
+    project: str = ""
+    last_seen: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host_uuid": self.host_uuid,
+            "hostname": self.hostname,
+            "namespace": self.namespace,
+            "config_version": self.config_version,
+            "org": self.org,
+            "owner": self.owner,
+            "owner_group": self.owner_group,
+            "project": self.project,
+            "last_seen": optional_time(self.last_seen),
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One offending row a control query reported, as ordered (column, value) pairs."""
+
+    fields: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlResult:
+    """The verdict for one (host, control) pair, and why."""
+
+    host_uuid: str
+    control_id: str
+    status: ReportStatus
+    collected: datetime | None  # when osquery produced the evidence row used
+    config_version: str  # the config that scheduled that query ("" if none arrived)
+    evidence_count: int = 0  # offending rows the host found (may exceed len(evidence))
+    evidence: tuple[EvidenceRow, ...] = ()
+    detail: str = ""  # why, for error/stale/no_evidence, e.g. "denylisted by osquery"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host_uuid": self.host_uuid,
+            "control_id": self.control_id,
+            "status": self.status.value,
+            "collected": optional_time(self.collected),
+            "config_version": self.config_version,
+            "evidence_count": self.evidence_count,
+            "evidence": [row.to_dict() for row in self.evidence],
+            "detail": self.detail,
+        }
+
+    def canonical_text(self) -> str:
+        """``canonical_json`` of ``to_dict()`` as an item of the top-level results list.
+
+        Written out by hand because results are most of a report and the indenting
+        encoder of the standard library is pure Python; tests hold the two equal.
+        """
+        evidence = _evidence_text(self.evidence) if self.evidence else "[]"
+        collected = "null" if self.collected is None else json_string(fast_time(self.collected))
+        return (
+            f'    {{\n      "collected": {collected},\n'
+            f'      "config_version": {json_string(self.config_version)},\n'
+            f'      "control_id": {json_string(self.control_id)},\n'
+            f'      "detail": {json_string(self.detail)},\n'
+            f'      "evidence": {evidence},\n'
+            f'      "evidence_count": {self.evidence_count},\n'
+            f'      "host_uuid": {json_string(self.host_uuid)},\n'
+            f'      "status": {json_string(self.status.value)}\n    }}'
+        )
