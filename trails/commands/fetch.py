@@ -43,7 +43,7 @@ def _describe(result: FetchResult) -> str:
         f"  expires: {result.expires}",
     ]
     lines += [
-        f"  wrote:   {path} sha256:{digest[:16]}" for path, digest in result.installed.items()
+        f"  file:    {path} sha256:{digest[:16]}" for path, digest in result.installed.items()
     ]
     if result.outcome == "installed":
         lines.append(f"  audit rules loaded: {result.audit_rules_loaded}")
