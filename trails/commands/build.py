@@ -12,6 +12,7 @@ from click.termui import progressbar
 from trails.build.diagnostics import errors_of, failure
 from trails.build.release import build_release, default_packs_dir
 from trails.commands.common import emit_json
+from trails.commands.policy_options import policy_source_options
 from trails.osquery.schema import load_schema
 
 PROGRESS_THRESHOLD = 20  # namespaces; fewer build too fast for a bar to help
@@ -27,13 +28,7 @@ def progress(items: Iterable[str]) -> Iterator[str]:
 
 
 @click.command("build")
-@click.option(
-    "--policies",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("policies"),
-    show_default=True,
-    help="Policy repository directory (inside a git repository).",
-)
+@policy_source_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -49,17 +44,6 @@ def progress(items: Iterable[str]) -> Iterator[str]:
     help="Build only this namespace (repeatable).",
 )
 @click.option("--allow-dirty", is_flag=True, help="Build even with uncommitted policy changes.")
-@click.option(
-    "--osquery-schema",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="osquery schema JSON (compact or official) instead of the shipped 5.23.1.",
-)
-@click.option(
-    "--packs",
-    "packs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Control packs directory [default: cis_pci_packs at the git root].",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def build(
     *,

@@ -14,6 +14,7 @@ from trails.build.release import default_packs_dir
 from trails.build.revisions import export_revision
 from trails.build.version import open_repo
 from trails.commands.common import emit_json
+from trails.commands.policy_options import policy_source_options
 from trails.osquery.schema import OsquerySchema, load_schema
 
 
@@ -34,24 +35,7 @@ def _compile(
 @click.argument("ref_a", required=False)
 @click.argument("ref_b", required=False)
 @click.option("--against", metavar="REF", help="Compare REF with the working tree.")
-@click.option(
-    "--policies",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("policies"),
-    show_default=True,
-    help="Policy repository directory.",
-)
-@click.option(
-    "--packs",
-    "packs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Control packs directory [default: cis_pci_packs at the git root].",
-)
-@click.option(
-    "--osquery-schema",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="osquery schema JSON (compact or official) instead of the shipped 5.23.1.",
-)
+@policy_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 def diff(
     *,

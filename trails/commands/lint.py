@@ -11,6 +11,7 @@ from trails.build.diagnostics import as_json, errors_of, github_annotation
 from trails.build.pipeline import compile_repository
 from trails.build.release import default_packs_dir
 from trails.commands.common import emit_json
+from trails.commands.policy_options import policy_source_options
 from trails.osquery.schema import load_schema
 
 
@@ -23,13 +24,7 @@ def display_base(policies: Path) -> Path:
 
 
 @click.command("lint")
-@click.option(
-    "--policies",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("policies"),
-    show_default=True,
-    help="Policy repository directory.",
-)
+@policy_source_options
 @click.option(
     "--format",
     "fmt",
@@ -44,17 +39,6 @@ def display_base(policies: Path) -> Path:
     multiple=True,
     metavar="NS",
     help="Check only this namespace (repeatable).",
-)
-@click.option(
-    "--osquery-schema",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="osquery schema JSON (compact or official) instead of the shipped 5.23.1.",
-)
-@click.option(
-    "--packs",
-    "packs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Control packs directory [default: cis_pci_packs at the git root].",
 )
 @click.pass_context
 def lint(
