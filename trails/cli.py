@@ -1,9 +1,12 @@
-"""The ``trails`` command: a thin click group that loads each subcommand lazily.
+"""The ``trails`` command: subcommands load lazily; errors become one line and an exit code.
 
 Each subcommand lives in ``trails/commands/<name>.py`` and is imported only when it
-runs, so ``trails fetch`` on a host never imports the build or report stacks. Errors
-become one-line messages and the exit codes of DESIGN.md §9; ``--debug`` shows the
-traceback instead.
+runs, so ``trails fetch`` on a host never imports the build or report stacks. Host
+commands (``HOST_COMMANDS``) go further: they parse their own arguments with argparse
+and run before click is even imported, because a host runs them from a timer and
+click alone costs as much as starting the interpreter. Every other command runs
+through the click group in ``trails.cli_group``. Errors become one-line messages and
+the exit codes of DESIGN.md §9; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import click
-
-from trails import __version__
 from trails.errors import ExitCode, TrailsError
+
+if TYPE_CHECKING:
+    import click
 
 # name -> (module, attribute, one-line help). The help is kept here so that
 # ``trails --help`` lists every command without importing any of them.
@@ -24,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("trails.commands.build", "build", "Validate policies; write dist/<ns>/ releases."),
     "diff": ("trails.commands.diff", "diff", "What changes per namespace between two revisions."),
     "lint": ("trails.commands.lint", "lint", "Check policies, queries and audit rules only."),
-    "fetch": ("trails.commands.fetch", "fetch", "Fetch, verify and install this host's release."),
+    "fetch": ("trails.commands.fetch", "run", "Fetch, verify and install this host's release."),
     "pki": ("trails.commands.pki", "pki", "Development PKI: root, intermediate, signers, CRLs."),
     "verify-report": (
         "trails.commands.report_verify",
@@ -38,71 +43,53 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("trails.commands.verify", "verify", "Verify a release dir or URL; install nothing."),
 }
 
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module_name, attr, _ = entry
-        command = getattr(importlib.import_module(module_name), attr)
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{module_name}.{attr} is not a click command")
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+# Commands whose COMMANDS attribute is ``run(args: list[str]) -> int`` with its own
+# argparse parser: ``main`` runs them without click (``trails [--debug] fetch ...``).
+HOST_COMMANDS = frozenset({"fetch"})
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.version_option(__version__, prog_name="trails")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Signed osquery and Linux audit configs for fleets, and the evidence auditors check.
+def __getattr__(name: str) -> click.Group:
+    # ``trails.cli.cli``, the click group, is imported on first use only.
+    if name == "cli":
+        from trails.cli_group import cli  # noqa: PLC0415 - keeps host commands click-free
 
-    \b
-    CI:      trails lint; trails build; trails sign dist/
-    Hosts:   trails fetch            (verify, then install atomically)
-    Audit:   trails report --results 'logs/*.log*'
-    """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: map every failure to one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # ``--debug`` is the only group option that may precede a host command.
+    position = next((i for i, arg in enumerate(args) if arg != "--debug"), len(args))
+    if position < len(args) and args[position] in HOST_COMMANDS:
+        module_name, attr, _ = COMMANDS[args[position]]
+        run: Callable[[list[str]], int] = getattr(importlib.import_module(module_name), attr)
+        rest = args[position + 1 :]
+        sys.exit(guarded(lambda: run(rest), debug=debug))
+    from trails.cli_group import run_click  # noqa: PLC0415 - keeps host commands click-free
+
+    sys.exit(guarded(lambda: run_click(args), debug=debug))
+
+
+def guarded(command: Callable[[], int], *, debug: bool) -> int:
+    """Run ``command``; a ``TrailsError`` is one line on stderr and its exit code."""
     try:
-        # With standalone_mode off, ``ctx.exit(n)`` in a command returns n here.
-        result = cli.main(args=args, prog_name="trails", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("trails: aborted", err=True)
-        sys.exit(ExitCode.USAGE)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE)
+        return command()
     except TrailsError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"trails: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        print(f"trails: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        click.echo(
+        print(
             f"trails: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
             "and report it)",
-            err=True,
+            file=sys.stderr,
         )
-        sys.exit(ExitCode.INTERNAL)
-    sys.exit(result if isinstance(result, int) else ExitCode.OK)
+        return ExitCode.INTERNAL

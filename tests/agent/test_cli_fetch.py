@@ -214,3 +214,39 @@ def test_in_process_cli_install_refusal_and_freeze(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["check"] == "expired"
     assert "trails: WARNING: release linux/web v100 expired" in captured.err
+
+
+def test_fetch_help_is_argparse_and_the_group_lists_fetch() -> None:
+    out = trails("fetch", "--help")
+    assert out.returncode == 0
+    assert out.stdout.startswith("usage: trails fetch [-h] [--config FILE]")
+    assert "exit codes: 0 installed or unchanged" in out.stdout
+    group = trails("--help")
+    assert "fetch          Fetch, verify and install this host's release." in group.stdout
+
+
+def test_bad_fetch_option_is_a_usage_error() -> None:
+    out = trails("fetch", "--no-such-option")
+    assert out.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in out.stderr
+
+
+def test_debug_before_fetch_shows_the_traceback(tmp_path: Path) -> None:
+    out = trails("--debug", "fetch", "--config", str(tmp_path / "missing.yaml"))
+    assert out.returncode == 2
+    assert "Traceback" in out.stderr
+    assert out.stderr.rstrip().splitlines()[-1].startswith("trails: error: cannot read agent")
+
+
+def test_click_group_forwards_fetch_arguments_unparsed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from trails.cli import cli
+
+    missing = str(tmp_path / "missing.yaml")
+    result = CliRunner().invoke(cli, ["fetch", "--config", missing])
+    assert result.exit_code == 1  # a TrailsError, raised as it would be under cli.main
+    assert f"cannot read agent config {missing}" in str(result.exception)
+    usage = CliRunner().invoke(cli, ["fetch", "--help"])
+    assert usage.exit_code == 0
+    assert "usage: trails fetch" in usage.output

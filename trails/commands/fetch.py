@@ -1,13 +1,17 @@
-"""``trails fetch``: the host agent (DESIGN.md §6). Thin: options in, ``Agent`` out."""
+"""``trails fetch``: the host agent (DESIGN.md §6). Thin: options in, ``Agent`` out.
+
+A host command: it runs from a timer on every host, so it parses its options with
+argparse and never imports click (``trails.cli.main`` dispatches to ``run``).
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
-import click
-
 from trails.commands.common import emit_json
-from trails.errors import TrailsError
+from trails.errors import ExitCode, TrailsError
 from trails.verify.agent import Agent
 from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
 from trails.verify.config import DEFAULT_CONFIG_PATH, AgentConfig, load_config
@@ -50,44 +54,54 @@ def _describe(result: FetchResult) -> str:
     return "\n".join(lines)
 
 
-@click.command("fetch")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CONFIG_PATH,
-    show_default=True,
-    help="Agent config (YAML).",
-)
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Install under this sandbox root (every configured path is rebased).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.option("--once", is_flag=True, help="Run one fetch and exit (the default; for timers).")
-def fetch(config_path: Path, root: Path | None, as_json: bool, once: bool) -> None:
-    """Fetch this host's signed release, verify it, and install it atomically.
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="trails fetch",
+        description="Fetch this host's signed release, verify it, and install it atomically.",
+        epilog=(
+            "exit codes: 0 installed or unchanged, 3 a security check refused the release\n"
+            "(the installed config is kept), 4 download or install failed (kept too),\n"
+            "2 bad agent config."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=Path(DEFAULT_CONFIG_PATH),
+        metavar="FILE",
+        help="agent config (YAML; default: %(default)s)",
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="install under this sandbox root (every configured path is rebased)",
+    )
+    p.add_argument("--json", dest="as_json", action="store_true", help="print the outcome as JSON")
+    p.add_argument(
+        "--once", action="store_true", help="run one fetch and exit (the default; for timers)"
+    )
+    return p
 
-    \b
-    Exit codes: 0 installed or unchanged, 3 a security check refused the release
-    (the installed config is kept), 4 download or install failed (kept too),
-    2 bad agent config.
-    """
-    config = load_config(config_path)
-    agent = make_agent(config, root.resolve() if root else None)
+
+def run(argv: list[str]) -> int:
+    """``trails fetch`` (a host command: argparse, no click; see ``trails.cli``)."""
+    args = parser().parse_args(argv)
+    config = load_config(args.config)
+    agent = make_agent(config, args.root.resolve() if args.root else None)
     try:
         result = agent.run()
     except TrailsError as exc:
         if isinstance(exc, ReleaseExpiredError):  # a freeze must not pass unnoticed
-            click.secho(f"trails: WARNING: {exc}", fg="red", bold=True, err=True)
-        if as_json:
+            print(f"trails: WARNING: {exc}", file=sys.stderr)
+        if args.as_json:
             emit_json({"outcome": "refused", "check": failure_name(exc), "error": str(exc)})
         raise
     for warning in result.warnings:
-        click.secho(f"trails: warning: {warning}", fg="yellow", err=True)
-    if as_json:
+        print(f"trails: warning: {warning}", file=sys.stderr)
+    if args.as_json:
         emit_json(result.to_dict())
     else:
-        click.echo(_describe(result))
+        print(_describe(result))
+    return ExitCode.OK
