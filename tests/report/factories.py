@@ -131,6 +131,7 @@ def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra
                     source_repo="https://git.example.com/policies.git",
                     source_commit="abc1234" + "0" * 33,
                     osquery_conf_sha256="cd" * 32,
+                    verified=True,
                 ),
             ),
             config_versions=tuple(

@@ -239,6 +239,7 @@ def test_simulate_from_dist_and_report_against_it(
         str(logs / "*.log"),
         "--releases",
         dist,
+        "--insecure-unverified-releases",  # built, not signed
         "--until",
         UNTIL,
         "--out",
@@ -249,6 +250,7 @@ def test_simulate_from_dist_and_report_against_it(
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
     assert doc["scope"]["releases"][0]["namespace"] == "linux"
+    assert doc["scope"]["releases"][0]["verified"] is False
     kinds = {f["kind"] for f in doc["integrity"]}
     assert "outdated_config" in kinds  # drifted hosts run an older config than the release
     assert "config_hash_mismatch" in kinds  # the tampered host

@@ -17,7 +17,13 @@ from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.model import Report
-from trails.report.releases import read_releases
+from trails.report.releases import (
+    ReleaseInfo,
+    ReleaseRefused,
+    ReleaseTrust,
+    load_releases,
+    trust_policy,
+)
 from trails.report.render import EXTENSIONS, RENDERERS
 from trails.report.signing import sign_report
 from trails.sign.signer import Signer
@@ -99,7 +105,26 @@ def _catalog(packs: Path | None) -> ReportCatalog:
 @click.option(
     "--releases",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The signed dist/ tree: newest config per namespace, manifest hashes.",
+    help="The signed dist/ tree: newest config per namespace, manifest hashes (needs --roots).",
+)
+@click.option(
+    "--roots",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM root CA certificate(s) every release under --releases must chain to.",
+)
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CRL (PEM or DER) to check the release signers against. Repeatable.",
+)
+@click.option(
+    "--insecure-unverified-releases",
+    "insecure_unverified",
+    is_flag=True,
+    help="Accept --releases without --roots, or built but unsigned releases; the report "
+    "marks them NOT VERIFIED.",
 )
 @click.option("--since", metavar="TIME", help="Window start [default: --until minus 24h].")
 @click.option("--until", metavar="TIME", help="Window end, RFC 3339 UTC [default: now].")
@@ -157,6 +182,9 @@ def report(
     results: tuple[str, ...],
     packs: Path | None,
     releases: Path | None,
+    roots: Path | None,
+    crls: tuple[Path, ...],
+    insecure_unverified: bool,
     since: str | None,
     until: str | None,
     silent_after: str,
@@ -176,10 +204,12 @@ def report(
     Reads osquery filesystem-logger results (event, batch or snapshot lines), keeps the
     newest trails.control.* row per host and control inside the window, and writes
     report.<format> files into --out. Every verdict names its host, time and config.
+    Every release under --releases is verified against --roots at the window's end;
+    one that fails refuses the report (exit 3).
     \b
     Example:
       trails report --results 'logs/*.log*' --packs cis_pci_packs --releases dist \\
-                    --format pdf --format json --out evidence/
+                    --roots pki/root.pem --format pdf --format json --out evidence/
     """
     names = _formats(formats)
     if (sign_key is None) != (sign_chain is None):
@@ -193,10 +223,12 @@ def report(
         generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
     )
+    # The one reference time of release verification: the window's end (as build.py sets it).
+    trust = _trust(releases, roots, crls, insecure_unverified, options.until or options.now)
+    release_infos = _releases(releases, trust, as_json)  # a refusal comes before any work
     steps = 2 + len(names) + (signer is not None)
     with click.progressbar(length=steps, label="trails report", file=sys.stderr) as bar:
         catalog = _catalog(packs)
-        release_infos = read_releases(releases) if releases is not None else ()
         bar.update(1)
         model = report_from_files(results, catalog, release_infos, options, baseline)
         bar.update(1)
@@ -220,7 +252,59 @@ def report(
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
 
 
+def _trust(
+    releases: Path | None,
+    roots: Path | None,
+    crls: tuple[Path, ...],
+    insecure_unverified: bool,
+    at: datetime,
+) -> ReleaseTrust | None:
+    """Refuse unverifiable option sets before any work; ``at`` is the window's end."""
+    if releases is None:
+        if roots is not None or crls or insecure_unverified:
+            raise UsageError(
+                "--roots, --crl and --insecure-unverified-releases go with --releases DIR"
+            )
+        return None
+    if roots is None and not insecure_unverified:
+        raise UsageError(
+            "--releases needs --roots ROOTS.pem to verify the releases (or "
+            "--insecure-unverified-releases to report against them unverified)"
+        )
+    if roots is None and crls:
+        raise UsageError("--crl needs --roots; give the pinned root CA too")
+    policy = trust_policy(roots, crls) if roots is not None else None
+    return ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
+
+
+def _releases(
+    releases: Path | None, trust: ReleaseTrust | None, as_json: bool
+) -> tuple[ReleaseInfo, ...]:
+    if releases is None or trust is None:
+        return ()
+    try:
+        return load_releases(releases, trust)
+    except ReleaseRefused as exc:
+        if as_json:  # as ``trails verify --json`` reports a refusal
+            emit_json(
+                {
+                    "verified": False,
+                    "namespace": exc.namespace,
+                    "check": exc.check,
+                    "reason": str(exc),
+                }
+            )
+        raise
+
+
 def _print(model: Report, written: list[Path], as_json: bool) -> None:
+    unverified = [r.namespace for r in model.scope.releases if not r.verified]
+    if unverified:
+        click.echo(
+            f"warning: releases NOT VERIFIED (--insecure-unverified-releases): "
+            f"{', '.join(unverified)}",
+            err=True,
+        )
     if as_json:
         emit_json(
             {
@@ -229,6 +313,7 @@ def _print(model: Report, written: list[Path], as_json: bool) -> None:
                 "summary": model.summary.to_dict(),
                 "hosts": len(model.hosts),
                 "malformed_lines": model.ingest.malformed,
+                "unverified_releases": unverified,
                 "files": [str(p) for p in written],
             }
         )

@@ -3,8 +3,14 @@
 Each namespace directory holds ``release.dsse.json`` (signed) or only ``manifest.json``
 (built, not yet signed) next to ``osquery.conf``. The report reads them to learn the
 newest config version per namespace, the manifest's osquery.conf hash, the signer and
-the git commit, and which control queries each namespace schedules. Signatures are not
-re-verified here (``trails verify`` does that); a release that does not parse is an error.
+the git commit, and which control queries each namespace schedules.
+
+The pipeline-integrity section is evidence only if those files are genuine, so
+``load_releases`` runs every check of the pure ``ReleaseVerifier`` (DESIGN.md §6 checks
+1-8, no anti-rollback state) at one reference time, the report window's end, and fails
+closed. Reading without verification (``read_releases``) is for the fleet simulator and
+for the explicitly named ``--insecure-unverified-releases``; such releases are marked
+``verified=False`` and every renderer says so.
 """
 
 from __future__ import annotations
@@ -13,22 +19,46 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from trails.errors import UsageError
+from trails.errors import TransportError, UsageError, VerificationError
 from trails.models.evidence import CONTROL_QUERY_PREFIX
-from trails.models.manifest import ManifestError, parse_manifest
+from trails.models.manifest import Manifest, ManifestError, parse_manifest
 from trails.report.model import Release
+from trails.verify.core import ReleaseVerifier, TrustPolicy
+from trails.verify.envelope import MAX_ENVELOPE_BYTES
+from trails.verify.errors import FileUnknownError, SizeError
+from trails.verify.trust import MAX_CRL_BYTES, load_crls, load_roots
 
 ENVELOPE = "release.dsse.json"
 MANIFEST = "manifest.json"
 OSQUERY_CONF = "osquery.conf"
 MAX_RELEASE_FILE = 16 * 1024 * 1024
+MAX_ROOTS_BYTES = 1024 * 1024
+
+
+class ReleaseRefused(VerificationError):
+    """A release under --releases failed a check; ``check`` names it (exit 3)."""
+
+    def __init__(self, namespace: str, check: str, reason: str) -> None:
+        super().__init__(f"release {namespace} refused by the {check} check: {reason}")
+        self.namespace = namespace
+        self.check = check
+
+
+@dataclass(frozen=True)
+class ReleaseTrust:
+    """How ``load_releases`` judges the dist/ tree."""
+
+    policy: TrustPolicy | None  # pinned roots + CRLs; None only with allow_unverified
+    at: datetime  # the one reference time: the report window's end
+    allow_unverified: bool = False  # --insecure-unverified-releases
 
 
 @dataclass(frozen=True)
@@ -52,10 +82,20 @@ def scheduled_controls(conf: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({cid for n in names if (cid := control_id_of(n))}))
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes, so a caller can tell the file was too long."""
+    try:
+        with path.open("rb") as f:
+            return f.read(limit + 1)
+    except OSError as exc:
+        raise TransportError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _read(path: Path) -> bytes:
-    if path.stat().st_size > MAX_RELEASE_FILE:
+    data = _read_bounded(path, MAX_RELEASE_FILE)
+    if len(data) > MAX_RELEASE_FILE:
         raise UsageError(f"{path}: larger than {MAX_RELEASE_FILE} bytes; is this a release?")
-    return path.read_bytes()
+    return data
 
 
 def _signer(envelope: dict[str, Any], where: Path) -> tuple[str, str]:
@@ -65,6 +105,68 @@ def _signer(envelope: dict[str, Any], where: Path) -> tuple[str, str]:
     except (KeyError, IndexError, TypeError, ValueError, binascii.Error) as exc:
         raise UsageError(f"{where}: no readable signer certificate ({exc}); rebuild it") from None
     return cert.subject.rfc4514_string(), hashlib.sha256(leaf_der).hexdigest()
+
+
+def _controls(conf_path: Path, data: bytes | None) -> tuple[str, ...]:
+    if data is None:
+        return ()
+    try:
+        return scheduled_controls(json.loads(data))
+    except (ValueError, AttributeError) as exc:
+        raise UsageError(f"{conf_path}: not an osquery config ({exc})") from None
+
+
+def _info(
+    manifest: Manifest, subject: str, fingerprint: str, controls: tuple[str, ...], *, verified: bool
+) -> ReleaseInfo:
+    conf_entry = manifest.files.get(OSQUERY_CONF)
+    release = Release(
+        namespace=manifest.namespace,
+        version=manifest.version,
+        config_version=manifest.config_version,
+        created=manifest.created,
+        expires=manifest.expires,
+        signer_subject=subject,
+        signer_fingerprint=fingerprint,
+        source_repo=manifest.source_repo,
+        source_commit=manifest.source_commit,
+        osquery_conf_sha256=conf_entry.sha256 if conf_entry else "",
+        verified=verified,
+    )
+    return ReleaseInfo(release=release, controls=controls, tags=dict(manifest.tags))
+
+
+def _verified_release(
+    directory: Path, namespace: str, policy: TrustPolicy, at: datetime
+) -> ReleaseInfo:
+    """Checks 1-8 of DESIGN.md §6 on the envelope and on every file present next to it.
+
+    The bytes that are hashed are the bytes that are used (osquery.conf), so nothing
+    can change between the check and the read.
+    """
+    verifier = ReleaseVerifier(policy, namespace, None, at)
+    envelope = _read_bounded(directory / ENVELOPE, MAX_ENVELOPE_BYTES)
+    if len(envelope) > MAX_ENVELOPE_BYTES:
+        raise SizeError(f"{ENVELOPE} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
+    verified = verifier.verify_envelope(envelope)
+    files = verified.manifest.files
+    if OSQUERY_CONF not in files and (directory / OSQUERY_CONF).exists():
+        raise FileUnknownError(
+            f"{OSQUERY_CONF} lies next to the release but is not in its signed manifest; "
+            "rebuild and re-sign"
+        )
+    present: dict[str, bytes] = {}
+    for name, entry in sorted(files.items()):
+        if (directory / name).exists():  # only what is here is evidence; all of it is checked
+            present[name] = _read_bounded(directory / name, entry.size)
+            verifier.verify_file(verified, name, present[name])
+    return _info(
+        verified.manifest,
+        verified.signer_subject,
+        verified.signer_fingerprint,
+        _controls(directory / OSQUERY_CONF, present.get(OSQUERY_CONF)),
+        verified=True,
+    )
 
 
 def _read_release(directory: Path, root: Path) -> ReleaseInfo:
@@ -87,27 +189,9 @@ def _read_release(directory: Path, root: Path) -> ReleaseInfo:
         raise UsageError(
             f"{directory}: manifest names namespace {manifest.namespace!r}, not {expected!r}"
         )
-    controls: tuple[str, ...] = ()
     conf_path = directory / OSQUERY_CONF
-    if conf_path.is_file():
-        try:
-            controls = scheduled_controls(json.loads(_read(conf_path)))
-        except (ValueError, AttributeError) as exc:
-            raise UsageError(f"{conf_path}: not an osquery config ({exc})") from None
-    conf_entry = manifest.files.get(OSQUERY_CONF)
-    release = Release(
-        namespace=manifest.namespace,
-        version=manifest.version,
-        config_version=manifest.config_version,
-        created=manifest.created,
-        expires=manifest.expires,
-        signer_subject=subject,
-        signer_fingerprint=fingerprint,
-        source_repo=manifest.source_repo,
-        source_commit=manifest.source_commit,
-        osquery_conf_sha256=conf_entry.sha256 if conf_entry else "",
-    )
-    return ReleaseInfo(release=release, controls=controls, tags=dict(manifest.tags))
+    conf = _read(conf_path) if conf_path.is_file() else None
+    return _info(manifest, subject, fingerprint, _controls(conf_path, conf), verified=False)
 
 
 def _release_dirs(root: Path) -> Iterator[Path]:
@@ -116,8 +200,61 @@ def _release_dirs(root: Path) -> Iterator[Path]:
             yield path
 
 
-def read_releases(root: Path) -> tuple[ReleaseInfo, ...]:
-    """Every release under ``root`` (a dist/ tree), sorted by namespace."""
+def trust_policy(roots: Path, crls: Sequence[Path] = ()) -> TrustPolicy:
+    """The pinned roots and CRLs from files, as ``trails verify`` reads them."""
+    data = _read_bounded(roots, MAX_ROOTS_BYTES)
+    if len(data) > MAX_ROOTS_BYTES:
+        raise UsageError(f"--roots {roots} is larger than {MAX_ROOTS_BYTES} bytes; pin the root CA")
+    loaded: list[x509.CertificateRevocationList] = []
+    for path in crls:
+        crl = _read_bounded(path, MAX_CRL_BYTES)  # load_crls refuses one byte too many
+        loaded.extend(load_crls(crl, str(path)))
+    return TrustPolicy(roots=load_roots(data, str(roots)), crls=tuple(loaded))
+
+
+def _check_root(root: Path) -> None:
     if not root.is_dir():
         raise UsageError(f"--releases {root}: not a directory; point it at the signed dist/ tree")
+
+
+def read_releases(root: Path) -> tuple[ReleaseInfo, ...]:
+    """Every release under ``root`` (a dist/ tree), sorted by namespace, NOT verified.
+
+    For the fleet simulator, which only needs the schedule. Reports use ``load_releases``.
+    """
+    _check_root(root)
     return tuple(_read_release(d, root) for d in _release_dirs(root))
+
+
+def _load(directory: Path, root: Path, trust: ReleaseTrust) -> ReleaseInfo:
+    namespace = directory.relative_to(root).as_posix()
+    if trust.policy is not None and (directory / ENVELOPE).is_file():
+        try:
+            return _verified_release(directory, namespace, trust.policy, trust.at)
+        except VerificationError as exc:
+            raise ReleaseRefused(namespace, exc.check, str(exc)) from None
+    if not trust.allow_unverified:
+        raise ReleaseRefused(
+            namespace,
+            "unsigned",
+            f"{directory} has {MANIFEST} but no {ENVELOPE}; sign it with `trails sign`, "
+            "or pass --insecure-unverified-releases to report against it unverified",
+        )
+    return _read_release(directory, root)
+
+
+def load_releases(root: Path, trust: ReleaseTrust) -> tuple[ReleaseInfo, ...]:
+    """Every release under ``root``, sorted by namespace: verified against ``trust.policy``
+    at ``trust.at``; a failure refuses the whole report (``ReleaseRefused``, exit 3).
+
+    With ``trust.allow_unverified``, a built but unsigned release (or every release, when
+    there is no policy) is read without verification and marked ``verified=False``; a
+    signed release that fails a check is still refused.
+    """
+    if trust.policy is None and not trust.allow_unverified:
+        raise UsageError(
+            "--releases needs --roots ROOTS.pem to verify the releases (or "
+            "--insecure-unverified-releases to report against them unverified)"
+        )
+    _check_root(root)
+    return tuple(_load(d, root, trust) for d in _release_dirs(root))

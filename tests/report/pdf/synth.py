@@ -170,6 +170,7 @@ def synthetic_report(
                     "https://git.example.com/policies.git",
                     "abc1234" + "0" * 33,
                     "cd" * 32,
+                    verified=True,
                 )
                 for ns in NAMESPACES
             ),

@@ -41,7 +41,13 @@ class IntegrityFinding:
 
 @dataclass(frozen=True)
 class Release:
-    """A signed release of one namespace, as found in --releases (dist/)."""
+    """A release of one namespace, as found in --releases (dist/).
+
+    ``verified``: its signature, chain, namespace authorisation and files were checked
+    against the pinned roots at the window's end. False only under
+    ``--insecure-unverified-releases`` (or for a built, unsigned release), and the
+    renderers say so.
+    """
 
     namespace: str
     version: int
@@ -53,6 +59,7 @@ class Release:
     source_repo: str
     source_commit: str
     osquery_conf_sha256: str
+    verified: bool = False  # nothing is trusted by default
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +73,7 @@ class Release:
             "source_repo": self.source_repo,
             "source_commit": self.source_commit,
             "osquery_conf_sha256": self.osquery_conf_sha256,
+            "verified": self.verified,
         }
 
 

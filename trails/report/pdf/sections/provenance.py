@@ -16,6 +16,9 @@ from trails.report.pdf.tables import data_table, shown_of
 from trails.report.pdf.text import markup
 
 MAX_ROWS = 200  # per provenance table
+UNVERIFIED_BANNER = "RELEASES NOT VERIFIED"
+_VERIFIED = '<font color="#2f9e44"><b>verified</b></font>'
+_NOT_VERIFIED = '<font color="#b42318"><b>NOT VERIFIED</b></font>'
 
 
 def _mono(value: str, limit: int = 80) -> str:
@@ -68,7 +71,7 @@ def story(report: Report) -> list[Flowable]:
 
     releases = [
         [
-            markup(r.namespace),
+            f"{markup(r.namespace)}<br/>{_VERIFIED if r.verified else _NOT_VERIFIED}",
             f"{r.version}<br/>{_mono(r.config_version)}",
             f"{_stamp(r.created)}<br/>expires<br/>{_stamp(r.expires)}",
             f"{markup(r.signer_subject)}<br/>{_mono(r.signer_fingerprint, 64)}",
@@ -77,9 +80,31 @@ def story(report: Report) -> list[Flowable]:
         for r in scope.releases[:MAX_ROWS]
     ]
     out.append(Heading("Signed releases", styles.H2, 1, "scope-releases"))
+    unverified = sum(1 for r in scope.releases if not r.verified)
+    if unverified:
+        out.append(Paragraph(UNVERIFIED_BANNER, styles.BANNER_STYLE))
+        out.append(
+            Paragraph(
+                f"<b>{unverified} of {len(scope.releases)} releases were read without "
+                "verification</b> (--insecure-unverified-releases): their signatures, "
+                "certificates and file hashes were not checked against the pinned roots, so "
+                "the config versions and hashes the pipeline-integrity findings compare hosts "
+                "against may have been altered.",
+                styles.BODY,
+            )
+        )
+    elif scope.releases:
+        out.append(
+            Paragraph(
+                "Each release was verified before use: signature, certificate chain to the "
+                "pinned roots, signing EKU, namespace authorisation and file hashes, at the "
+                "end of the report period.",
+                styles.BODY,
+            )
+        )
     out.append(
         data_table(
-            ["Namespace", "Version", "Created", "Signer certificate", "Source commit"],
+            ["Namespace / check", "Version", "Created", "Signer certificate", "Source commit"],
             releases,
             [2, 3, 2, 3, 3],
         )
