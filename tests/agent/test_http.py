@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.agent.server import Fault, Mirror, serve
+from trails import __version__
 from trails.errors import TransportError
 from trails.verify.http import (
     ConnectFailed,
@@ -17,6 +26,7 @@ from trails.verify.http import (
     HTTPStatusError,
     HttpTransport,
     NotModified,
+    ProtocolError,
     Response,
     ResponseTooLarge,
     TruncatedResponse,
@@ -206,3 +216,132 @@ def test_bad_content_length_is_a_transport_error() -> None:
             fast().get(f"http://127.0.0.1:{srv.getsockname()[1]}/x", max_bytes=10)
     finally:
         srv.close()
+
+
+def _raw_server(response: bytes, *, tls: ssl.SSLContext | None = None) -> tuple[str, list[bytes]]:
+    """One-shot server on 127.0.0.1 answering ``response`` verbatim; returns its URL and
+    the request bytes it received."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    seen: list[bytes] = []
+
+    def answer() -> None:
+        with srv:
+            for _ in range(4):
+                conn, _ = srv.accept()
+                try:
+                    if tls is not None:
+                        conn = tls.wrap_socket(conn, server_side=True)
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        request += conn.recv(4096)
+                    seen.append(request)
+                    conn.sendall(response)
+                except (OSError, ssl.SSLError):
+                    pass
+                finally:
+                    conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    scheme = "https" if tls else "http"
+    return f"{scheme}://127.0.0.1:{srv.getsockname()[1]}/ns/x?v=1", seen
+
+
+def test_chunked_body_and_exact_request_over_a_socket() -> None:
+    url, seen = _raw_server(
+        b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: W/"e"\r\n\r\n'
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    r = fast().get(url, max_bytes=11, etag='"old"', last_modified="Tue, 14 Nov 2023 22:13:20 GMT")
+    assert isinstance(r, Response)
+    assert (r.body, r.etag) == (b"hello world", 'W/"e"')
+    host = url.split("/")[2]
+    assert (
+        seen[0]
+        == (
+            f"GET /ns/x?v=1 HTTP/1.1\r\nHost: {host}\r\nUser-Agent: trails/{__version__}\r\n"
+            'Accept-Encoding: identity\r\nConnection: close\r\nIf-None-Match: "old"\r\n'
+            "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n\r\n"
+        ).encode()
+    )
+
+
+def test_a_validator_with_a_line_break_is_never_sent() -> None:
+    url, seen = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    r = fast().get(url, max_bytes=10, etag='"x"\r\nX-Injected: 1')
+    assert isinstance(r, Response)
+    assert b"X-Injected" not in seen[0]
+    assert b"If-None-Match" not in seen[0]
+
+
+def test_a_protocol_error_is_not_retried() -> None:
+    url, seen = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok")
+    with pytest.raises(ProtocolError, match="bad Content-Length"):
+        fast(retries=2).get(url, max_bytes=10)
+    assert len(seen) == 1
+
+
+def _tls_pair(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = tmp_path / "cert.pem"
+    key_pem = tmp_path / "key.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_pem, key_pem)
+    client = ssl.create_default_context(cafile=str(cert_pem))
+    return server, client
+
+
+def test_https_verifies_the_server_certificate(tmp_path: Path) -> None:
+    server, client = _tls_pair(tmp_path)
+    url, _ = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret", tls=server)
+    t = HttpTransport(connect_timeout=2, total_timeout=2, retries=0, ssl_context=client)
+    r = t.get(url, max_bytes=10)
+    assert isinstance(r, Response)
+    assert r.body == b"secret"
+    untrusted, _ = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno", tls=server)
+    with pytest.raises(ConnectFailed, match="CERTIFICATE_VERIFY_FAILED"):
+        fast().get(untrusted, max_bytes=10)  # the system CA store does not know this cert
+
+
+def test_https_redirect_to_plain_http_is_refused(tmp_path: Path) -> None:
+    server, client = _tls_pair(tmp_path)
+    url, _ = _raw_server(
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/x\r\nContent-Length: 0\r\n\r\n",
+        tls=server,
+    )
+    t = HttpTransport(connect_timeout=2, total_timeout=2, retries=0, ssl_context=client)
+    with pytest.raises(UnsupportedURL, match="redirects to plain http"):
+        t.get(url, max_bytes=10)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:99999/x", "http://127.0.0.1/a b", "http://h/\x00"]
+)
+def test_urls_that_would_break_the_request_are_refused(url: str) -> None:
+    with pytest.raises(UnsupportedURL):
+        fast().get(url, max_bytes=10)

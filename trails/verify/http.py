@@ -1,35 +1,59 @@
 """Downloads for the agent and ``trails verify URL``: bounded in size and in time.
 
-A small interface (``Transport.get``) and one stdlib implementation, as in python-tuf's
-``FetcherInterface``: the verification core never sees a socket. Every GET has a maximum
-length (never more than ``max_bytes + 1`` bytes are read, so endless data costs nothing),
-a connect timeout, and a total deadline enforced by a watchdog that shuts the socket
-down, so a server that trickles one byte a second is cut off too. Only transport errors
-(refused connection, timeout, 5xx) are retried, with jittered exponential backoff; an
-oversized or truncated body is never retried because the mirror sent what it meant to.
+A small interface (``Transport.get``) and one implementation, as in python-tuf's
+``FetcherInterface``: the verification core never sees a socket. ``HttpTransport`` is a
+minimal HTTP/1.1 client on ``socket`` (one GET per connection, ``Connection: close``);
+the response is parsed by ``trails.verify.http_wire`` with bounds on the head and the
+body (never more than ``max_bytes + 1`` body bytes are read, so endless data costs
+nothing). Every socket operation waits at most until the request's total deadline, so
+a server that stalls or trickles one byte a second is cut off too. Only transport
+errors (refused connection, timeout, 5xx) are retried, with jittered exponential
+backoff; an oversized or truncated body is never retried because the mirror sent what
+it meant to.
 
-Built on ``http.client`` (urllib's own engine) rather than ``urllib.request``: the
-deadline needs the socket, and the agent must stay light.
+Not ``http.client``/``urllib``: they import the ``email`` package and ``ssl`` even for
+plain http, which would double the cost of a ``trails fetch`` that finds nothing new;
+``ssl`` is imported here only for an ``https://`` URL.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import random
+import os
 import socket
-import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from trails import __version__
 from trails.errors import TransportError
+from trails.verify.http_wire import (
+    ConnectFailed,
+    ProtocolError,
+    ResponseReader,
+    ResponseTooLarge,
+    TruncatedResponse,
+)
 
-CHUNK = 64 * 1024
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = [
+    "ConnectFailed",
+    "DeadlineExceeded",
+    "HTTPStatusError",
+    "HttpTransport",
+    "NotModified",
+    "ProtocolError",
+    "Response",
+    "ResponseTooLarge",
+    "Transport",
+    "TruncatedResponse",
+    "UnsupportedURL",
+    "check_url",
+]
+
 MAX_REDIRECTS = 5
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -37,10 +61,6 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 class UnsupportedURL(TransportError):
     """The URL is not http(s) (no ``file://``, no scheme downgrade on redirect)."""
-
-
-class ConnectFailed(TransportError):
-    """DNS, TCP, TLS or protocol failure before or while talking to the server."""
 
 
 class DeadlineExceeded(TransportError):
@@ -53,14 +73,6 @@ class HTTPStatusError(TransportError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-
-
-class ResponseTooLarge(TransportError):
-    """The body is longer than the caller's maximum (endless data)."""
-
-
-class TruncatedResponse(TransportError):
-    """The connection ended before the announced ``Content-Length``."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +104,26 @@ class Transport(Protocol):
 
 
 def check_url(url: str) -> None:
-    """Refuse anything but an absolute http(s) URL with a host."""
+    """Refuse anything but an absolute http(s) URL with a host and no control characters."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _printable(url):
         raise UnsupportedURL(f"URL {url!r} is not http:// or https://; use a web server URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise UnsupportedURL(f"URL {url!r} has a bad port; use a web server URL") from None
+
+
+def _printable(text: str, *, spaces: bool = False) -> bool:
+    # A CR or LF in a URL or validator would inject into the request; a space would
+    # break the request line.
+    low = " " if spaces else "!"
+    return text.isascii() and all(low <= c < "\x7f" for c in text)
 
 
 class HttpTransport:
-    """``Transport`` over ``http.client`` with timeouts, size bounds and retries."""
+    """``Transport`` over a socket, with a connect timeout, a total deadline, size bounds
+    and retries."""
 
     def __init__(
         self,
@@ -132,11 +156,17 @@ class HttpTransport:
             try:
                 return self._get_following_redirects(url, max_bytes, etag, last_modified)
             except (ConnectFailed, DeadlineExceeded, HTTPStatusError) as exc:
-                retryable = not isinstance(exc, HTTPStatusError) or exc.status in _RETRY_STATUSES
+                retryable = isinstance(exc, DeadlineExceeded) or (
+                    exc.status in _RETRY_STATUSES
+                    if isinstance(exc, HTTPStatusError)
+                    else not isinstance(exc, ProtocolError)
+                )
                 if not retryable or attempt >= self.retries:
                     raise
-            # Jitter spreads a fleet's retries so a recovering server is not stampeded.
-            self._sleep(self.backoff * (2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311
+            # Jitter (0.5-1.5x) spreads a fleet's retries so a recovering server is not
+            # stampeded; os.urandom avoids importing random on the light path.
+            jitter = 0.5 + int.from_bytes(os.urandom(2), "big") / 0xFFFF
+            self._sleep(self.backoff * (2**attempt) * jitter)
             attempt += 1
 
     def _get_following_redirects(
@@ -154,115 +184,88 @@ class HttpTransport:
             return result
         raise ConnectFailed(f"{url}: more than {MAX_REDIRECTS} redirects; fix the server")
 
-    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+    def _request(self, url: str, etag: str | None, last_modified: str | None) -> bytes:
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        lines = [
+            f"GET {target} HTTP/1.1",
+            f"Host: {parts.netloc.rpartition('@')[2]}",
+            f"User-Agent: trails/{__version__}",
+            "Accept-Encoding: identity",
+            "Connection: close",
+        ]
+        for name, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified)):
+            if value and _printable(value, spaces=True):  # else: an unconditional GET
+                lines.append(f"{name}: {value}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+    def _connect(self, url: str, deadline: float) -> socket.socket:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        conn: http.client.HTTPConnection
-        if parts.scheme == "https":
-            context = self._ssl_context or ssl.create_default_context()
-            conn = http.client.HTTPSConnection(
-                host, parts.port, timeout=self.connect_timeout, context=context
-            )
-        else:
-            conn = http.client.HTTPConnection(host, parts.port, timeout=self.connect_timeout)
-        path = parts.path or "/"
-        return conn, f"{path}?{parts.query}" if parts.query else path
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        timeout = min(self.connect_timeout, max(deadline - time.monotonic(), 0.001))
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if not https:
+            return sock
+        import ssl  # noqa: PLC0415 - only https pays for TLS
+
+        context = self._ssl_context or ssl.create_default_context()
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            return context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
 
     def _get_once(
         self, url: str, max_bytes: int, etag: str | None, last_modified: str | None
     ) -> Response | NotModified | str:
         """One request; a ``str`` result is a redirect target."""
-        conn, target = self._connection(url)
-        headers = {"User-Agent": f"trails/{__version__}", "Accept-Encoding": "identity"}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.total_timeout
-        expired = threading.Event()
-        watchdog = threading.Timer(self.total_timeout, _cut_off, (conn, expired))
-        watchdog.daemon = True
-        watchdog.start()
         try:
-            conn.request("GET", target, headers=headers)
-            resp = conn.getresponse()
-            status = resp.status
-            if status in _REDIRECT_STATUSES and resp.getheader("Location"):
-                return resp.getheader("Location", "")
-            new_etag = resp.getheader("ETag") or None
-            new_lm = resp.getheader("Last-Modified") or None
-            if status == 304:
+            sock = self._connect(url, deadline)
+        except TimeoutError:
+            raise DeadlineExceeded(_slow(url, "connecting", self.connect_timeout)) from None
+        except (OSError, ValueError) as exc:
+            raise ConnectFailed(f"GET {url} failed: {_describe(exc)}; is the server up?") from None
+
+        def recv(size: int) -> bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("total deadline passed")
+            sock.settimeout(remaining)
+            return sock.recv(size)
+
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            sock.sendall(self._request(url, etag, last_modified))
+            reader = ResponseReader(recv, url)
+            head = reader.head()
+            location = head.get("location")
+            if head.status in _REDIRECT_STATUSES and location:
+                return location
+            new_etag = head.get("etag") or None
+            new_lm = head.get("last-modified") or None
+            if head.status == 304:
                 return NotModified(url, new_etag or etag, new_lm or last_modified)
-            if status != 200:
-                raise HTTPStatusError(f"GET {url} answered HTTP {status} {resp.reason}", status)
-            body = _read_bounded(resp, url, max_bytes, deadline, expired)
-            return Response(url, body, new_etag, new_lm)
-        except TransportError:
-            raise
-        except TimeoutError as exc:
-            raise DeadlineExceeded(_slow(url, self.total_timeout, exc)) from None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            if expired.is_set():
-                raise DeadlineExceeded(_slow(url, self.total_timeout, exc)) from None
+            if head.status != 200:
+                raise HTTPStatusError(
+                    f"GET {url} answered HTTP {head.status} {head.reason}".rstrip(), head.status
+                )
+            return Response(url, reader.body(head, max_bytes), new_etag, new_lm)
+        except TimeoutError:
+            raise DeadlineExceeded(_slow(url, "receiving", self.total_timeout)) from None
+        except OSError as exc:
             raise ConnectFailed(f"GET {url} failed: {_describe(exc)}; is the server up?") from None
         finally:
-            watchdog.cancel()
-            conn.close()
+            sock.close()
 
 
-def _read_bounded(
-    resp: http.client.HTTPResponse,
-    url: str,
-    max_bytes: int,
-    deadline: float,
-    expired: threading.Event,
-) -> bytes:
-    length_header = resp.getheader("Content-Length")
-    announced: int | None = None
-    if length_header is not None:
-        try:
-            announced = int(length_header)
-        except ValueError:
-            raise ConnectFailed(f"GET {url}: bad Content-Length {length_header!r}") from None
-        if announced > max_bytes:
-            raise ResponseTooLarge(_too_large(url, max_bytes, f"announces {announced} bytes"))
-    chunks: list[bytes] = []
-    received = 0
-    while received <= max_bytes:
-        chunk = resp.read1(min(CHUNK, max_bytes + 1 - received))
-        # The watchdog's shutdown looks like EOF to the reader: check the clock too.
-        if expired.is_set() or time.monotonic() > deadline:
-            raise DeadlineExceeded(
-                f"GET {url}: body not received within the deadline; check the server or network"
-            )
-        if not chunk:
-            break
-        chunks.append(chunk)
-        received += len(chunk)
-    if received > max_bytes:
-        raise ResponseTooLarge(_too_large(url, max_bytes, "sends more"))
-    if announced is not None and received < announced:
-        raise TruncatedResponse(
-            f"GET {url}: connection closed after {received} of {announced} bytes; retry later"
-        )
-    return b"".join(chunks)
-
-
-def _cut_off(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
-    """Watchdog: end a request that outlived its total deadline by shutting its socket."""
-    expired.set()
-    sock = conn.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _slow(url: str, limit: float, exc: BaseException) -> str:
-    return f"GET {url} timed out ({_describe(exc)}, limit {limit:g}s); check the server or network"
-
-
-def _too_large(url: str, max_bytes: int, what: str) -> str:
-    return f"GET {url} {what}; the limit is {max_bytes} bytes (endless data refused)"
+def _slow(url: str, what: str, limit: float) -> str:
+    return f"GET {url} timed out {what} (the deadline is {limit:g}s); check the server or network"
 
 
 def _describe(exc: BaseException) -> str:
