@@ -22,8 +22,9 @@ HEAVY = ("jsonschema", "jinja2", "reportlab", "git", "duckdb")
 # Needed to install, but never on the 304 path.
 INSTALL_ONLY = ("cryptography", "trails.audit_rules")
 # What a run that finds nothing new (304) must not pay for: the CLI framework, the
-# stdlib HTTP client (it pulls in email and ssl), TLS for a plain-http mirror.
-NOT_ON_304 = ("click", "http.client", "email", "ssl")
+# YAML parser (agent.yaml comes from the cache), the stdlib HTTP client (it pulls in
+# email and ssl), TLS for a plain-http mirror.
+NOT_ON_304 = ("click", "yaml", "http.client", "email", "ssl")
 
 
 def trails(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,9 +12,15 @@ from pathlib import Path
 
 from trails.commands.common import emit_json
 from trails.errors import ExitCode, TrailsError
-from trails.verify.agent import Agent
+from trails.verify.agent import Agent, rebase
 from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
-from trails.verify.config import DEFAULT_CONFIG_PATH, AgentConfig, load_config
+from trails.verify.config import (
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_STATE_DIR,
+    AgentConfig,
+    load_config,
+)
+from trails.verify.config_cache import ConfigCache
 from trails.verify.errors import ReleaseExpiredError
 from trails.verify.http import HttpTransport
 from trails.verify.outcome import FetchResult, failure_name
@@ -88,8 +94,10 @@ def parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     """``trails fetch`` (a host command: argparse, no click; see ``trails.cli``)."""
     args = parser().parse_args(argv)
-    config = load_config(args.config)
-    agent = make_agent(config, args.root.resolve() if args.root else None)
+    root = args.root.resolve() if args.root else None
+    # The parsed agent.yaml is cached in the default state dir (see config_cache).
+    config = load_config(args.config, ConfigCache(rebase(root, DEFAULT_STATE_DIR)))
+    agent = make_agent(config, root)
     try:
         result = agent.run()
     except TrailsError as exc:

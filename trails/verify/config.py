@@ -2,23 +2,26 @@
 
 Parsed strictly: an unknown key, a wrong type or an impossible value is a
 ``UsageError`` (exit 2) naming the key, so a typo never silently falls back to a
-default. ``packaging/agent.yaml`` is the documented example.
+default. ``packaging/agent.yaml`` is the documented example. ``trails fetch`` passes a
+``ConfigCache`` so that a run reading the same bytes as last time skips PyYAML (see
+``trails.verify.config_cache``); the cached document is validated the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from trails.errors import UsageError
 from trails.models.namespace import namespace_error
 from trails.models.status import DEFAULT_DB_PATH
+from trails.verify.config_cache import ConfigCache
 from trails.verify.http import UnsupportedURL, check_url
 
 DEFAULT_CONFIG_PATH = "/etc/trails/agent.yaml"
+DEFAULT_STATE_DIR = Path("/var/lib/trails")
 MAX_CONFIG_BYTES = 64 * 1024
 AUDIT_LOAD_METHODS = ("auditctl", "augenrules")
 
@@ -30,7 +33,7 @@ class AgentConfig:
     roots: Path
     crl_url: str | None = None
     require_crl: bool = False
-    state_dir: Path = Path("/var/lib/trails")
+    state_dir: Path = DEFAULT_STATE_DIR
     status_db: Path = Path(DEFAULT_DB_PATH)
     osquery_conf: Path = Path("/etc/osquery/osquery.conf")
     audit_rules: Path = Path("/etc/audit/rules.d/50-trails.rules")
@@ -67,12 +70,23 @@ def _bad(source: str, key: str, what: str) -> UsageError:
 
 def parse_config(text: str, source: str) -> AgentConfig:
     """Parse agent.yaml text (``safe_load`` only) into a checked ``AgentConfig``."""
+    return config_from_doc(parse_document(text, source), source)
+
+
+def parse_document(text: str, source: str) -> dict[Any, Any]:
+    import yaml  # noqa: PLC0415 - a cache hit (the usual timer run) never needs PyYAML
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise UsageError(f"{source}: not valid YAML ({type(exc).__name__}); fix it") from None
     if not isinstance(doc, dict):
         raise UsageError(f"{source}: must be a YAML mapping of settings")
+    return doc
+
+
+def config_from_doc(doc: dict[Any, Any], source: str) -> AgentConfig:
+    """Check a parsed agent.yaml document; every problem is a UsageError naming the key."""
     unknown = sorted(str(k) for k in doc if k not in _KNOWN)
     if unknown:
         raise UsageError(f"{source}: unknown setting(s) {', '.join(unknown)}; check the spelling")
@@ -136,7 +150,8 @@ def parse_config(text: str, source: str) -> AgentConfig:
     return AgentConfig(**values)
 
 
-def load_config(path: Path) -> AgentConfig:
+def load_config(path: Path, cache: ConfigCache | None = None) -> AgentConfig:
+    """Read and check ``path``; with ``cache``, identical bytes skip the YAML parser."""
     try:
         with path.open("rb") as f:
             data = f.read(MAX_CONFIG_BYTES + 1)
@@ -146,8 +161,20 @@ def load_config(path: Path) -> AgentConfig:
         ) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; is it the right file?")
+    digest = hashlib.sha256(data).hexdigest()
+    cached = cache.get(digest) if cache else None
+    if cached is not None:
+        try:
+            return config_from_doc(cached, str(path))
+        except UsageError:
+            pass  # a damaged cache is a miss: the YAML decides
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text; fix the agent config") from None
-    return parse_config(text, str(path))
+    doc = parse_document(text, str(path))
+    config = config_from_doc(doc, str(path))
+    # Only into the state dir the config names: the agent writes nowhere else.
+    if cache is not None and config.state_dir == DEFAULT_STATE_DIR:
+        cache.put(digest, doc)
+    return config
