@@ -223,9 +223,15 @@ def report(
         generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
     )
-    # The one reference time of release verification: the window's end (as build.py sets it).
-    trust = _trust(releases, roots, crls, insecure_unverified, options.until or options.now)
-    release_infos = _releases(releases, trust, as_json)  # a refusal comes before any work
+    # Verified before any work; the reference time is the window's end, as build.py sets it.
+    release_infos = _releases(
+        releases=releases,
+        roots=roots,
+        crls=crls,
+        insecure_unverified=insecure_unverified,
+        at=options.until or options.now,
+        as_json=as_json,
+    )
     steps = 2 + len(names) + (signer is not None)
     with click.progressbar(length=steps, label="trails report", file=sys.stderr) as bar:
         catalog = _catalog(packs)
@@ -252,20 +258,23 @@ def report(
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
 
 
-def _trust(
+def _releases(
+    *,
     releases: Path | None,
     roots: Path | None,
     crls: tuple[Path, ...],
     insecure_unverified: bool,
     at: datetime,
-) -> ReleaseTrust | None:
-    """Refuse unverifiable option sets before any work; ``at`` is the window's end."""
+    as_json: bool,
+) -> tuple[ReleaseInfo, ...]:
+    """Every release under --releases, verified at ``at`` (the window's end) unless the
+    named bypass allows otherwise; unverifiable option sets are refused first."""
     if releases is None:
         if roots is not None or crls or insecure_unverified:
             raise UsageError(
                 "--roots, --crl and --insecure-unverified-releases go with --releases DIR"
             )
-        return None
+        return ()
     if roots is None and not insecure_unverified:
         raise UsageError(
             "--releases needs --roots ROOTS.pem to verify the releases (or "
@@ -274,14 +283,7 @@ def _trust(
     if roots is None and crls:
         raise UsageError("--crl needs --roots; give the pinned root CA too")
     policy = trust_policy(roots, crls) if roots is not None else None
-    return ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
-
-
-def _releases(
-    releases: Path | None, trust: ReleaseTrust | None, as_json: bool
-) -> tuple[ReleaseInfo, ...]:
-    if releases is None or trust is None:
-        return ()
+    trust = ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
     try:
         return load_releases(releases, trust)
     except ReleaseRefused as exc:
