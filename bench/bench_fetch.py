@@ -53,16 +53,26 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, in
     return wall, usage.ru_utime + usage.ru_stime, rss, os.waitstatus_to_exitcode(status)
 
 
-def series(argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    rows = [measure(argv, env) for _ in range(runs)]
-    bad = [r for r in rows if r[3] != 0]
-    if bad:
-        raise SystemExit(f"{argv[:3]} exited {bad[0][3]}")
-    return {
-        "wall_ms": statistics.median(r[0] for r in rows) * 1000,
-        "cpu_ms": statistics.median(r[1] for r in rows) * 1000,
-        "rss_mib": max(r[2] for r in rows) / 1024,
-    }
+def interleaved(cases: list[list[str]], env: dict[str, str], runs: int) -> list[dict[str, float]]:
+    """Run the cases in turn, ``runs`` rounds, so that load on a shared machine hits the
+    floor and trails alike (the ratio is the stable figure); medians per case."""
+    rows: list[list[tuple[float, float, int, int]]] = [[] for _ in cases]
+    for _ in range(runs):
+        for argv, out in zip(cases, rows, strict=True):
+            out.append(measure(argv, env))
+    stats = []
+    for argv, out in zip(cases, rows, strict=True):
+        bad = [r for r in out if r[3] != 0]
+        if bad:
+            raise SystemExit(f"{argv[:3]} exited {bad[0][3]}")
+        stats.append(
+            {
+                "wall_ms": statistics.median(r[0] for r in out) * 1000,
+                "cpu_ms": statistics.median(r[1] for r in out) * 1000,
+                "rss_mib": max(r[2] for r in out) / 1024,
+            }
+        )
+    return stats
 
 
 def main() -> None:
@@ -97,9 +107,12 @@ def main() -> None:
                 installs.append(measure(fetch, env))
             if any(r[3] != 0 for r in installs):
                 raise SystemExit("install run failed")
-            floor = series([sys.executable, "-c", "pass"], env, args.runs)
-            stack = series([sys.executable, "-c", STACK], env, args.runs)
-            unchanged = series(fetch, env, args.runs)
+            measure(fetch, env)  # warm: the first 304 run after an install
+            floor, stack, unchanged = interleaved(
+                [[sys.executable, "-c", "pass"], [sys.executable, "-c", STACK], fetch],
+                env,
+                args.runs,
+            )
         finally:
             delete_kernel_rules(key)
     install = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -79,17 +78,23 @@ def guarded(command: Callable[[], int], *, debug: bool) -> int:
         return command()
     except TrailsError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"trails: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print(
             f"trails: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
             "and report it)",
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+
+
+def _print_traceback() -> None:
+    import traceback  # noqa: PLC0415 - only for --debug; a host's timer run never needs it
+
+    traceback.print_exc()

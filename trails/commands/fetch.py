@@ -69,7 +69,9 @@ def parser() -> argparse.ArgumentParser:
             "(the installed config is kept), 4 download or install failed (kept too),\n"
             "2 bad agent config."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # A fixed width: argparse builds a formatter for every add_argument, and without
+        # a width each one imports shutil to ask the terminal (a cost on every timer run).
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=80),
     )
     p.add_argument(
         "--config",

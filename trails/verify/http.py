@@ -207,7 +207,9 @@ class HttpTransport:
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         timeout = min(self.connect_timeout, max(deadline - time.monotonic(), 0.001))
-        sock = socket.create_connection((host, port), timeout=timeout)
+        # check_url keeps hosts ASCII; as bytes they skip the idna codec (an import).
+        address = (host.encode("ascii"), port)  # getaddrinfo takes bytes; typeshed says str
+        sock = socket.create_connection(address, timeout=timeout)  # type: ignore[arg-type]
         if not https:
             return sock
         import ssl  # noqa: PLC0415 - only https pays for TLS
