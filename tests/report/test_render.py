@@ -3,7 +3,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import replace
 from importlib import resources
 
@@ -13,9 +15,11 @@ from trestle.oscal.assessment_results import AssessmentResults
 
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
 from trails.models.evidence import ReportStatus
+from trails.models.manifest import format_time
 from trails.report.model import Report
 from trails.report.render import EXTENSIONS, RENDERERS
 from trails.report.render.csv_report import COLUMNS
+from trails.report.render.oscal import _Ids
 from trails.report.render.text import csv_cell, visible
 
 SCHEMA = json.loads(resources.files("trails.schemas").joinpath("report.schema.json").read_text())
@@ -87,11 +91,28 @@ def test_oscal_validates_with_trestle() -> None:
     doc = _oscal(report)
     result = doc["results"][0]  # type: ignore[index]
     observations = result["observations"]
-    # every result with collected evidence is an observation of its host
-    assert len(observations) == sum(r.collected is not None for r in report.results)
-    assert all(
-        o["collected"] and o["subjects"][0]["type"] == "inventory-item" for o in observations
+    assert all(o["collected"] and o["subjects"] for o in observations)
+    # every result with collected evidence is its host's subject in exactly one observation
+    # of that control and status: alone when it failed or errored, else shared
+    ids = _Ids(report.fingerprint)
+    seen = Counter(
+        (o["title"], s["subject-uuid"], len(o["subjects"]))
+        for o in observations
+        for s in o["subjects"]
     )
+    expected = Counter(
+        (f"{r.control_id}: {r.status.value}", ids("host", r.host_uuid), 1)
+        for r in report.results
+        if r.collected is not None and r.status in (ReportStatus.FAIL, ReportStatus.ERROR)
+    )
+    assert expected
+    assert all(seen[k] == 1 for k in expected)
+    shared = {
+        (f"{r.control_id}: {r.status.value}", ids("host", r.host_uuid))
+        for r in report.results
+        if r.collected is not None and r.status not in (ReportStatus.FAIL, ReportStatus.ERROR)
+    }
+    assert shared == {(title, host) for title, host, _ in seen} - {k[:2] for k in expected}
     findings = {
         f["target"]["target-id"]: f["target"]["status"]["state"] for f in result["findings"]
     }
@@ -99,6 +120,23 @@ def test_oscal_validates_with_trestle() -> None:
     assert findings["pci-12.10.1"] == "not-satisfied"  # manual: never satisfied by us
     assert "SIMULATED" in result["description"]
     assert RENDERERS["oscal"](report) == RENDERERS["oscal"](report)
+
+
+def test_oscal_shares_one_observation_per_control_and_status_across_hosts() -> None:
+    report = example_report()
+    passing = next(r for r in report.results if r.status is ReportStatus.PASS)
+    hosts = tuple(replace(report.hosts[0], host_uuid=f"h{n:03}") for n in range(200))
+    results = tuple(replace(passing, host_uuid=h.host_uuid) for h in hosts)
+    doc = _oscal(replace(report, hosts=hosts, results=results))
+    (obs,) = doc["results"][0]["observations"]  # type: ignore[index]
+    assert len(obs["subjects"]) == 200
+    assert obs["collected"] == format_time(passing.collected)  # type: ignore[arg-type]
+    (finding,) = (
+        f
+        for f in doc["results"][0]["findings"]  # type: ignore[index]
+        if f["target"]["target-id"] == passing.control_id
+    )
+    assert finding["related-observations"] == [{"observation-uuid": obs["uuid"]}]
 
 
 def test_oscal_empty_report_is_valid() -> None:
@@ -141,10 +179,6 @@ def test_csv_cell_neutralises_formulas() -> None:
 
 
 def test_oscal_uuids_are_uuid5_under_the_report_namespace() -> None:
-    import uuid
-
-    from trails.report.render.oscal import _Ids
-
     ids = _Ids("ab" * 32)
     namespace = uuid.UUID(bytes=ids.base)
     assert ids("observation", "h1", "c1") == str(uuid.uuid5(namespace, "observation\x1fh1\x1fc1"))
@@ -161,6 +195,7 @@ def test_oscal_placeholder_cannot_be_forged_by_a_host() -> None:
     hosts = tuple(replace(h, hostname=forged) for h in report.hosts)
     doc = _oscal(replace(report, hosts=hosts))
     result = doc["results"][0]  # type: ignore[index]
-    assert len(result["observations"]) == sum(r.collected is not None for r in report.results)
+    subjects = sum(len(o["subjects"]) for o in result["observations"])
+    assert subjects == sum(r.collected is not None for r in report.results)
     items = result["local-definitions"]["inventory-items"]
     assert {i["description"] for i in items} == {forged}

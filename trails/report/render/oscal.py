@@ -1,10 +1,14 @@
 """OSCAL assessment-results (NIST OSCAL 1.x JSON), for GRC tools.
 
-One result covers the report window. Each host is an inventory item; each (host,
-control) verdict that rests on collected evidence is an observation (method TEST,
-collected time, the host as subject); each control is a finding whose target status
-is ``satisfied`` only when no host failed, errored or lacked evidence. UUIDs are
-derived from the report fingerprint, so the same report gives the same document.
+One result covers the report window. Each host is an inventory item. Verdicts that
+rest on collected evidence are observations (method TEST, collected time, hosts as
+subjects): a failure or an error is one observation per host, carrying that host's
+evidence and reason; the hosts that passed, were not applicable or sent stale evidence
+for a control share one observation per status, listing every host as a subject (a
+fleet of 10,000 hosts would otherwise need a million observations). Each control is a
+finding whose target status is ``satisfied`` only when no host failed, errored or
+lacked evidence. UUIDs are derived from the report fingerprint, so the same report
+gives the same document.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from trails.report.render.text import visible
 
 OSCAL_VERSION = "1.1.2"
 _SATISFIED = (ReportStatus.PASS, ReportStatus.NOT_APPLICABLE)
+_OWN = (ReportStatus.FAIL, ReportStatus.ERROR)  # one observation per host: reasons differ
 _OBSERVATIONS = -1.5
 _NOT_TOKEN = re.compile(r"[^\w.\-]", re.ASCII)
 
@@ -54,9 +59,14 @@ class _Ids:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> dict[str, Any]:
+def _subject(host_id: str) -> dict[str, str]:
+    return {"subject-uuid": host_id, "type": "inventory-item"}
+
+
+def _own_observation(result: ControlResult, title: str, ids: _Ids) -> dict[str, Any]:
+    """A failure or an error: one host, its reason and its bounded evidence."""
     obs: dict[str, Any] = {
-        "uuid": ids("observation", result.host_uuid, result.control_id),
+        "uuid": _observation_id(result, ids),
         "title": _line(f"{result.control_id}: {result.status.value}"),
         "description": visible(
             f"{title}. Status {result.status.value}"
@@ -66,10 +76,9 @@ def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> 
         ),
         "methods": ["TEST"],
         "types": ["finding"] if result.status is ReportStatus.FAIL else ["control-objective"],
-        "subjects": [{"subject-uuid": host_id, "type": "inventory-item"}],
+        "subjects": [_subject(ids("host", result.host_uuid))],
+        "collected": format_time(result.collected) if result.collected else "",
     }
-    if result.collected is not None:
-        obs["collected"] = format_time(result.collected)
     if result.evidence:
         obs["relevant-evidence"] = [
             {"description": visible(json.dumps(row.to_dict(), ensure_ascii=False))}
@@ -78,12 +87,52 @@ def _observation(result: ControlResult, host_id: str, title: str, ids: _Ids) -> 
     return obs
 
 
-def _observations(report: Report, ids: _Ids) -> Iterator[str]:
-    titles = {c.id: c.title for c in report.controls}
+def _shared_observation(group: list[ControlResult], title: str, ids: _Ids) -> dict[str, Any]:
+    """Every host with the same verdict on one control; collected is the newest evidence."""
+    first = group[0]
+    times = [r.collected for r in group if r.collected is not None]
+    return {
+        "uuid": _observation_id(first, ids),
+        "title": _line(f"{first.control_id}: {first.status.value}"),
+        "description": visible(
+            f"{title}. Status {first.status.value} on {len(group)} host(s); evidence"
+            f" collected from {format_time(min(times))} to {format_time(max(times))}."
+        ),
+        "methods": ["TEST"],
+        "types": ["control-objective"],
+        "subjects": [_subject(ids("host", r.host_uuid)) for r in group],
+        "collected": format_time(max(times)),
+    }
+
+
+def _observation_id(result: ControlResult, ids: _Ids) -> str:
+    if result.status in _OWN:
+        return ids("observation", result.host_uuid, result.control_id)
+    return ids("observation", result.control_id, result.status.value)
+
+
+def _observed(report: Report) -> dict[str, list[ControlResult]]:
+    """control id -> its results that rest on collected evidence, in report order."""
+    by_control: dict[str, list[ControlResult]] = defaultdict(list)
     for result in report.results:
         if result.collected is not None:
-            host_id = ids("host", result.host_uuid)
-            obs = _observation(result, host_id, titles.get(result.control_id, ""), ids)
+            by_control[result.control_id].append(result)
+    return by_control
+
+
+def _observations(report: Report, ids: _Ids) -> Iterator[str]:
+    titles = {c.id: c.title for c in report.controls}
+    for control_id, results in sorted(_observed(report).items()):
+        title = titles.get(control_id, "")
+        shared: dict[ReportStatus, list[ControlResult]] = defaultdict(list)
+        for result in results:
+            if result.status in _OWN:
+                obs = _own_observation(result, title, ids)
+                yield json.dumps(obs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            else:
+                shared[result.status].append(result)
+        for status in sorted(shared, key=lambda s: s.value):
+            obs = _shared_observation(shared[status], title, ids)
             yield json.dumps(obs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -112,15 +161,17 @@ def assessment_results(report: Report) -> dict[str, Any]:
     by_control: dict[str, list[ControlResult]] = defaultdict(list)
     for result in report.results:
         by_control[result.control_id].append(result)
+    observed = _observed(report)
     findings = []
     for rollup in report.control_rollups:
         results = by_control.get(rollup.control_id, [])
         satisfied = bool(results) and all(r.status in _SATISFIED for r in results)
         counts = ", ".join(f"{k} {v}" for k, v in rollup.counts.to_dict().items() if v)
         related = [
-            {"observation-uuid": ids("observation", r.host_uuid, r.control_id)}
-            for r in results
-            if r.collected is not None
+            {"observation-uuid": uid}
+            for uid in dict.fromkeys(
+                _observation_id(r, ids) for r in observed.get(rollup.control_id, ())
+            )
         ]
         finding: dict[str, Any] = {
             "uuid": ids("finding", rollup.control_id),
@@ -153,7 +204,7 @@ def assessment_results(report: Report) -> dict[str, Any]:
     }
     if inventory:
         result_doc["local-definitions"] = {"inventory-items": inventory}
-    if any(r.collected is not None for r in report.results):
+    if observed:
         result_doc["observations"] = _OBSERVATIONS  # encoded one by one in render_oscal
     if not findings:
         del result_doc["findings"]
@@ -174,7 +225,7 @@ def assessment_results(report: Report) -> dict[str, Any]:
 
 
 def render_oscal(report: Report) -> bytes:
-    """Observations (one per result) are encoded one at a time, not held as dicts."""
+    """Observations are encoded one at a time, not held as dicts."""
     text = json.dumps(
         assessment_results(report), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
