@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from trails.errors import TransportError, VerificationError
+from trails.verify.command import Completed, run_command
 from trails.verify.files import (
     TEMP_PREFIX,
     InstallIOError,
@@ -204,16 +204,14 @@ class CommandRunner:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
 
-    def __call__(self, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    def __call__(self, argv: Sequence[str]) -> Completed:
         try:
-            return subprocess.run(
-                list(argv), capture_output=True, text=True, timeout=self.timeout, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            return run_command(argv, self.timeout)
+        except OSError as exc:  # not found, not executable, timed out
             raise AuditLoadError(f"could not run {argv[0]}: {exc}") from None
 
 
-def _first_line(proc: subprocess.CompletedProcess[str]) -> str:
+def _first_line(proc: Completed) -> str:
     text = (proc.stderr or proc.stdout or "").strip().splitlines()
     return text[-1] if text else f"exit status {proc.returncode}"
 
