@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,8 +59,12 @@ class Window:
         return int(self.until.timestamp())
 
 
+def _utc(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
 def _dt(ts: int | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+    return None if ts is None else _utc(ts)
 
 
 def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ...]:
@@ -158,37 +162,72 @@ def _evidence(text: str | None) -> tuple[EvidenceRow, ...]:
     return tuple(rows)
 
 
-def _verdict(
-    row: tuple[Any, ...] | None, stats: tuple[bool, int] | None, window: Window
-) -> tuple[ReportStatus, str]:
-    if stats is not None:
-        denylisted, executions = stats
-        if denylisted:
-            return (
-                ReportStatus.ERROR,
-                "query denylisted by osquery (it exceeded the watchdog limits)",
-            )
-        return (
-            ReportStatus.ERROR,
-            f"osquery ran the query {executions} times; it never returned a row",
-        )
-    if row is None:
-        return ReportStatus.NO_EVIDENCE, "no result arrived for this control"
-    t, status = row[2], row[3]
-    if t < window.since_ts:
-        return ReportStatus.STALE, "newest result is older than the report window"
-    reported = _REPORTED.get(status or "")
-    if reported is None:
-        return ReportStatus.ERROR, f"host reported unknown status {bound_text(str(status), 32)!r}"
-    return reported, ""
+# The verdict of every (host, control) pair, decided in DuckDB (DESIGN.md §7). Pairs are
+# the controls each host's namespace schedules (``expected``), the controls it reported
+# and the controls its schedule statistics name; hosts are those of ``host_info``.
+_RESULTS_SQL = """
+WITH exp AS (
+  SELECT namespace, control_id FROM expected
+  UNION SELECT coalesce(h.namespace, ''), l.control_id
+  FROM latest l JOIN host_info h USING (host_uuid)
+), pairs AS (
+  SELECT h.host_uuid, e.control_id
+  FROM host_info h JOIN exp e ON e.namespace = coalesce(h.namespace, '')
+  UNION SELECT host_uuid, control_id FROM latest
+  UNION SELECT host_uuid, control_id FROM stats_errors
+)
+SELECT p.host_uuid, p.control_id,
+  CASE WHEN s.denylisted THEN 'denylisted'
+       WHEN s.host_uuid IS NOT NULL THEN 'silent'
+       WHEN l.host_uuid IS NULL THEN 'no_evidence'
+       WHEN l.t < $since THEN 'stale'
+       WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
+       ELSE 'unknown' END AS verdict,
+  l.t,
+  CASE WHEN l.host_uuid IS NULL THEN '' ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END
+    AS cv,
+  CASE WHEN s.host_uuid IS NULL AND l.t >= $since AND l.status = 'fail'
+       THEN [greatest(coalesce(l.n, 0), 0)::VARCHAR, l.e]
+       WHEN s.host_uuid IS NOT NULL THEN [coalesce(s.executions, 0)::VARCHAR]
+       WHEN l.status NOT IN ('pass', 'fail', 'not_applicable') THEN [l.status] END AS extra
+FROM pairs p JOIN host_info h USING (host_uuid)
+LEFT JOIN latest l USING (host_uuid, control_id)
+LEFT JOIN stats_errors s USING (host_uuid, control_id)
+ORDER BY 1, 2
+"""
+_OTHER = {
+    "denylisted": ReportStatus.ERROR,
+    "silent": ReportStatus.ERROR,
+    "unknown": ReportStatus.ERROR,
+    "stale": ReportStatus.STALE,
+    "no_evidence": ReportStatus.NO_EVIDENCE,
+}
 
 
-def _latest_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
-    cursor = con.execute(
-        "SELECT host_uuid, control_id, t, status, n, cv, e FROM latest ORDER BY 1, 2"
+def _detail(verdict: str, extra: list[str]) -> str:
+    if verdict == "denylisted":
+        return "query denylisted by osquery (it exceeded the watchdog limits)"
+    if verdict == "silent":
+        return f"osquery ran the query {extra[0]} times; it never returned a row"
+    if verdict == "unknown":
+        return f"host reported unknown status {bound_text(extra[0], 32)!r}"
+    if verdict == "stale":
+        return "newest result is older than the report window"
+    return "no result arrived for this control"
+
+
+def _result(row: tuple[Any, ...], times: dict[int, datetime]) -> ControlResult:
+    uuid, control, verdict, t, cv, extra = row
+    collected = None if t is None else times.get(t) or times.setdefault(t, _utc(t))
+    status = _REPORTED.get(verdict)
+    if status is ReportStatus.FAIL:
+        n, evidence = extra
+        return ControlResult(uuid, control, status, collected, cv, int(n), _evidence(evidence))
+    if status is not None:
+        return ControlResult(uuid, control, status, collected, cv)
+    return ControlResult(
+        uuid, control, _OTHER[verdict], collected, cv, 0, (), _detail(verdict, extra)
     )
-    while batch := cursor.fetchmany(50_000):
-        yield from batch
 
 
 def evaluate_results(
@@ -199,58 +238,17 @@ def evaluate_results(
 ) -> tuple[ControlResult, ...]:
     """One result per host and expected control, sorted by (host_uuid, control_id).
 
-    Needs ``prepare(con, window)`` first.
+    Needs ``load_hosts`` and ``prepare(con, window)`` first; ``hosts`` are its hosts.
     """
-    expected: dict[str, set[str]] = defaultdict(set)
-    for info in releases:
-        expected[info.release.namespace].update(info.controls)
-    for namespace, control in con.execute(
-        "SELECT DISTINCT coalesce(h.namespace, ''), l.control_id"
-        " FROM latest l LEFT JOIN host_info h USING (host_uuid)"
-    ).fetchall():
-        expected[namespace].add(control)
-    ordered = {ns: sorted(controls) for ns, controls in expected.items()}
-    stats = {
-        (u, c): (bool(d), int(x or 0))
-        for u, c, d, x in con.execute("SELECT * FROM stats_errors").fetchall()
-    }
-    errored: dict[str, set[str]] = defaultdict(set)
-    for uuid, control in stats:
-        errored[uuid].add(control)
-    rows = _latest_rows(con)
-    pending = next(rows, None)
+    con.execute("CREATE OR REPLACE TEMP TABLE expected (namespace VARCHAR, control_id VARCHAR)")
+    pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
+    if pairs:
+        con.executemany("INSERT INTO expected VALUES (?, ?)", pairs)
+    cursor = con.execute(_RESULTS_SQL, {"since": window.since_ts})
+    times: dict[int, datetime] = {}
     results: list[ControlResult] = []
-    fail = ReportStatus.FAIL
-    for host in hosts:
-        uuid = host.host_uuid
-        own: dict[str, tuple[Any, ...]] = {}
-        while pending is not None and pending[0] <= uuid:
-            if pending[0] == uuid:
-                own[pending[1]] = pending
-            pending = next(rows, None)
-        controls = ordered.get(host.namespace, [])
-        extra = (own.keys() | errored.get(uuid, set())) - expected[host.namespace]
-        if extra:
-            controls = sorted(expected[host.namespace] | extra)
-        for control in controls:
-            row = own.get(control)
-            status, detail = _verdict(row, stats.get((uuid, control)), window)
-            if row is None:
-                results.append(ControlResult(uuid, control, status, None, "", 0, (), detail))
-                continue
-            failed = status is fail
-            results.append(
-                ControlResult(
-                    uuid,
-                    control,
-                    status,
-                    datetime.fromtimestamp(row[2], UTC),
-                    row[5] or host.config_version,
-                    max(0, int(row[4] or 0)) if failed else 0,
-                    _evidence(row[6]) if failed else (),
-                    detail,
-                )
-            )
+    while batch := cursor.fetchmany(50_000):
+        results.extend(_result(row, times) for row in batch)
     return tuple(results)
 
 
