@@ -2,9 +2,9 @@
 
 Each subcommand lives in ``trails/commands/<name>.py`` and is imported only when it
 runs, so ``trails fetch`` on a host never imports the build or report stacks. Host
-commands (``HOST_COMMANDS``) go further: they parse their own arguments with argparse
-and run before click is even imported, because a host runs them from a timer and
-click alone costs as much as starting the interpreter. Every other command runs
+commands (``HOST_COMMANDS``: fetch, verify) go further: they parse their own arguments
+with argparse and run before click is even imported, because a host runs them from a
+timer and click alone costs as much as starting the interpreter. Every other command runs
 through the click group in ``trails.cli_group``. Errors become one-line messages and
 the exit codes of DESIGN.md §9; ``--debug`` shows the traceback instead.
 """
@@ -39,12 +39,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("trails.commands.simulate", "simulate_command", "Write simulated fleet results."),
     "rules": ("trails.commands.rules", "rules", "Check audit rule files; print auditctl -l form."),
     "sign": ("trails.commands.sign", "sign", "Sign dist/<namespace>/manifest.json releases."),
-    "verify": ("trails.commands.verify", "verify", "Verify a release dir or URL; install nothing."),
+    "verify": ("trails.commands.verify", "run", "Verify a release dir or URL; install nothing."),
 }
 
 # Commands whose COMMANDS attribute is ``run(args: list[str]) -> int`` with its own
 # argparse parser: ``main`` runs them without click (``trails [--debug] fetch ...``).
-HOST_COMMANDS = frozenset({"fetch"})
+HOST_COMMANDS = frozenset({"fetch", "verify"})
 
 
 def __getattr__(name: str) -> click.Group:

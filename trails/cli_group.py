@@ -1,7 +1,7 @@
 """The click group behind every ``trails`` command except the host commands.
 
 ``trails.cli.main`` imports this module only when the command is not a host command
-(``trails fetch``), so a host's timer run never pays for click. Host commands keep ONE
+(``fetch``, ``verify``), so a host never pays for click. Host commands keep ONE
 parser (argparse, in their own module); here they get a click entry that forwards the
 raw arguments, so ``trails --help`` lists them and ``cli`` can still invoke them.
 """

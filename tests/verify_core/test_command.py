@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -170,3 +172,36 @@ def test_url_mode_over_real_http(
     code, out, err = verify(capsys, dev_pki, f"{server}/linux/none", "--json")
     assert code == ExitCode.TRANSPORT
     assert json.loads(out)["check"] == "transport"
+
+
+def test_verify_is_a_host_command_without_click(
+    dev_pki: DevPki, signed: Path, tmp_path: Path
+) -> None:
+    probe = (
+        "import sys\n"
+        "from trails.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    print('CODE', exc.code, 'CLICK', 'click' in sys.modules)\n"
+    )
+    args = ["verify", str(signed / NS), "--roots", str(dev_pki.roots), "--namespace", NS]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "CODE 0 CLICK False"
+
+
+def test_verify_usage_errors_are_exit_2(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.pem"
+    code, _, err = run(capsys, "verify", signed / NS, "--roots", missing, "--namespace", NS)
+    assert code == ExitCode.USAGE
+    assert f"argument --roots: {missing} is not a readable file" in err
+    code, _, err = run(capsys, "verify", signed / NS, "--roots", dev_pki.roots)
+    assert code == ExitCode.USAGE
+    assert "the following arguments are required: --namespace" in err
+    code, out, _ = run(capsys, "verify", "--help")
+    assert code == 0
+    assert out.startswith("usage: trails verify [-h] --roots PEM --namespace NAMESPACE")

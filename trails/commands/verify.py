@@ -1,17 +1,20 @@
 """``trails verify RELEASE_DIR_OR_URL``: run every check of DESIGN.md §6 (1-8) on a
-release without installing it. Exit 0 verified, 3 refused by a check, 4 transport/I/O."""
+release without installing it. Exit 0 verified, 3 refused by a check, 4 transport/I/O.
+
+A host command like ``trails fetch``: argparse, no click (``trails.cli.main`` runs
+``run``), because click alone would cost a third of the Python floor of verifying.
+"""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
-
 from trails.commands.common import emit_json
-from trails.errors import TransportError, UsageError, VerificationError
+from trails.errors import ExitCode, TransportError, UsageError, VerificationError
 from trails.models.manifest import format_time
 from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, VerifiedRelease
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
@@ -97,72 +100,92 @@ def _verdict(release: VerifiedRelease) -> dict[str, Any]:
     }
 
 
-@click.command()
-@click.argument("release")
-@click.option(
-    "--roots",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="PEM file of the pinned root CA certificate(s).",
-)
-@click.option("--namespace", required=True, help="The namespace this host expects.")
-@click.option(
-    "--crl",
-    "crl_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CRL file (PEM, may hold several CRLs, or DER).",
-)
-@click.option("--require-crl", is_flag=True, help="Refuse unless a current CRL covers the chain.")
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Agent state dir: also run the rollback and equivocation checks.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict or refusal as JSON.")
-def verify(
-    *,
-    release: str,
-    roots: Path,
-    namespace: str,
-    crl_path: Path | None,
-    require_crl: bool,
-    state_dir: Path | None,
-    as_json: bool,
-) -> None:
-    """Verify RELEASE (a release directory or its URL) without installing anything.
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a readable file")
+    return path
 
-    Exit 0 when it verifies, 3 when a security check refuses it, 4 when reading or
-    downloading failed.
 
-    \b
-    Examples:
-      trails verify dist/linux/pci --roots pki/root.pem --namespace linux/pci
-      trails verify https://configs.example.com/linux/pci/ --roots /etc/trails/roots.pem \\
-                    --namespace linux/pci --crl crl.pem --require-crl --json
-    """
-    now = datetime.now(UTC)  # the one reference time of this run
-    policy = TrustPolicy(
-        roots=load_roots(_read_file(roots, MAX_ROOTS_BYTES), str(roots)),
-        crls=load_crls(_read_file(crl_path, MAX_CRL_BYTES), str(crl_path)) if crl_path else (),
-        require_crl=require_crl,
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="trails verify",
+        description=(
+            "Verify RELEASE (a release directory or its URL) without installing anything.\n\n"
+            "Exit 0 when it verifies, 3 when a security check refuses it, 4 when reading\n"
+            "or downloading failed."
+        ),
+        epilog=(
+            "examples:\n"
+            "  trails verify dist/linux/pci --roots pki/root.pem --namespace linux/pci\n"
+            "  trails verify https://configs.example.com/linux/pci/ \\\n"
+            "      --roots /etc/trails/roots.pem --namespace linux/pci \\\n"
+            "      --crl crl.pem --require-crl --json"
+        ),
+        # A fixed width: otherwise every add_argument imports shutil for the terminal size.
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=80),
     )
-    verifier = ReleaseVerifier(policy, namespace, _state(state_dir, namespace), now)
+    p.add_argument("release", metavar="RELEASE", help="release directory or http(s) URL")
+    p.add_argument(
+        "--roots",
+        type=_existing_file,
+        required=True,
+        metavar="PEM",
+        help="PEM file of the pinned root CA certificate(s)",
+    )
+    p.add_argument("--namespace", required=True, help="the namespace this host expects")
+    p.add_argument(
+        "--crl",
+        dest="crl_path",
+        type=_existing_file,
+        metavar="FILE",
+        help="CRL file (PEM, may hold several CRLs, or DER)",
+    )
+    p.add_argument(
+        "--require-crl",
+        action="store_true",
+        help="refuse unless a current CRL covers the chain",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="agent state dir: also run the rollback and equivocation checks",
+    )
+    p.add_argument(
+        "--json", dest="as_json", action="store_true", help="print the verdict or refusal as JSON"
+    )
+    return p
+
+
+def run(argv: list[str]) -> int:
+    """``trails verify`` (a host command: argparse, no click; see ``trails.cli``)."""
+    args = parser().parse_args(argv)
+    now = datetime.now(UTC)  # the one reference time of this run
+    crl_path: Path | None = args.crl_path
+    policy = TrustPolicy(
+        roots=load_roots(_read_file(args.roots, MAX_ROOTS_BYTES), str(args.roots)),
+        crls=load_crls(_read_file(crl_path, MAX_CRL_BYTES), str(crl_path)) if crl_path else (),
+        require_crl=args.require_crl,
+    )
+    verifier = ReleaseVerifier(policy, args.namespace, _state(args.state_dir, args.namespace), now)
     try:
-        result = verify_release(_reader(release), verifier)
+        result = verify_release(_reader(args.release), verifier)
     except VerificationError as exc:
-        if as_json:
+        if args.as_json:
             emit_json({"verified": False, "check": exc.check, "reason": str(exc)})
         raise
     except TransportError as exc:
-        if as_json:
+        if args.as_json:
             emit_json({"verified": False, "check": "transport", "reason": str(exc)})
         raise
-    if as_json:
+    if args.as_json:
         emit_json(_verdict(result))
-        return
+        return ExitCode.OK
     m = result.manifest
-    click.echo(
+    print(
         f"verified {m.namespace} v{m.version} ({m.config_version}), expires "
         f"{format_time(m.expires) if m.expires else '?'}, signed by {result.signer_subject} "
         f"[{result.signer_fingerprint[:16]}]"
     )
+    return ExitCode.OK
