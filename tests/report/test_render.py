@@ -126,7 +126,7 @@ def test_oscal_shares_one_observation_per_control_and_status_across_hosts() -> N
     report = example_report()
     passing = next(r for r in report.results if r.status is ReportStatus.PASS)
     hosts = tuple(replace(report.hosts[0], host_uuid=f"h{n:03}") for n in range(200))
-    results = tuple(replace(passing, host_uuid=h.host_uuid) for h in hosts)
+    results = tuple(passing._replace(host_uuid=h.host_uuid) for h in hosts)
     doc = _oscal(replace(report, hosts=hosts, results=results))
     (obs,) = doc["results"][0]["observations"]  # type: ignore[index]
     assert len(obs["subjects"]) == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from trails.models.evidence import ReportStatus
 from trails.report.model.common import (
@@ -108,9 +108,12 @@ class EvidenceRow:
         return dict(self.fields)
 
 
-@dataclass(frozen=True, slots=True)
-class ControlResult:
-    """The verdict for one (host, control) pair, and why."""
+class ControlResult(NamedTuple):
+    """The verdict for one (host, control) pair, and why.
+
+    A named tuple, not a frozen dataclass: a fleet report holds millions of these and a
+    tuple is built about four times faster; it is just as immutable.
+    """
 
     host_uuid: str
     control_id: str
