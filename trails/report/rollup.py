@@ -23,24 +23,28 @@ from trails.report.model import (
 def control_rollups(
     controls: Sequence[ControlInfo], results: Sequence[ControlResult]
 ) -> tuple[ControlRollup, ...]:
-    by_control: dict[str, list[ControlResult]] = defaultdict(list)
+    statuses: dict[str, list[ReportStatus]] = defaultdict(list)
+    failing_by_control: dict[str, list[str]] = defaultdict(list)
+    fail = ReportStatus.FAIL
     for result in results:
-        by_control[result.control_id].append(result)
+        statuses[result.control_id].append(result.status)
+        if result.status is fail:
+            failing_by_control[result.control_id].append(result.host_uuid)
     info_by_id = {c.id: c for c in controls}
     rollups = []
-    for control_id in sorted(info_by_id.keys() | by_control.keys()):
-        rows = by_control.get(control_id, [])
+    for control_id in sorted(info_by_id.keys() | statuses.keys()):
+        counts = StatusCounts.of(statuses.get(control_id, ()))
         info = info_by_id.get(control_id)
-        failing = sorted(r.host_uuid for r in rows if r.status is ReportStatus.FAIL)
+        failing = sorted(failing_by_control.get(control_id, ()))
         if info is not None and info.manual:
             status = ReportStatus.MANUAL
         else:
-            status = worst_status(r.status for r in rows)
+            status = worst_status(s for s in ReportStatus if counts[s])
         rollups.append(
             ControlRollup(
                 control_id=control_id,
                 status=status,
-                counts=StatusCounts.of(r.status for r in rows),
+                counts=counts,
                 failing_hosts=tuple(failing[:MAX_LISTED_HOSTS]),
                 failing_host_count=len(failing),
             )
