@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from trails.errors import TransportError, VerificationError
 from trails.verify.command import Completed, run_command
@@ -55,15 +54,13 @@ class ReloadError(TransportError):
     """The osquery reload command failed; the previous files are put back."""
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     target: Path
     data: bytes
     mode: int = 0o644
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     """The bytes each target held before an install (None: it did not exist)."""
 
     previous: Mapping[Path, bytes | None]

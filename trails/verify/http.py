@@ -22,8 +22,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from trails import __version__
@@ -75,16 +74,14 @@ class HTTPStatusError(TransportError):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     url: str
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
 
 
-@dataclass(frozen=True)
-class NotModified:
+class NotModified(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     """304: the server says the resource is unchanged since ``etag``/``last_modified``."""
 
     url: str

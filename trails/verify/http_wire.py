@@ -12,7 +12,7 @@ talks to file servers, so there is no need to be lenient.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trails.errors import TransportError
 
@@ -45,8 +45,7 @@ class TruncatedResponse(TransportError):
     """The connection ended before the body was complete."""
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     status: int
     reason: str
     headers: dict[str, str]  # lower-case name -> value; repeated fields joined by ", "

@@ -6,10 +6,9 @@ the host runs now (from the agent state), and the outcome of this attempt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from trails.errors import TrailsError, VerificationError
 from trails.models.manifest import format_time
@@ -19,8 +18,7 @@ OSQUERY_CONF = "osquery.conf"
 AUDIT_RULES = "audit.rules"
 
 
-@dataclass(frozen=True)
-class FetchResult:
+class FetchResult(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     outcome: str  # "installed", "unchanged" (304), "renewed" (same files, new expiry)
     namespace: str
     version: int
@@ -28,7 +26,7 @@ class FetchResult:
     expires: str
     signer_subject: str
     signer_fingerprint: str
-    installed: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    installed: dict[str, str]  # path -> sha256
     audit_rules_loaded: int = 0
     warnings: tuple[str, ...] = ()
 

@@ -11,8 +11,8 @@ because ignoring it would silently drop rollback protection.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from trails.errors import UsageError
 from trails.verify.files import atomic_write, read_optional
@@ -26,8 +26,7 @@ class StateError(UsageError):
     """The stored state is unreadable; an operator must look at it."""
 
 
-@dataclass(frozen=True)
-class AgentState:
+class AgentState(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     namespace: str
     version: int
     config_version: str
@@ -43,7 +42,7 @@ class AgentState:
     last_modified: str | None = None
 
     def to_bytes(self) -> bytes:
-        doc = asdict(self)
+        doc = self._asdict()
         doc["loaded_rules"] = list(self.loaded_rules)
         doc["format"] = STATE_FORMAT
         return (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode()
