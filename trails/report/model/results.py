@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from trails.models.evidence import ReportStatus
@@ -13,6 +14,14 @@ from trails.report.model.common import (
     json_string,
     optional_time,
 )
+
+_JSON_STATUS = {status: json_string(status.value) for status in ReportStatus}
+
+
+@lru_cache(maxsize=1 << 16)
+def _json_time(t: datetime) -> str:
+    # A fleet's results share few distinct times (the evaluation shares the objects).
+    return json_string(fast_time(t))
 
 
 def _evidence_text(rows: Iterable[EvidenceRow]) -> str:
@@ -143,7 +152,7 @@ class ControlResult(NamedTuple):
         encoder of the standard library is pure Python; tests hold the two equal.
         """
         evidence = _evidence_text(self.evidence) if self.evidence else "[]"
-        collected = "null" if self.collected is None else json_string(fast_time(self.collected))
+        collected = "null" if self.collected is None else _json_time(self.collected)
         return (
             f'    {{\n      "collected": {collected},\n'
             f'      "config_version": {json_string(self.config_version)},\n'
@@ -152,5 +161,5 @@ class ControlResult(NamedTuple):
             f'      "evidence": {evidence},\n'
             f'      "evidence_count": {self.evidence_count},\n'
             f'      "host_uuid": {json_string(self.host_uuid)},\n'
-            f'      "status": {json_string(self.status.value)}\n    }}'
+            f'      "status": {_JSON_STATUS[self.status]}\n    }}'
         )
