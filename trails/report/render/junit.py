@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
@@ -21,6 +22,7 @@ _ERRORS = (ReportStatus.ERROR, ReportStatus.NO_EVIDENCE, ReportStatus.STALE)
 _SKIPPED = (ReportStatus.NOT_APPLICABLE, ReportStatus.MANUAL)
 
 
+@lru_cache(maxsize=1 << 16)  # hosts, controls and versions repeat across a million rows
 def _attr(text: str) -> str:
     return quoteattr(visible(text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 

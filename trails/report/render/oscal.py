@@ -49,9 +49,17 @@ class _Ids:
 
     def __init__(self, fingerprint: str) -> None:
         self.base = uuid.uuid5(uuid.NAMESPACE_URL, "urn:trails:report:" + fingerprint).bytes
+        self._known: dict[tuple[str, ...], str] = {}
 
     def __call__(self, *parts: str) -> str:
-        # uuid.uuid5 without building UUID objects: a report has a million of these.
+        # Each id is asked for many times (a host by every result): derive it once.
+        known = self._known.get(parts)
+        if known is None:
+            known = self._known[parts] = self._derive(parts)
+        return known
+
+    def _derive(self, parts: tuple[str, ...]) -> str:
+        # uuid.uuid5 without building UUID objects.
         digest = bytearray(hashlib.sha1(self.base + "\x1f".join(parts).encode()).digest()[:16])  # noqa: S324
         digest[6] = (digest[6] & 0x0F) | 0x50
         digest[8] = (digest[8] & 0x3F) | 0x80
@@ -141,9 +149,7 @@ def assessment_results(report: Report) -> dict[str, Any]:
     ids = _Ids(report.fingerprint)
     meta = report.metadata
     inventory = []
-    host_ids = {}
     for host in report.hosts:
-        host_ids[host.host_uuid] = ids("host", host.host_uuid)
         props = [
             {"name": "fqdn", "value": _line(host.hostname)},
             {"name": "asset-id", "value": _line(host.host_uuid)},
@@ -152,7 +158,7 @@ def assessment_results(report: Report) -> dict[str, Any]:
         ]
         inventory.append(
             {
-                "uuid": host_ids[host.host_uuid],
+                "uuid": ids("host", host.host_uuid),
                 "description": visible(host.hostname),
                 "props": props,
             }

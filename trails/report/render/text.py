@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # C0/C1 controls except tab, newline and carriage return; XML 1.0 also forbids
 # U+FFFE/U+FFFF and lone surrogates (the model already removed those).
@@ -19,6 +20,7 @@ def visible(text: str) -> str:
     return _BIDI.sub("\ufffd", _CONTROLS.sub("\ufffd", text))
 
 
+@lru_cache(maxsize=1 << 16)  # hosts, controls and versions repeat across a million rows
 def csv_cell(text: str) -> str:
     """A cell no spreadsheet will evaluate: formulas get a leading apostrophe (OWASP)."""
     if not text:
