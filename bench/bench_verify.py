@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,7 +70,7 @@ def build_release(work: Path) -> Path:
     files = dict(m.files)
     data = conf.read_bytes()
     files["osquery.conf"] = FileEntry(hashlib.sha256(data).hexdigest(), len(data))
-    (dist / NS / "manifest.json").write_bytes(replace(m, files=files).to_bytes())
+    (dist / NS / "manifest.json").write_bytes(m._replace(files=files).to_bytes())
     signer = Signer.load(work / "pki/signers/ci.key.pem", work / "pki/signers/ci.chain.pem")
     sign_dist(
         dist,

@@ -7,8 +7,8 @@ or malicious (never retried, exit 3); ``TransportError`` means getting it failed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -55,9 +55,12 @@ class InternalError(TrailsError):
     exit_code = ExitCode.INTERNAL
 
 
-@dataclass(frozen=True)
-class SourceLoc:
-    """A place in an input file, for messages of the form ``path:line: message``."""
+class SourceLoc(NamedTuple):
+    """A place in an input file, for messages of the form ``path:line: message``.
+
+    A NamedTuple, not a dataclass: this module is on every path, and ``trails fetch``
+    must not pay for importing ``dataclasses`` (issue 4).
+    """
 
     path: str
     line: int = 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -71,7 +70,7 @@ def test_signature_before_manifest() -> None:
 
 
 def test_namespace_before_expiry() -> None:
-    other = replace(EXPIRED, namespace="linux/web")
+    other = EXPIRED._replace(namespace="linux/web")
     assert refused_by(SIGNER.sign(other.to_bytes(), PAYLOAD_TYPE)) == "namespace"
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from trails.errors import TrailsError
 from trails.models.canonical import canonical_json
@@ -49,14 +48,14 @@ def parse_time(text: str) -> datetime:
         raise ManifestError(f"time {text!r} is not a real date and time") from None
 
 
-@dataclass(frozen=True)
-class FileEntry:
+# NamedTuples, not dataclasses: the agent's 304 path imports this module (for the time
+# format) and must not pay for importing ``dataclasses`` (issue 4).
+class FileEntry(NamedTuple):
     sha256: str
     size: int
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     namespace: str
     version: int
     config_version: str
@@ -68,7 +67,7 @@ class Manifest:
     expires: datetime | None = None  # set by ``trails sign``; required once signed
 
     def with_expiry(self, expires: datetime) -> Manifest:
-        return replace(self, expires=expires)
+        return self._replace(expires=expires)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {

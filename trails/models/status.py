@@ -8,13 +8,12 @@ single definition all of those use. osquery's ATC exposes every column as TEXT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_DB_PATH = "/var/lib/trails/trails.db"
 
 
-@dataclass(frozen=True)
-class StatusTable:
+class StatusTable(NamedTuple):  # not a dataclass: the agent's 304 path loads this
     osquery_name: str  # the table name osquery exposes
     sqlite_name: str  # the table inside trails.db
     columns: tuple[str, ...]
