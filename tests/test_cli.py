@@ -74,3 +74,53 @@ def test_debug_shows_traceback(
         main(["--debug", "explode"])
     assert info.value.code == 4
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_in_process_help_unknown_command_and_abort(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in COMMANDS)
+    with pytest.raises(SystemExit) as info:
+        main(["no-such-command"])
+    assert info.value.code == ExitCode.USAGE
+    assert "No such command" in capsys.readouterr().err
+
+    @click.command()
+    def interrupted() -> None:
+        raise click.exceptions.Abort
+
+    monkeypatch.setitem(COMMANDS, "interrupted", ("tests.test_cli", "interrupted", "x"))
+    monkeypatch.setattr(sys.modules[__name__], "interrupted", interrupted, raising=False)
+    with pytest.raises(SystemExit) as info:
+        main(["interrupted"])
+    assert info.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == "trails: aborted\n"
+
+
+def test_a_registered_attribute_that_is_not_a_command_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(COMMANDS, "broken", ("tests.test_cli", "NOT_A_COMMAND", "x"))
+    with pytest.raises(SystemExit) as info:
+        main(["--debug", "broken"])
+    assert info.value.code == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "tests.test_cli.NOT_A_COMMAND is not a click command" in err
+
+
+def test_ctrl_c_in_a_host_command_is_exit_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(args: list[str]) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("trails.commands.fetch.run", interrupted)
+    with pytest.raises(SystemExit) as info:
+        main(["fetch"])
+    assert info.value.code == 130
+
+
+NOT_A_COMMAND = "a string"
