@@ -10,6 +10,7 @@ from trails.report.model import GroupRollup, Report, RequirementRollup
 from trails.report.pdf import charts, styles
 from trails.report.pdf.blocks import counts_line, key_values, pct, when
 from trails.report.pdf.document import Heading
+from trails.report.pdf.sections.provenance import UNVERIFIED_BANNER
 from trails.report.pdf.tables import data_table, shown_of
 from trails.report.pdf.text import NAME_CHARS, TEXT_CHARS, markup
 
@@ -29,6 +30,15 @@ def cover(report: Report) -> list[Flowable]:
     ]
     if meta.simulated:
         story.append(Paragraph(SIMULATED_BANNER, styles.BANNER_STYLE))
+    unverified = sum(1 for r in scope.releases if not r.verified)
+    if unverified:
+        story.append(
+            Paragraph(
+                f"{UNVERIFIED_BANNER} - {unverified} of {len(scope.releases)} signed releases"
+                " were read without checking their signatures",
+                styles.BANNER_STYLE,
+            )
+        )
     namespaces = ", ".join(scope.namespaces[:MAX_COVER_NAMESPACES])
     if len(scope.namespaces) > MAX_COVER_NAMESPACES:
         namespaces += f" and {len(scope.namespaces) - MAX_COVER_NAMESPACES} more"
