@@ -34,8 +34,8 @@ def cover(report: Report) -> list[Flowable]:
     if unverified:
         story.append(
             Paragraph(
-                f"{UNVERIFIED_BANNER} - {unverified} of {len(scope.releases)} signed releases"
-                " were read without checking their signatures",
+                f"{UNVERIFIED_BANNER} - {unverified} of {len(scope.releases)} releases"
+                " were read without verifying their signatures",
                 styles.BANNER_STYLE,
             )
         )
