@@ -67,13 +67,32 @@ def pki() -> None:
     """Make a development PKI: root, intermediate, signer certificates and CRLs."""
 
 
+def _ca_options(days: int, name: str) -> Callable[[F], F]:
+    """What a CA certificate takes: directory, key type, lifetime, subject, passphrase."""
+
+    def wrap(func: F) -> F:
+        for option in (
+            passphrase_options,
+            click.option("--org", default=None, help="Subject O."),
+            click.option("--name", default=name, show_default=True, help="Subject CN."),
+            click.option(
+                "--days",
+                type=click.IntRange(1, 36500),
+                default=days,
+                show_default=True,
+                help="Certificate lifetime in days.",
+            ),
+            _key_type,
+            _dir_option,
+        ):
+            func = option(func)
+        return func
+
+    return wrap
+
+
 @pki.command("init-root")
-@_dir_option
-@_key_type
-@click.option("--days", type=click.IntRange(1, 36500), default=3650, show_default=True)
-@click.option("--name", default="trails root CA", show_default=True, help="Subject CN.")
-@click.option("--org", default=None, help="Subject O.")
-@passphrase_options
+@_ca_options(days=3650, name="trails root CA")
 def init_root(
     *,
     pki_dir: Path,
@@ -91,12 +110,7 @@ def init_root(
 
 
 @pki.command("issue-intermediate")
-@_dir_option
-@_key_type
-@click.option("--days", type=click.IntRange(1, 36500), default=1825, show_default=True)
-@click.option("--name", default="trails intermediate CA", show_default=True, help="Subject CN.")
-@click.option("--org", default=None, help="Subject O.")
-@passphrase_options
+@_ca_options(days=1825, name="trails intermediate CA")
 def issue_intermediate(
     *,
     pki_dir: Path,
@@ -131,7 +145,13 @@ def issue_intermediate(
     help="config: signs releases (trails EKU .1); report: signs reports (EKU .3).",
 )
 @_key_type
-@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=90,
+    show_default=True,
+    help="Certificate lifetime in days.",
+)
 @click.option("--name", default=None, help="Subject CN (default: LABEL).")
 @click.option("--org", default=None, help="Subject O.")
 @passphrase_options
