@@ -4,6 +4,7 @@ Simulates HOSTS x CONTROLS x DAYS with `trails simulate` (prints the log size), 
 on the same files:
 
 * the floor: DuckDB alone, ``SELECT count(*) FROM read_json([...])``;
+* DuckDB alone keeping the newest control row per (host, control) (``NEWEST_SQL``);
 * jq: a pipeline that merely extracts the result rows (``jq -c '.snapshot[]?, ...'``);
 * ``trails report --format json`` end to end (a subprocess; its peak RSS is measured);
 * the other renderers on the same report, one by one.
@@ -28,6 +29,24 @@ import duckdb
 
 UNTIL = "2026-11-23T12:00:00Z"
 TRAILS = [sys.executable, "-m", "trails"]
+
+
+# DuckDB alone doing the core of a report, as tight as its SQL gets: only the fields a
+# verdict needs, typed, and the newest control row per (host, control); no stats,
+# integrity, decorations, malformed-line accounting or output. A second reference point
+# beside the count(*) floor, which parses but keeps nothing.
+NEWEST_SQL = """
+SELECT count(*) FROM (
+  SELECT h, c, max({'t': t, 's': r.status, 'e': r.evidence}) AS m
+  FROM (SELECT decorations.host_uuid AS h, name AS c, "unixTime"::BIGINT AS t,
+               unnest(coalesce(snapshot, ["columns"], "diffResults".added)) AS r
+        FROM read_json($f, format='newline_delimited', columns={
+          name: 'VARCHAR', "unixTime": 'VARCHAR', decorations: 'STRUCT(host_uuid VARCHAR)',
+          snapshot: 'STRUCT(status VARCHAR, evidence VARCHAR)[]',
+          "columns": 'STRUCT(status VARCHAR, evidence VARCHAR)',
+          "diffResults": 'STRUCT(added STRUCT(status VARCHAR, evidence VARCHAR)[])'}))
+  WHERE c LIKE 'trails.control.%' GROUP BY ALL)
+"""
 
 
 def timed(label: str, argv: list[str], **kw: object) -> float:
@@ -81,6 +100,10 @@ def main() -> None:
         )
         floor = time.perf_counter() - start
         print(f"{'duckdb count(*) read_json (floor)':<34} {floor:8.1f} s  ({count} records)")
+        start = time.perf_counter()
+        (pairs,) = con.execute(NEWEST_SQL, {"f": files}).fetchone() or (0,)
+        newest = time.perf_counter() - start
+        print(f"{'duckdb newest row per host+control':<34} {newest:8.1f} s  ({pairs} pairs)")
 
         jq = None
         if not args.skip_jq and shutil.which("jq"):
@@ -115,6 +138,7 @@ def main() -> None:
         print(f"{'trails report peak RSS':<34} {max(peak, before) / 2**20:8.2f} GiB")
         print(f"{'report.json size':<34} {(out / 'report.json').stat().st_size / 2**20:8.1f} MiB")
         print(f"ratio report / duckdb floor: {report / floor:.1f}x (target <= 3x)")
+        print(f"ratio report / duckdb newest-row query: {report / newest:.1f}x")
         if jq is not None:
             print(f"ratio report / jq extract:   {report / jq:.2f}x")
         _renderers(logs, args.formats.split(","))
