@@ -262,3 +262,8 @@ def test_connection_closed_before_the_head_is_a_connect_failure() -> None:
         read(b"HTTP/1.1 200 OK\r\nContent-", 10)
     with pytest.raises(TruncatedResponse, match="in the chunk size"):
         read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1", 10)
+
+
+def test_the_reason_phrase_is_printable_and_short() -> None:
+    head = parse_head(b"HTTP/1.1 503 \x1b[31mred\x07 " + b"x" * 200, URL)
+    assert head.reason == "[31mred " + "x" * 70  # 80 bytes, two of them control codes

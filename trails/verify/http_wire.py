@@ -71,7 +71,9 @@ def parse_head(block: bytes, url: str) -> Head:
         key = name.decode("ascii").lower()
         text = value.strip(b" \t").decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    return Head(int(code), reason.decode("latin-1"), headers)
+    # The reason phrase ends up in a one-line error on a terminal: printable ASCII only.
+    text = "".join(c for c in reason[:80].decode("latin-1") if " " <= c < "\x7f")
+    return Head(int(code), text, headers)
 
 
 def content_length(value: str, url: str) -> int:
