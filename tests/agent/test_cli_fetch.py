@@ -262,3 +262,22 @@ def test_click_group_forwards_fetch_arguments_unparsed(tmp_path: Path) -> None:
     usage = CliRunner().invoke(cli, ["fetch", "--help"])
     assert usage.exit_code == 0
     assert "usage: trails fetch" in usage.output
+
+
+def test_in_process_json_outcome_with_a_warning(
+    host: Host, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trails.cli import main
+
+    host.config_path.write_text(
+        host.config_path.read_text() + f"crl_url: {host.repo.mirror.base_url}/crl.pem\n"
+    )
+    host.repo.publish(100, host.files(100))
+    with pytest.raises(SystemExit) as info:
+        main(["fetch", "--config", str(host.config_path), "--root", str(host.root), "--json"])
+    assert info.value.code == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert (doc["outcome"], doc["audit_rules_loaded"]) == ("installed", 2)
+    assert doc["warnings"] == [captured.err.strip().removeprefix("trails: warning: ")]
+    assert "CRL not checked: GET" in captured.err
