@@ -100,9 +100,11 @@ def audit_context(pack: Pack, control: Control, arch: str = "x86_64") -> Context
     return include_audit_context(pack, control, PACKS_DIR, arch)
 
 
-def run_control(pack: Pack, control: Control, tables: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Run the compiled query of ``control`` on a host made of ``tables``."""
-    sql = compile_sql(control, pack, audit_context(pack, control))
+def run_control(
+    pack: Pack, control: Control, tables: Mapping[str, Any], *, arch: str = "x86_64"
+) -> list[dict[str, Any]]:
+    """Run the compiled query of ``control`` (built for ``arch``) on a host made of ``tables``."""
+    sql = compile_sql(control, pack, audit_context(pack, control, arch))
     conn = host_db(tables)
     try:
         cur = conn.execute(sql)

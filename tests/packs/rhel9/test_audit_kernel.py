@@ -1,6 +1,7 @@
 """The 6.3.3 fixtures are real: each rule line, loaded into the running kernel, is printed
 back by ``auditctl -l`` exactly as the fixture writes it, and the compiled control passes on
-the kernel's own listing.
+the kernel's own listing (each line given back the fixture's key, as ``audit_loaded`` checks
+compare whole lines).
 
 Every rule is loaded under a throw-away key and deleted again (``-d``/``-W`` of that exact
 rule) in a finaliser; nothing else in the kernel is touched.
@@ -96,11 +97,15 @@ def test_fixture_rules_round_trip_through_the_kernel(
     assert tables is not None
     wanted = [r["rule"] for r in tables["trails_audit_rules"] if r["key"] != "other"]
     not_loadable = []
+    fixture_key: dict[str, str] = {}
     for line in wanted:
         ours = _rekey(line, k)
         result = _auditctl(*shlex.split(ours))
         if result.returncode == 0:
             loaded.append(ours)
+            match = KEY.search(line)
+            assert match is not None, f"{line}: a fixture rule needs a key"
+            fixture_key[ours] = match.group(2)
         else:  # e.g. a watch whose parent directory does not exist on this test host
             missing = ("No such file", "does not exist")
             assert any(m in result.stderr for m in missing), result.stderr
@@ -109,8 +114,8 @@ def test_fixture_rules_round_trip_through_the_kernel(
     listing = [r for r in _auditctl("-l").stdout.splitlines() if r.endswith(k)]
     assert sorted(listing) == sorted(loaded), "auditctl -l prints the fixture rules differently"
     kernel_rows = [
-        {"position": str(i), "rule": _rekey(r, "cis"), "key": "cis", "loaded_at": "now"}
-        for i, r in enumerate(listing + not_loadable, 1)
+        {"position": str(i), "rule": r, "key": "cis", "loaded_at": "now"}
+        for i, r in enumerate([_rekey(r, fixture_key[r]) for r in listing] + not_loadable, 1)
     ]
     (row,) = run_control(PACK, control, {**tables, "trails_audit_rules": kernel_rows})
     assert row["status"] == "pass", row["evidence"]
