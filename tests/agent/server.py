@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Fault:
     kind: str  # stall | trickle | endless | truncate | status | redirect | no-length
+    # | chunked | ambiguous
     arg: object = None
     times: int = 1_000_000  # how many requests it affects, then the path serves normally
 
@@ -110,6 +111,23 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                     self.end_headers()
                     self.wfile.write(data[: int(str(fault.arg))])
                     self.wfile.flush()
+                    self.close_connection = True
+                elif fault.kind == "chunked":  # the file chunked, or (arg "endless") forever
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    chunks = [data[i : i + 7] for i in range(0, len(data), 7)]
+                    while fault.arg == "endless" and not mirror.stop.is_set():
+                        self.wfile.write(b"10000\r\n" + b"C" * 65536 + b"\r\n")
+                    self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(c), c) for c in chunks))
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.close_connection = True
+                elif fault.kind == "ambiguous":  # chunked AND a Content-Length (smuggling)
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(b"%x\r\n%b\r\n0\r\n\r\n" % (len(data), data))
                     self.close_connection = True
                 elif fault.kind == "no-length":  # body ends at close, length unannounced
                     self.send_response(200)

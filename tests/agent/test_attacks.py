@@ -20,7 +20,7 @@ from tests.agent.repo import NOW, PKI
 from tests.agent.server import Fault
 from trails.errors import ExitCode, TrailsError
 from trails.verify import errors as verr
-from trails.verify.http import DeadlineExceeded, TruncatedResponse
+from trails.verify.http import DeadlineExceeded, ProtocolError, TruncatedResponse
 
 pytestmark = pytest.mark.kernel
 
@@ -234,6 +234,20 @@ def test_oversized_envelope_endless_data(installed: Host) -> None:
     start = time.monotonic()
     refused(installed, verr.SizeError, "endless data")
     assert time.monotonic() - start < 6  # an endless body is cut at 1 MiB + 1, not read to the end
+
+
+def test_oversized_envelope_endless_chunks(installed: Host) -> None:
+    installed.repo.mirror.faults["linux/web/release.dsse.json"] = Fault("chunked", "endless")
+    start = time.monotonic()
+    refused(installed, verr.SizeError, "endless data")
+    assert time.monotonic() - start < 6
+
+
+def test_ambiguous_framing_is_refused(installed: Host) -> None:
+    h = installed
+    h.repo.publish(101, h.files(101))
+    h.repo.mirror.faults["linux/web/osquery.conf"] = Fault("ambiguous")
+    refused(h, ProtocolError, "both Transfer-Encoding and Content-Length")
 
 
 def test_oversized_file_endless_data(installed: Host) -> None:

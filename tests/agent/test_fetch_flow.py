@@ -13,6 +13,7 @@ import pytest
 from tests.agent.conftest import Host
 from tests.agent.kernel import kernel_rules
 from tests.agent.repo import NOW, Repo
+from tests.agent.server import Fault
 from trails.errors import UsageError
 from trails.verify.agent import NothingToInstall, RollbackIncomplete
 from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
@@ -335,3 +336,14 @@ def test_server_without_validators_sending_the_same_envelope(installed: Host) ->
     assert h.snapshot() == before
     with pytest.raises(ReleaseExpiredError, match="FREEZE"):
         h.agent(clock=lambda: NOW + timedelta(days=8)).run()
+
+
+def test_a_mirror_that_sends_chunked_bodies_installs(installed: Host) -> None:
+    h = installed
+    files = h.files(101)
+    h.repo.publish(101, files)
+    for name in ("release.dsse.json", "osquery.conf", "audit.rules"):
+        h.repo.mirror.faults[f"linux/web/{name}"] = Fault("chunked")
+    result = h.agent().run()
+    assert (result.outcome, result.version) == ("installed", 101)
+    assert h.osquery_conf.read_bytes() == files["osquery.conf"]
