@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from tests.sign.helpers import make_dev_pki, make_dist, run
 from tests.verify_core.conftest import CASES, REFERENCE_TIME, VECTORS, load_case
 from trails.errors import TransportError, UsageError
+from trails.models.manifest import parse_manifest
 from trails.report.releases import (
     MAX_RELEASE_FILE,
     ReleaseRefused,
@@ -27,6 +28,8 @@ from trails.report.releases import (
     read_releases,
     trust_policy,
 )
+from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
+from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.trust import load_crls, load_roots
@@ -34,10 +37,28 @@ from trails.verify.trust import load_crls, load_roots
 NAMESPACE = "linux/pci"
 # The agent-state checks (rollback, equivocation) need stored state; a report has none.
 STATELESS = sorted(name for name, case in CASES.items() if case["state"] is None)
+# The vectors' good release and signer, which signs the index of a vector dist/ tree.
+VECTOR_SIGNER = Signer.load(
+    VECTORS / "pki" / "signer-p256.key.pem", VECTORS / "pki" / "signer-p256.chain.pem"
+)
+GOOD_ENTRY = IndexEntry.of(parse_manifest((VECTORS / "release" / "manifest.json").read_bytes()))
+
+
+def write_index(
+    dist: Path,
+    entries: tuple[IndexEntry, ...] = (GOOD_ENTRY,),
+    *,
+    signer: Signer = VECTOR_SIGNER,
+    expires: datetime = REFERENCE_TIME + timedelta(days=30),
+) -> None:
+    """dist/index.dsse.json listing ``entries``, signed as `trails sign` signs it."""
+    index = ReleaseIndex(REFERENCE_TIME - timedelta(days=31), expires, tuple(sorted(entries)))
+    (dist / INDEX_NAME).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
 def vector_dist(tmp_path: Path, name: str = "good-p256") -> Path:
-    """dist/linux/pci holding the vector release files and the envelope ``name``."""
+    """dist/linux/pci holding the vector release files and the envelope ``name``, and a
+    signed index listing the good release."""
     dist = tmp_path / "dist"
     release = dist / NAMESPACE
     release.mkdir(parents=True)
@@ -45,6 +66,7 @@ def vector_dist(tmp_path: Path, name: str = "good-p256") -> Path:
         shutil.copy(path, release / path.name)
     (release / "manifest.json").unlink()  # a signed release needs only its envelope
     shutil.copy(VECTORS / "envelopes" / f"{name}.dsse.json", release / "release.dsse.json")
+    write_index(dist)
     return dist
 
 

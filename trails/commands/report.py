@@ -105,7 +105,8 @@ def _catalog(packs: Path | None) -> ReportCatalog:
 @click.option(
     "--releases",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The signed dist/ tree: newest config per namespace, manifest hashes (needs --roots).",
+    help="The signed dist/ tree (releases + index.dsse.json): newest config per namespace, "
+    "manifest hashes (needs --roots).",
 )
 @click.option(
     "--roots",
@@ -123,8 +124,8 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     "--insecure-unverified-releases",
     "insecure_unverified",
     is_flag=True,
-    help="Accept --releases without --roots, or built but unsigned releases; the report "
-    "marks them NOT VERIFIED.",
+    help="Accept --releases without --roots, or built but unsigned releases, and skip the "
+    "signed release index; the report marks them NOT VERIFIED.",
 )
 @click.option("--since", metavar="TIME", help="Window start [default: --until minus 24h].")
 @click.option("--until", metavar="TIME", help="Window end, RFC 3339 UTC [default: now].")
@@ -204,8 +205,9 @@ def report(
     Reads osquery filesystem-logger results (event, batch or snapshot lines), keeps the
     newest trails.control.* row per host and control inside the window, and writes
     report.<format> files into --out. Every verdict names its host, time and config.
-    Every release under --releases is verified against --roots at the window's end;
-    one that fails refuses the report (exit 3).
+    Every release under --releases is verified against --roots at the window's end,
+    and so is the signed index of them (dist/index.dsse.json): a release that fails, a
+    namespace missing from dist/ or not the one the index lists refuses the report (exit 3).
     \b
     Example:
       trails report --results 'logs/*.log*' --packs cis_pci_packs --releases dist \\
@@ -284,6 +286,12 @@ def _releases(
         raise UsageError("--crl needs --roots; give the pinned root CA too")
     policy = trust_policy(roots, crls) if roots is not None else None
     trust = ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
+    if insecure_unverified:
+        click.echo(
+            "warning: the signed release index is not checked (--insecure-unverified-releases):"
+            " a deleted or replayed release would go unnoticed",
+            err=True,
+        )
     try:
         return load_releases(releases, trust)
     except ReleaseRefused as exc:

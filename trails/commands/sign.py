@@ -1,4 +1,5 @@
-"""``trails sign DIST_DIR``: sign every namespace's manifest into ``release.dsse.json``."""
+"""``trails sign DIST_DIR``: sign every namespace's manifest into ``release.dsse.json``,
+and the set of them into ``DIST_DIR/index.dsse.json``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from trails.commands.common import emit_json
 from trails.commands.pki import passphrase_options
 from trails.models.manifest import format_time
 from trails.sign.keys import read_passphrase
-from trails.sign.release import PlannedRelease, parse_expires, plan_dist, write_release
+from trails.sign.release import (
+    PlannedRelease,
+    parse_expires,
+    plan_dist,
+    write_index,
+    write_release,
+)
 from trails.sign.signer import Signer
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -61,7 +68,9 @@ def sign(
     passphrase_env: str | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Sign each DIST_DIR/<namespace>/manifest.json written by `trails build`.
+    """Sign each DIST_DIR/<namespace>/manifest.json written by `trails build`, then
+    DIST_DIR/index.dsse.json listing every namespace signed in this run (a report with
+    --releases refuses a namespace missing from it, or one that differs from it).
 
     \b
     Example:
@@ -70,10 +79,11 @@ def sign(
     """
     signer = Signer.load(key_path, chain_path, read_passphrase(passphrase_env, passphrase_file))
     now = datetime.now(UTC)
+    expires_at = parse_expires(expires, now)
     plan = plan_dist(
         dist_dir,
         signer,
-        expires=parse_expires(expires, now),
+        expires=expires_at,
         now=now,
         namespaces=namespaces,
         cms=cms,
@@ -85,6 +95,7 @@ def sign(
             signed = [write_release(item, signer, cms=cms) for item in bar]
     else:
         signed = [write_release(item, signer, cms=cms) for item in plan]
+    index = write_index(dist_dir, plan, signer, expires=expires_at, now=now)
     if as_json:
         emit_json(
             {
@@ -98,6 +109,11 @@ def sign(
                     }
                     for r in signed
                 ],
+                "index": {
+                    "path": str(index),
+                    "namespaces": [r.namespace for r in signed],
+                    "expires": format_time(expires_at),
+                },
             }
         )
         return
@@ -105,3 +121,4 @@ def sign(
         click.echo(
             f"signed {r.namespace} v{r.version} (expires {format_time(r.expires)}): {r.written[0]}"
         )
+    click.echo(f"signed the index of {len(signed)} releases: {index}")

@@ -8,9 +8,12 @@ the git commit, and which control queries each namespace schedules.
 The pipeline-integrity section is evidence only if those files are genuine, so
 ``load_releases`` runs every check of the pure ``ReleaseVerifier`` (DESIGN.md §6 checks
 1-8, no anti-rollback state) at one reference time, the report window's end, and fails
-closed. Reading without verification (``read_releases``) is for the fleet simulator and
-for the explicitly named ``--insecure-unverified-releases``; such releases are marked
-``verified=False`` and every renderer says so.
+closed. It then verifies the signed release index (``dist/index.dsse.json``, an
+extension of DESIGN.md §4, see ``trails.verify.index``) and holds the releases to it, so
+a deleted namespace directory, an older signed release put back, or an extra release is
+refused too. Reading without verification (``read_releases``) is for the fleet simulator
+and for the explicitly named ``--insecure-unverified-releases``; such releases are marked
+``verified=False`` and every renderer says so; that bypass does not read the index.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from trails.errors import TransportError, UsageError, VerificationError
 from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.manifest import Manifest, ManifestError, parse_manifest
 from trails.report.model import Release
+from trails.sign.index import INDEX_NAME, IndexEntry
 from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import FileUnknownError, SizeError
+from trails.verify.index import IndexMismatchError, VerifiedIndex, match_releases, verify_index
 from trails.verify.trust import MAX_CRL_BYTES, load_crls, load_roots
 
 ENVELOPE = "release.dsse.json"
@@ -44,10 +49,17 @@ MAX_ROOTS_BYTES = 1024 * 1024
 
 
 class ReleaseRefused(VerificationError):
-    """A release under --releases failed a check; ``check`` names it (exit 3)."""
+    """A release under --releases failed a check; ``check`` names it (exit 3).
 
-    def __init__(self, namespace: str, check: str, reason: str) -> None:
-        super().__init__(f"release {namespace} refused by the {check} check: {reason}")
+    ``namespace`` is None when the release index itself was refused; its checks are
+    ``index`` (missing, malformed, or not matching the releases) or ``index-<check>``
+    (e.g. ``index-signature``, ``index-expired``) for the envelope checks it shares with
+    releases.
+    """
+
+    def __init__(self, namespace: str | None, check: str, reason: str) -> None:
+        what = f"release {namespace}" if namespace is not None else "release index"
+        super().__init__(f"{what} refused by the {check} check: {reason}")
         self.namespace = namespace
         self.check = check
 
@@ -66,6 +78,7 @@ class ReleaseInfo:
     release: Release
     controls: tuple[str, ...]  # control ids the namespace's osquery.conf schedules
     tags: dict[str, str]
+    manifest_sha256: str = ""  # of the manifest's canonical JSON, as the index lists it
 
 
 def control_id_of(query_name: str) -> str | None:
@@ -133,7 +146,12 @@ def _info(
         osquery_conf_sha256=conf_entry.sha256 if conf_entry else "",
         verified=verified,
     )
-    return ReleaseInfo(release=release, controls=controls, tags=dict(manifest.tags))
+    return ReleaseInfo(
+        release=release,
+        controls=controls,
+        tags=dict(manifest.tags),
+        manifest_sha256=IndexEntry.of(manifest).manifest_sha256,
+    )
 
 
 def _verified_release(
@@ -243,13 +261,50 @@ def _load(directory: Path, root: Path, trust: ReleaseTrust) -> ReleaseInfo:
     return _read_release(directory, root)
 
 
+def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIndex:
+    path = root / INDEX_NAME
+    if not path.is_file():
+        raise ReleaseRefused(
+            None,
+            "index",
+            f"{path} is missing, so a deleted or replayed release could not be told; "
+            "re-sign the dist/ tree with `trails sign` (it writes the index)",
+        )
+    envelope = _read_bounded(path, MAX_ENVELOPE_BYTES)
+    try:
+        if len(envelope) > MAX_ENVELOPE_BYTES:
+            raise SizeError(f"{INDEX_NAME} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
+        return verify_index(envelope, policy, at)
+    except VerificationError as exc:
+        check = "index" if exc.check == "index" else f"index-{exc.check}"
+        raise ReleaseRefused(None, check, str(exc)) from None
+
+
+def _check_index(
+    root: Path, infos: Sequence[ReleaseInfo], policy: TrustPolicy, at: datetime
+) -> None:
+    """The signed index verifies and lists exactly the releases present."""
+    verified = _verified_index(root, policy, at)
+    found = {
+        i.release.namespace: IndexEntry(
+            i.release.namespace, i.release.version, i.release.config_version, i.manifest_sha256
+        )
+        for i in infos
+    }
+    try:
+        match_releases(verified.index, found)
+    except IndexMismatchError as exc:
+        raise ReleaseRefused(exc.namespace, exc.check, str(exc)) from None
+
+
 def load_releases(root: Path, trust: ReleaseTrust) -> tuple[ReleaseInfo, ...]:
     """Every release under ``root``, sorted by namespace: verified against ``trust.policy``
-    at ``trust.at``; a failure refuses the whole report (``ReleaseRefused``, exit 3).
+    at ``trust.at``, then held to the signed release index; a failure refuses the whole
+    report (``ReleaseRefused``, exit 3).
 
     With ``trust.allow_unverified``, a built but unsigned release (or every release, when
     there is no policy) is read without verification and marked ``verified=False``; a
-    signed release that fails a check is still refused.
+    signed release that fails a check is still refused; the index is not read.
     """
     if trust.policy is None and not trust.allow_unverified:
         raise UsageError(
@@ -257,4 +312,7 @@ def load_releases(root: Path, trust: ReleaseTrust) -> tuple[ReleaseInfo, ...]:
             "--insecure-unverified-releases to report against them unverified)"
         )
     _check_root(root)
-    return tuple(_load(d, root, trust) for d in _release_dirs(root))
+    infos = tuple(_load(d, root, trust) for d in _release_dirs(root))
+    if trust.policy is not None and not trust.allow_unverified:
+        _check_index(root, infos, trust.policy, trust.at)
+    return infos

@@ -1,5 +1,6 @@
 """``trails sign dist/``: turn each ``dist/<namespace>/manifest.json`` (unsigned, from
-``trails build``) into ``release.dsse.json``, and optionally the CMS interop files.
+``trails build``) into ``release.dsse.json``, and optionally the CMS interop files; then
+sign the set of releases of the run into ``dist/index.dsse.json`` (``trails.sign.index``).
 
 Everything is checked before anything is written, so a refused namespace leaves the
 whole dist directory as it was.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ from trails.models.manifest import (
 )
 from trails.models.namespace import pattern_matches
 from trails.sign.cms import require_cms_key, sign_detached
+from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
 from trails.sign.oids import EKU_CONFIG_SIGNING
 from trails.sign.signer import Signer
 
@@ -170,6 +173,16 @@ def write_release(item: PlannedRelease, signer: Signer, *, cms: bool) -> SignedR
     return SignedRelease(item.namespace, item.manifest.version, expires, tuple(written))
 
 
+def write_index(
+    dist: Path, plan: Sequence[PlannedRelease], signer: Signer, *, expires: datetime, now: datetime
+) -> Path:
+    """``dist/index.dsse.json``: the releases of this run, signed like a release (same
+    signer, same chain, the same ``expires``). Written after the releases it lists."""
+    entries = tuple(sorted(IndexEntry.of(item.manifest) for item in plan))
+    index = ReleaseIndex(created=now, expires=expires, releases=entries)
+    return _write(dist / INDEX_NAME, signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
+
+
 def sign_dist(
     dist: Path,
     signer: Signer,
@@ -179,6 +192,9 @@ def sign_dist(
     namespaces: tuple[str, ...] = (),
     cms: bool = False,
 ) -> list[SignedRelease]:
-    """Check every chosen namespace, then sign them all (nothing is written on refusal)."""
+    """Check every chosen namespace, then sign them all and the index listing them
+    (nothing is written on refusal)."""
     plan = plan_dist(dist, signer, expires=expires, now=now, namespaces=namespaces, cms=cms)
-    return [write_release(item, signer, cms=cms) for item in plan]
+    signed = [write_release(item, signer, cms=cms) for item in plan]
+    write_index(dist, plan, signer, expires=expires, now=now)
+    return signed

@@ -72,3 +72,10 @@ class FileSizeError(VerificationError):
 
 class FileHashError(VerificationError):
     check = "file-hash"
+
+
+class ReleaseIndexError(VerificationError):
+    """The release index (dist/index.dsse.json) is malformed, or the releases next to it
+    are not exactly the ones it lists."""
+
+    check = "index"
