@@ -2,7 +2,8 @@
 
 build the example policies -> make a development PKI -> sign -> serve dist/ on 127.0.0.1
 -> `trails fetch --root` into a sandbox (verify, install) -> show an attack being refused
--> simulate a 500-host fleet -> signed report (PDF, JSON, CSV, JUnit, OSCAL) -> verify it.
+-> simulate a 500-host fleet -> signed report (PDF, JSON, CSV, JUnit, OSCAL) -> verify it
+-> show a report refused when a namespace disappears from the signed release index.
 
 The agent writes audit rules into the sandbox; the demo does not load them into this
 machine's kernel (its `augenrules` step is a recorder script). `make test` proves the
@@ -159,6 +160,20 @@ def main() -> None:
         "--sign-chain", str(pki / "signers/auditor.chain.pem"),
     )  # fmt: skip
     trails("verify-report", str(report / "report.dsse.json"), "--roots", str(pki / "root.pem"))
+
+    step("9. Attack: the file server drops a namespace; the signed release index refuses it")
+    hidden = OUT / "hidden-release"
+    (dist / NAMESPACE).rename(hidden)  # every remaining release still verifies on its own
+    trails(
+        "report",
+        "--results", str(results / "*.log*"),
+        "--releases", str(dist),
+        "--roots", str(pki / "root.pem"),
+        "--out", str(OUT / "refused-report"),
+        ok=(3,),
+    )  # fmt: skip
+    hidden.rename(dist / NAMESPACE)
+    print("refused with exit 3 before reading any result; nothing was written")
 
     step("Done")
     print(f"release served and installed: {sandbox}/etc/osquery/osquery.conf")

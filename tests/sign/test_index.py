@@ -28,6 +28,8 @@ from trails.sign.index import (
     parse_index,
 )
 from trails.sign.oids import EKU_CONFIG_SIGNING
+from trails.sign.release import sign_dist
+from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy, verify_dsse
 from trails.verify.trust import load_roots
 
@@ -220,3 +222,17 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
 )
 def test_arbitrary_json_releases_never_crash(releases: Any) -> None:
     _parses_or_refuses_in_one_line(json.dumps(_doc(releases=releases)).encode())
+
+
+def test_sign_dist_signs_the_releases_then_their_index(dev_pki: DevPki, tmp_path: Path) -> None:
+    """The library entry point (the benchmarks use it) writes the same index as the CLI."""
+    dist = tmp_path / "dist"
+    make_dist(dist, "linux/pci")
+    signer = Signer.load(dev_pki.key("ci"), dev_pki.chain("ci"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    signed = sign_dist(dist, signer, expires=now + timedelta(days=1), now=now)
+    assert [r.namespace for r in signed] == ["linux/pci"]
+    index = parse_index(_index_payload(dev_pki, dist))
+    assert (index.created, index.expires) == (now, now + timedelta(days=1))
+    release = _release_payload(dev_pki, dist, "linux/pci")
+    assert index.releases == (IndexEntry.of(parse_manifest(release)),)
