@@ -88,7 +88,17 @@ def test_deleted_namespace_is_refused(pki: DevPki, dist: Path) -> None:
     refused = _refused(dist, _trust(pki))
     assert (refused.namespace, refused.check) == ("linux/web", "index")
     assert str(refused).startswith("release linux/web refused by the index check: ")
-    assert f"lists v{V1} but its release directory is missing" in str(refused)
+    assert f"lists v{V1} but its release.dsse.json is missing" in str(refused)
+
+
+def test_deleted_envelope_is_refused(pki: DevPki, dist: Path) -> None:
+    """The directory and its config files stay; only the signed parts go."""
+    (dist / "linux/web/release.dsse.json").unlink()
+    assert _refused(dist, _trust(pki)).check == "unsigned"  # manifest.json is still there
+    (dist / "linux/web/manifest.json").unlink()
+    refused = _refused(dist, _trust(pki))
+    assert (refused.namespace, refused.check) == ("linux/web", "index")
+    assert "release.dsse.json is missing" in str(refused)
 
 
 def test_older_signed_release_put_back_is_refused(

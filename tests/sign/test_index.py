@@ -88,6 +88,8 @@ def test_sign_writes_a_signed_index_of_every_release(
         assert entry.manifest_sha256 == hashlib.sha256(release).hexdigest()
         assert (entry.version, entry.config_version) == (manifest.version, manifest.config_version)
         assert manifest.expires == index.expires  # the same --expires as the releases
+    index_x5c = json.loads((dist / INDEX_NAME).read_bytes())["x5c"]
+    assert index_x5c == json.loads((dist / "linux/pci/release.dsse.json").read_bytes())["x5c"]
     now = datetime.now(UTC)
     assert now - timedelta(minutes=5) < index.created <= now
     assert index.expires - index.created == timedelta(hours=12)

@@ -105,8 +105,8 @@ def test_matching_releases() -> None:
     index = _index(GOOD_ENTRY, WEB)
     match_releases(index, {"linux/pci": GOOD_ENTRY, "linux/web": WEB})
     cases = [
-        ({"linux/pci": GOOD_ENTRY}, "linux/web", "release directory is missing"),
-        ({"linux/web": WEB}, "linux/pci", "release directory is missing"),
+        ({"linux/pci": GOOD_ENTRY}, "linux/web", "release.dsse.json is missing"),
+        ({"linux/web": WEB}, "linux/pci", "release.dsse.json is missing"),
         (
             {"linux/pci": GOOD_ENTRY, "linux/web": WEB, "linux/dev": WEB},
             "linux/dev",

@@ -104,7 +104,7 @@ def match_releases(index: ReleaseIndex, found: Mapping[str, IndexEntry]) -> None
         if release is None:
             raise IndexMismatchError(
                 namespace,
-                f"the signed index lists v{entry.version} but its release directory is "
+                f"the signed index lists v{entry.version} but its release.dsse.json is "
                 "missing (deleted from the server?); restore it or re-sign dist/",
             )
         if release.manifest_sha256 != entry.manifest_sha256:
