@@ -189,6 +189,34 @@ def test_auditctl_loader_touches_only_its_rules(tmp_path: Path, key: str) -> Non
         delete_kernel_rules(other)
 
 
+def test_audit_enabled_is_read_from_auditctl_status(tmp_path: Path) -> None:
+    run = CommandRunner(5)
+    status = subprocess.run([AUDITCTL, "-s"], capture_output=True, text=True, check=True)
+    expected = next(
+        line.split()[1] for line in status.stdout.splitlines() if line.startswith("enabled ")
+    )
+    assert AuditctlLoader(AUDITCTL, run).audit_enabled() == expected
+    script = tmp_path / "auditctl"
+    script.write_text("#!/bin/sh\necho 'enabled banana'\n")
+    script.chmod(0o755)
+    with pytest.raises(AuditLoadError, match="did not report 'enabled'"):
+        AuditctlLoader(str(script), run).audit_enabled()
+    with pytest.raises(AuditLoadError, match="did not report 'enabled'"):
+        AuditctlLoader("false", run).audit_enabled()
+
+
+def test_status_db_from_an_older_agent_gets_the_new_columns(tmp_path: Path) -> None:
+    db = tmp_path / "trails.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE status (namespace TEXT, version TEXT)")  # an older layout
+    con.execute("INSERT INTO status VALUES ('old', '1')")
+    con.commit()
+    con.close()
+    write_status(db, {"namespace": "linux", "audit_enabled": "2"}, None, "T")
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT namespace, audit_enabled FROM status").fetchall() == [("linux", "2")]
+
+
 def test_command_failures_are_one_line_errors(tmp_path: Path) -> None:
     run = CommandRunner(5)
     with pytest.raises(AuditLoadError, match="could not run"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.agent.conftest import Host
-from tests.agent.kernel import kernel_rules
+from tests.agent.kernel import AUDITCTL, kernel_rules
 from tests.agent.repo import NOW, Repo
 from tests.agent.server import Fault
 from trails.errors import UsageError
@@ -38,6 +38,10 @@ def test_first_install_loads_rules_and_writes_status(installed: Host) -> None:
     assert len(row[0][4]) == 64
     keys = [k for (k,) in con.execute("SELECT key FROM audit_rules")]
     assert keys.count(h.key) == 2
+    # the kernel's audit enabled flag (CIS 6.3.3.20 reads it), as auditctl -s reports it
+    status = subprocess.run([AUDITCTL, "-s"], capture_output=True, text=True, check=True)
+    enabled = dict(line.split(" ", 1) for line in status.stdout.splitlines() if " " in line)
+    assert con.execute("SELECT audit_enabled FROM status").fetchall() == [(enabled["enabled"],)]
 
 
 def test_unchanged_release_is_a_304(installed: Host) -> None:

@@ -50,6 +50,7 @@ STATUS = StatusTable(
         "osquery_conf_sha256",  # the manifest's hash of it (compare with osquery's hash table)
         "audit_rules_path",
         "audit_rules_sha256",  # the manifest's hash (before host-side glob expansion)
+        "audit_enabled",  # `auditctl -s` enabled: 0 off, 1 on, 2 locked until reboot (-e 2)
     ),
 )
 

@@ -15,6 +15,7 @@ at import, and the whole 304 run is budgeted at three interpreter start-ups (iss
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 from collections.abc import Callable, Sequence
@@ -374,6 +375,8 @@ class Agent:
             kernel_rules: list[str] | None = self.loader.list_rules()
         except TrailsError:
             kernel_rules = None
+        with contextlib.suppress(TrailsError):  # else empty: unknown, read as not locked
+            row["audit_enabled"] = self.loader.audit_enabled()
         try:
             write_status(self.status_db, row, kernel_rules, format_time(now))
         except TrailsError:

@@ -194,6 +194,8 @@ class AuditLoader(Protocol):
 
     def list_rules(self) -> list[str]: ...
 
+    def audit_enabled(self) -> str: ...
+
 
 class CommandRunner:
     """Runs an external command with a timeout; failures become one-line errors."""
@@ -240,6 +242,15 @@ class AuditctlLoader:
             raise AuditLoadError(f"auditctl -l failed: {_first_line(proc)}")
         lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
         return [] if lines == ["No rules"] else lines
+
+    def audit_enabled(self) -> str:
+        """The kernel's audit ``enabled`` flag from ``auditctl -s`` (read only)."""
+        proc = self.run([self.auditctl, "-s"])
+        for line in proc.stdout.splitlines() if proc.returncode == 0 else ():
+            name, _, value = line.strip().partition(" ")
+            if name == "enabled" and value in ("0", "1", "2"):
+                return value
+        raise AuditLoadError(f"auditctl -s did not report 'enabled': {_first_line(proc)}")
 
 
 class AugenrulesLoader(AuditctlLoader):

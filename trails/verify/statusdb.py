@@ -11,14 +11,16 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from trails.models.status import AUDIT_RULES, STATUS, TABLES, StatusTable
+from trails.models.status import AUDIT_RULES, STATUS, StatusTable
 from trails.verify.files import InstallIOError
 
 
 def _replace_rows(
     db: sqlite3.Connection, table: StatusTable, rows: Sequence[Sequence[str]]
 ) -> None:
-    db.execute(f"DELETE FROM {table.sqlite_name}")  # noqa: S608 - fixed table names
+    # Recreated, not emptied: a database an older agent wrote may lack newer columns.
+    db.execute(f"DROP TABLE IF EXISTS {table.sqlite_name}")
+    db.execute(table.ddl())
     marks = ", ".join("?" for _ in table.columns)
     db.executemany(
         f"INSERT INTO {table.sqlite_name} ({', '.join(table.columns)}) VALUES ({marks})",  # noqa: S608
@@ -59,8 +61,7 @@ def _write(db_path: Path, row: list[str], rules: list[tuple[str, str, str, str]]
         # fsync keeps a 304 run cheap; a file torn by a power cut is recreated above.
         db.execute("PRAGMA synchronous=OFF")
         with db:
-            for table in TABLES:
-                db.execute(table.ddl())
+            db.execute(AUDIT_RULES.ddl())  # kept when this run could not list the rules
             _replace_rows(db, STATUS, [row])
             if rules is not None:
                 _replace_rows(db, AUDIT_RULES, rules)
