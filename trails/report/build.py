@@ -100,7 +100,7 @@ def build_report(
     con = ingested.con
     hosts = load_hosts(con, window)
     prepare(con, window)
-    results = evaluate_results(con, hosts, releases, window)
+    results = evaluate_results(con, releases, window)
     status = load_status(con, window)
     controls = _controls(catalog, {r.control_id for r in results})
     generated = options.generated_at or newest_time(con, window) or window.until

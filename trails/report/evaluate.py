@@ -240,14 +240,10 @@ def _result(
 
 
 def evaluate_results(
-    con: duckdb.DuckDBPyConnection,
-    hosts: Sequence[Host],
-    releases: Sequence[ReleaseInfo],
-    window: Window,
+    con: duckdb.DuckDBPyConnection, releases: Sequence[ReleaseInfo], window: Window
 ) -> tuple[ControlResult, ...]:
-    """One result per host and expected control, sorted by (host_uuid, control_id).
-
-    Needs ``load_hosts`` and ``prepare(con, window)`` first; ``hosts`` are its hosts.
+    """One result per host of ``load_hosts`` and expected control, sorted by (host_uuid,
+    control_id). Needs ``load_hosts`` and ``prepare(con, window)`` first.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE expected (namespace VARCHAR, control_id VARCHAR)")
     pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
