@@ -85,8 +85,9 @@ def _own_observation(result: ControlResult, title: str, ids: _Ids) -> dict[str, 
         "methods": ["TEST"],
         "types": ["finding"] if result.status is ReportStatus.FAIL else ["control-objective"],
         "subjects": [_subject(ids("host", result.host_uuid))],
-        "collected": format_time(result.collected) if result.collected else "",
     }
+    if result.collected is not None:  # always, for an observed result
+        obs["collected"] = format_time(result.collected)
     if result.evidence:
         obs["relevant-evidence"] = [
             {"description": visible(json.dumps(row.to_dict(), ensure_ascii=False))}
