@@ -19,7 +19,8 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from trails.models.evidence import ReportStatus
@@ -67,6 +68,7 @@ class _Ids:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+@lru_cache(maxsize=1 << 16)  # one per host, shared by every observation naming it (read only)
 def _subject(host_id: str) -> dict[str, str]:
     return {"subject-uuid": host_id, "type": "inventory-item"}
 
@@ -120,6 +122,13 @@ def _observation_id(result: ControlResult, ids: _Ids) -> str:
     return ids("observation", result.control_id, result.status.value)
 
 
+def _related(control_id: str, results: Sequence[ControlResult], ids: _Ids) -> list[str]:
+    """The observation ids of one control, in the order ``_observations`` writes them."""
+    own = [_observation_id(r, ids) for r in results if r.status in _OWN]
+    shared = sorted({r.status.value for r in results if r.status not in _OWN})
+    return own + [ids("observation", control_id, status) for status in shared]
+
+
 def _observed(report: Report) -> dict[str, list[ControlResult]]:
     """control id -> its results that rest on collected evidence, in report order."""
     by_control: dict[str, list[ControlResult]] = defaultdict(list)
@@ -165,25 +174,20 @@ def assessment_results(report: Report) -> dict[str, Any]:
             }
         )
     titles = {c.id: c.title for c in report.controls}
-    by_control: dict[str, list[ControlResult]] = defaultdict(list)
-    for result in report.results:
-        by_control[result.control_id].append(result)
     observed = _observed(report)
     findings = []
     for rollup in report.control_rollups:
-        results = by_control.get(rollup.control_id, [])
-        satisfied = bool(results) and all(r.status in _SATISFIED for r in results)
+        total = rollup.counts.total  # the control's results
+        satisfied = total > 0 and total == sum(rollup.counts[s] for s in _SATISFIED)
         counts = ", ".join(f"{k} {v}" for k, v in rollup.counts.to_dict().items() if v)
         related = [
             {"observation-uuid": uid}
-            for uid in dict.fromkeys(
-                _observation_id(r, ids) for r in observed.get(rollup.control_id, ())
-            )
+            for uid in _related(rollup.control_id, observed.get(rollup.control_id, ()), ids)
         ]
         finding: dict[str, Any] = {
             "uuid": ids("finding", rollup.control_id),
             "title": _line(f"{rollup.control_id}: {titles.get(rollup.control_id, '')}"),
-            "description": visible(f"Across {len(results)} host(s): {counts or 'no results'}."),
+            "description": visible(f"Across {total} host(s): {counts or 'no results'}."),
             "target": {
                 "type": "objective-id",
                 "target-id": _token(rollup.control_id),
