@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
+from functools import lru_cache
 
 from trails.report.model import Report
 from trails.report.render.text import csv_cell
@@ -32,40 +34,51 @@ COLUMNS = (
 )
 
 
+@lru_cache(maxsize=1 << 16)  # results repeat their collection times
+def _time_cell(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
 def render_csv(report: Report) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    hosts = report.hosts_by_uuid
-    controls = report.controls_by_id
-    refs = {
-        c.id: csv_cell(" ".join(f"{r.framework}:{r.requirement}" for r in c.refs))
+    # Host-supplied and catalog text goes through csv_cell; the rest is ours. The cells of
+    # a host and of a control are made once, not once per result.
+    host_cells = {
+        h.host_uuid: (
+            csv_cell(h.host_uuid),
+            csv_cell(h.hostname),
+            csv_cell(h.namespace),
+            csv_cell(h.owner),
+        )
+        for h in report.hosts
+    }
+    control_cells = {
+        c.id: (
+            csv_cell(c.id),
+            csv_cell(c.title),
+            csv_cell(c.severity),
+            csv_cell(" ".join(f"{r.framework}:{r.requirement}" for r in c.refs)),
+        )
         for c in report.controls
     }
     for r in report.results:
-        host = hosts.get(r.host_uuid)
-        control = controls.get(r.control_id)
         evidence = (
             json.dumps([row.to_dict() for row in r.evidence], ensure_ascii=False, sort_keys=True)
             if r.evidence
             else ""
         )
-        # Host-supplied and catalog text goes through csv_cell; the rest is ours.
-        cells = (
-            csv_cell(r.host_uuid),
-            csv_cell(host.hostname) if host else "",
-            csv_cell(host.namespace) if host else "",
-            csv_cell(host.owner) if host else "",
-            csv_cell(r.control_id),
-            csv_cell(control.title) if control else "",
-            csv_cell(control.severity) if control else "",
-            refs.get(r.control_id, ""),
-            r.status.value,
-            r.collected.isoformat().replace("+00:00", "Z") if r.collected else "",
-            csv_cell(r.config_version),
-            str(r.evidence_count),
-            csv_cell(r.detail),
-            csv_cell(evidence),
+        writer.writerow(
+            (
+                *(host_cells.get(r.host_uuid) or (csv_cell(r.host_uuid), "", "", "")),
+                *(control_cells.get(r.control_id) or (csv_cell(r.control_id), "", "", "")),
+                r.status.value,
+                _time_cell(r.collected) if r.collected else "",
+                csv_cell(r.config_version),
+                str(r.evidence_count),
+                csv_cell(r.detail),
+                csv_cell(evidence),
+            )
         )
-        writer.writerow(cells)
     return out.getvalue().encode("utf-8")
