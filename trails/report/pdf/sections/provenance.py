@@ -98,7 +98,8 @@ def story(report: Report) -> list[Flowable]:
             Paragraph(
                 "Each release was verified before use: signature, certificate chain to the "
                 "pinned roots, signing EKU, namespace authorisation and file hashes, at the "
-                "end of the report period.",
+                "end of the report period; and together they are exactly the set the signed "
+                "release index lists (none deleted, replaced by an older one, or added).",
                 styles.BODY,
             )
         )
