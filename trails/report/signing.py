@@ -11,7 +11,6 @@ An auditor holding the root certificate can tell that no byte of the PDF changed
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trails.errors import TransportError, UsageError, VerificationError
-from trails.models.canonical import canonical_json
+from trails.models.canonical import DuplicateKeyError, canonical_json, loads_unique
 from trails.sign.oids import EKU_REPORT_SIGNING
 from trails.sign.signer import Signer
 from trails.verify.core import SignerInfo, TrustPolicy, verify_dsse
@@ -133,16 +132,11 @@ def _bad(what: str) -> ReportPayloadError:
     return ReportPayloadError(f"signed report payload {what}; re-sign the report")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        raise _bad("repeats a key")
-    return doc
-
-
 def _parse_payload(data: bytes) -> tuple[tuple[ReportFile, ...], str | None]:
     try:
-        doc = json.loads(data, object_pairs_hook=_no_duplicates)
+        doc = loads_unique(data)
+    except DuplicateKeyError:
+        raise _bad("repeats a key") from None
     except (ValueError, RecursionError):
         raise _bad("is not JSON") from None
     if not isinstance(doc, dict) or set(doc) != {"schema", "report_fingerprint", "files"}:

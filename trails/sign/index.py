@@ -24,7 +24,7 @@ import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from trails.models.canonical import canonical_json
+from trails.models.canonical import DuplicateKeyError, canonical_json, loads_unique
 from trails.models.manifest import Manifest, ManifestError, format_time, parse_time
 from trails.models.namespace import is_namespace
 
@@ -71,15 +71,6 @@ class ReleaseIndex(NamedTuple):
         )
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in doc:
-            raise IndexFormatError(f"index repeats the key {key!r}")
-        doc[key] = value
-    return doc
-
-
 def _object(value: Any, keys: set[str], what: str) -> dict[str, Any]:
     if not isinstance(value, dict) or value.keys() != keys:
         raise IndexFormatError(
@@ -115,7 +106,9 @@ def _entry(raw: Any, position: int) -> IndexEntry:
 def parse_index(data: bytes) -> ReleaseIndex:
     """Parse and check an index payload; ``IndexFormatError`` names the first problem."""
     try:
-        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        doc = loads_unique(data.decode("utf-8"))
+    except DuplicateKeyError as exc:
+        raise IndexFormatError(f"index {exc}") from None
     except (UnicodeDecodeError, RecursionError, json.JSONDecodeError):
         raise IndexFormatError("index is not UTF-8 JSON") from None
     doc = _object(doc, _DOC_KEYS, "document")

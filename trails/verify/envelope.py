@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 
+from trails.models.canonical import DuplicateKeyError, loads_unique
 from trails.verify.errors import EnvelopeError, SizeError
 
 MAX_ENVELOPE_BYTES = 1024 * 1024
@@ -37,15 +37,6 @@ class Envelope:
     keyid: str
     signature: bytes
     chain: tuple[x509.Certificate, ...]  # leaf first, no root
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in doc:
-            raise EnvelopeError(f"envelope repeats the key {key!r}; refuse and re-sign it")
-        doc[key] = value
-    return doc
 
 
 def _reject_constant(name: str) -> Any:
@@ -79,11 +70,9 @@ def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
             "sending endless data"
         )
     try:
-        doc = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-        )
+        doc = loads_unique(data.decode("utf-8"), parse_constant=_reject_constant)
+    except DuplicateKeyError as exc:
+        raise EnvelopeError(f"envelope {exc}; refuse and re-sign it") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise EnvelopeError(
             "envelope is not UTF-8 JSON; the release is damaged, re-sign it"
