@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.sign.helpers import DevPki, make_dev_pki, make_dist, run
-from trails.report.releases import ReleaseRefused, ReleaseTrust, load_releases, trust_policy
+from trails.report.releases import ReleaseRefused, ReleaseTrust, load_releases
 from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex, parse_index
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
+from trails.verify.trust_files import load_trust_policy
 
 V1, V2 = 20260501000000, 20260601000000
 NAMESPACES = ("linux/pci", "linux/web")
@@ -49,7 +50,7 @@ def dist(pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Pat
 
 
 def _trust(pki: DevPki, at: datetime | None = None) -> ReleaseTrust:
-    return ReleaseTrust(policy=trust_policy(pki.roots), at=at or datetime.now(UTC))
+    return ReleaseTrust(policy=load_trust_policy(pki.roots), at=at or datetime.now(UTC))
 
 
 def _refused(dist: Path, trust: ReleaseTrust) -> ReleaseRefused:
@@ -67,7 +68,7 @@ def _index(dist: Path) -> ReleaseIndex:
 
 def _each_release_verifies(pki: DevPki, dist: Path) -> None:
     """The per-release checks alone accept what is there: only the index can tell."""
-    policy = trust_policy(pki.roots)
+    policy = load_trust_policy(pki.roots)
     for directory in sorted(p.parent for p in dist.rglob("release.dsse.json")):
         namespace = directory.relative_to(dist).as_posix()
         verifier = ReleaseVerifier(policy, namespace, None, datetime.now(UTC))

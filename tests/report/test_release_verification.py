@@ -26,13 +26,13 @@ from trails.report.releases import (
     ReleaseTrust,
     load_releases,
     read_releases,
-    trust_policy,
 )
 from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
 from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.trust import load_crls, load_roots
+from trails.verify.trust_files import load_trust_policy
 
 NAMESPACE = "linux/pci"
 # The agent-state checks (rollback, equivocation) need stored state; a report has none.
@@ -163,7 +163,7 @@ def test_unsigned_osquery_conf_next_to_a_release_is_refused(
     (dist / "linux/web/manifest.json").write_text(json.dumps(manifest))
     code, _, err = run(capsys, "sign", dist, "--key", pki.key("ci"), "--chain", pki.chain("ci"))
     assert code == 0, err
-    policy = trust_policy(pki.roots)
+    policy = load_trust_policy(pki.roots)
     now = ReleaseTrust(policy=policy, at=datetime.now(UTC))
     with pytest.raises(ReleaseRefused) as refused:
         load_releases(dist, now)
@@ -229,9 +229,9 @@ def test_edited_payload_is_refused_even_when_it_still_parses(tmp_path: Path) -> 
     assert refused.value.check == "signature"
 
 
-def test_trust_policy_from_files(tmp_path: Path) -> None:
+def test_load_trust_policy_from_files(tmp_path: Path) -> None:
     roots = VECTORS / "pki" / "root.pem"
-    policy = trust_policy(roots, [VECTORS / "pki" / "crl-good.pem"])
+    policy = load_trust_policy(roots, [VECTORS / "pki" / "crl-good.pem"])
     assert policy.roots == load_roots(roots.read_bytes())
     crl = (VECTORS / "pki" / "crl-good.pem").read_bytes()
     assert [c.fingerprint(SHA256()) for c in policy.crls] == [
@@ -241,9 +241,9 @@ def test_trust_policy_from_files(tmp_path: Path) -> None:
     big = tmp_path / "big.pem"
     big.write_bytes(roots.read_bytes() + b"\n" * (1024 * 1024))
     with pytest.raises(UsageError, match="larger than"):
-        trust_policy(big)
+        load_trust_policy(big)
     with pytest.raises(TransportError, match="cannot read"):
-        trust_policy(tmp_path / "missing.pem")
+        load_trust_policy(tmp_path / "missing.pem")
     with pytest.raises(UsageError, match="not a directory"):
         load_releases(tmp_path / "nope", trust())
 

@@ -22,11 +22,11 @@ from trails.report.releases import (
     ReleaseRefused,
     ReleaseTrust,
     load_releases,
-    trust_policy,
 )
 from trails.report.render import EXTENSIONS, RENDERERS
 from trails.report.signing import sign_report
 from trails.sign.signer import Signer
+from trails.verify.trust_files import load_trust_policy
 
 _DURATION = re.compile(r"(\d+)([smhd])\Z")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -284,7 +284,7 @@ def _releases(
         )
     if roots is None and crls:
         raise UsageError("--crl needs --roots; give the pinned root CA too")
-    policy = trust_policy(roots, crls) if roots is not None else None
+    policy = load_trust_policy(roots, crls) if roots is not None else None
     trust = ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
     if insecure_unverified:
         click.echo(

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from trails.commands.common import emit_json
-from trails.errors import TransportError
 from trails.report.signing import (
     check_files,
     raise_for_mismatch,
@@ -16,18 +15,7 @@ from trails.report.signing import (
 )
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
-from trails.verify.trust import TrustPolicy, load_crls, load_roots
-
-
-def _read(path: Path, limit: int, what: str) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise TransportError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise SizeError(f"{what} {path} is larger than {limit} bytes; it is not a trails envelope")
-    return data
+from trails.verify.trust_files import load_trust_policy, read_bounded
 
 
 @click.command("verify-report")
@@ -65,11 +53,13 @@ def verify_report(
     Exit 4: a file could not be read.
     """
     now = datetime.now(UTC)
-    data = _read(envelope, MAX_ENVELOPE_BYTES, "report envelope")
-    policy = TrustPolicy(
-        roots=load_roots(_read(roots, 1024 * 1024, "roots file"), str(roots)),
-        crls=tuple(c for path in crls for c in load_crls(_read(path, 4 << 20, "CRL"), str(path))),
-    )
+    data = read_bounded(envelope, MAX_ENVELOPE_BYTES)
+    if len(data) > MAX_ENVELOPE_BYTES:
+        raise SizeError(
+            f"report envelope {envelope} is larger than {MAX_ENVELOPE_BYTES} bytes; "
+            "it is not a trails envelope"
+        )
+    policy = load_trust_policy(roots, crls)
     signed = verify_report_envelope(data, policy, now)
     checks = check_files(signed, files_dir if files_dir is not None else envelope.parent)
     if as_json:

@@ -16,23 +16,14 @@ from typing import Any
 from trails.commands.common import emit_json
 from trails.errors import ExitCode, TransportError, UsageError, VerificationError
 from trails.models.manifest import format_time
-from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, VerifiedRelease
+from trails.verify.core import ReleaseVerifier, StoredState, VerifiedRelease
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
-from trails.verify.trust import MAX_CRL_BYTES, load_crls, load_roots
+from trails.verify.trust_files import load_trust_policy, read_bounded
 
 ENVELOPE_NAME = "release.dsse.json"
-MAX_ROOTS_BYTES = 1024 * 1024
 # Reads ``name``, at most ``max_bytes`` + 1 bytes (so the caller can tell it was too long).
 Reader = Callable[[str, int], bytes]
-
-
-def _read_file(path: Path, max_bytes: int) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise TransportError(f"cannot read {path}: {exc.strerror}; check the path") from None
 
 
 def _reader(release: str) -> Reader:
@@ -61,7 +52,7 @@ def _reader(release: str) -> Reader:
     directory = Path(release)
     if not directory.is_dir():
         raise UsageError(f"{release} is neither a directory nor an http(s) URL")
-    return lambda name, max_bytes: _read_file(directory / name, max_bytes)
+    return lambda name, max_bytes: read_bounded(directory / name, max_bytes)
 
 
 def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
@@ -163,10 +154,8 @@ def run(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     now = datetime.now(UTC)  # the one reference time of this run
     crl_path: Path | None = args.crl_path
-    policy = TrustPolicy(
-        roots=load_roots(_read_file(args.roots, MAX_ROOTS_BYTES), str(args.roots)),
-        crls=load_crls(_read_file(crl_path, MAX_CRL_BYTES), str(crl_path)) if crl_path else (),
-        require_crl=args.require_crl,
+    policy = load_trust_policy(
+        args.roots, [crl_path] if crl_path else [], require_crl=args.require_crl
     )
     verifier = ReleaseVerifier(policy, args.namespace, _state(args.state_dir, args.namespace), now)
     try:

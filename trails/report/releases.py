@@ -30,7 +30,7 @@ from typing import Any
 
 from cryptography import x509
 
-from trails.errors import TransportError, UsageError, VerificationError
+from trails.errors import UsageError, VerificationError
 from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.manifest import Manifest, ManifestError, parse_manifest
 from trails.report.model import Release
@@ -39,13 +39,12 @@ from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import FileUnknownError, SizeError
 from trails.verify.index import IndexMismatchError, VerifiedIndex, match_releases, verify_index
-from trails.verify.trust import MAX_CRL_BYTES, load_crls, load_roots
+from trails.verify.trust_files import read_bounded
 
 ENVELOPE = "release.dsse.json"
 MANIFEST = "manifest.json"
 OSQUERY_CONF = "osquery.conf"
 MAX_RELEASE_FILE = 16 * 1024 * 1024
-MAX_ROOTS_BYTES = 1024 * 1024
 
 
 class ReleaseRefused(VerificationError):
@@ -95,17 +94,8 @@ def scheduled_controls(conf: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({cid for n in names if (cid := control_id_of(n))}))
 
 
-def _read_bounded(path: Path, limit: int) -> bytes:
-    """At most ``limit`` + 1 bytes, so a caller can tell the file was too long."""
-    try:
-        with path.open("rb") as f:
-            return f.read(limit + 1)
-    except OSError as exc:
-        raise TransportError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
 def _read(path: Path) -> bytes:
-    data = _read_bounded(path, MAX_RELEASE_FILE)
+    data = read_bounded(path, MAX_RELEASE_FILE)
     if len(data) > MAX_RELEASE_FILE:
         raise UsageError(f"{path}: larger than {MAX_RELEASE_FILE} bytes; is this a release?")
     return data
@@ -163,7 +153,7 @@ def _verified_release(
     can change between the check and the read.
     """
     verifier = ReleaseVerifier(policy, namespace, None, at)
-    envelope = _read_bounded(directory / ENVELOPE, MAX_ENVELOPE_BYTES)
+    envelope = read_bounded(directory / ENVELOPE, MAX_ENVELOPE_BYTES)
     if len(envelope) > MAX_ENVELOPE_BYTES:
         raise SizeError(f"{ENVELOPE} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
     verified = verifier.verify_envelope(envelope)
@@ -176,7 +166,7 @@ def _verified_release(
     present: dict[str, bytes] = {}
     for name, entry in sorted(files.items()):
         if (directory / name).exists():  # only what is here is evidence; all of it is checked
-            present[name] = _read_bounded(directory / name, entry.size)
+            present[name] = read_bounded(directory / name, entry.size)
             verifier.verify_file(verified, name, present[name])
     return _info(
         verified.manifest,
@@ -216,18 +206,6 @@ def _release_dirs(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
         if path.is_dir() and ((path / ENVELOPE).is_file() or (path / MANIFEST).is_file()):
             yield path
-
-
-def trust_policy(roots: Path, crls: Sequence[Path] = ()) -> TrustPolicy:
-    """The pinned roots and CRLs from files, as ``trails verify`` reads them."""
-    data = _read_bounded(roots, MAX_ROOTS_BYTES)
-    if len(data) > MAX_ROOTS_BYTES:
-        raise UsageError(f"--roots {roots} is larger than {MAX_ROOTS_BYTES} bytes; pin the root CA")
-    loaded: list[x509.CertificateRevocationList] = []
-    for path in crls:
-        crl = _read_bounded(path, MAX_CRL_BYTES)  # load_crls refuses one byte too many
-        loaded.extend(load_crls(crl, str(path)))
-    return TrustPolicy(roots=load_roots(data, str(roots)), crls=tuple(loaded))
 
 
 def _check_root(root: Path) -> None:
@@ -270,7 +248,7 @@ def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIn
             f"{path} is missing, so a deleted or replayed release could not be told; "
             "re-sign the dist/ tree with `trails sign` (it writes the index)",
         )
-    envelope = _read_bounded(path, MAX_ENVELOPE_BYTES)
+    envelope = read_bounded(path, MAX_ENVELOPE_BYTES)
     try:
         if len(envelope) > MAX_ENVELOPE_BYTES:
             raise SizeError(f"{INDEX_NAME} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
