@@ -234,11 +234,15 @@ def report(
         at=options.until or options.now,
         as_json=as_json,
     )
-    steps = 2 + len(names) + (signer is not None)
-    with click.progressbar(length=steps, label="trails report", file=sys.stderr) as bar:
+    steps = 3 + len(names) + (signer is not None)
+    with click.progressbar(
+        length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
+    ) as bar:
         catalog = _catalog(packs)
-        bar.update(1)
-        model = report_from_files(results, catalog, release_infos, options, baseline)
+        bar.update(1, "reading results")
+        model = report_from_files(
+            results, catalog, release_infos, options, baseline, on_stage=lambda s: bar.update(1, s)
+        )
         bar.update(1)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -247,11 +251,13 @@ def report(
         written = []
         for name in names:
             path = out_dir / f"report.{EXTENSIONS[name]}"
+            bar.update(0, f"writing {path.name}")
             _write(path, RENDERERS[name](model))
             written.append(path)
             bar.update(1)
         if signer is not None:
             envelope = out_dir / "report.dsse.json"
+            bar.update(0, "signing")
             _write(envelope, sign_report(written, signer, fingerprint=model.fingerprint))
             written.append(envelope)
             bar.update(1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -135,11 +135,17 @@ def report_from_files(
     releases: Sequence[ReleaseInfo],
     options: ReportOptions,
     baseline: Path | None = None,
+    *,
+    on_stage: Callable[[str], None] = lambda stage: None,
 ) -> Report:
-    """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report."""
+    """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report.
+
+    ``on_stage`` hears when the evaluation starts, after the (longer) reading.
+    """
     baseline_doc = load_baseline(baseline) if baseline is not None else None
     with tempfile.TemporaryDirectory(prefix="trails-report-") as scratch:
         ingested = ingest(results, Path(scratch))
+        on_stage("evaluating")
         try:
             return build_report(ingested, catalog, releases, options, baseline_doc)
         finally:
