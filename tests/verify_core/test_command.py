@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from tests.sign.helpers import FILES, DevPki, make_dist, run
 from trails.errors import ExitCode
@@ -205,3 +207,30 @@ def test_verify_usage_errors_are_exit_2(
     code, out, _ = run(capsys, "verify", "--help")
     assert code == 0
     assert out.startswith("usage: trails verify [-h] --roots PEM --namespace NAMESPACE")
+
+
+def test_crl_from_a_url(
+    dev_pki: DevPki, server: str, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--crl may be an http(s) URL: a revocation there counts; an optional CRL the server
+    does not have is skipped with a warning; a required one is a transport failure."""
+    url = f"{server}/crl.pem"  # served from the release tree
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--crl", url, "--json")
+    assert code == 0, err
+    assert "CRL not checked" in json.loads(out)["warnings"][0]
+    assert "warning: CRL not checked" in err
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--crl", url, "--require-crl", "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.TRANSPORT, "transport")
+
+    assert run(capsys, "pki", "crl", "--dir", dev_pki.dir)[0] == 0
+    shutil.copy(dev_pki.dir / "crl.pem", signed / "crl.pem")
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--crl", url, "--require-crl", "--json")
+    assert code == 0, err
+    assert "warnings" not in json.loads(out)
+
+    leaf = x509.load_pem_x509_certificates(dev_pki.chain("ci").read_bytes())[0]
+    assert run(capsys, "pki", "revoke", f"{leaf.serial_number:x}", "--dir", dev_pki.dir)[0] == 0
+    assert run(capsys, "pki", "crl", "--dir", dev_pki.dir)[0] == 0
+    shutil.copy(dev_pki.dir / "crl.pem", signed / "crl.pem")
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--crl", url, "--json")
+    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "revocation")

@@ -8,7 +8,9 @@ A host command like ``trails fetch``: argparse, no click (``trails.cli.main`` ru
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ from typing import Any
 from trails.commands.common import emit_json
 from trails.errors import ExitCode, TransportError, UsageError, VerificationError
 from trails.models.manifest import format_time
-from trails.verify.core import ReleaseVerifier, StoredState, VerifiedRelease
+from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, VerifiedRelease
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
+from trails.verify.trust import MAX_CRL_BYTES, load_crls
 from trails.verify.trust_files import load_trust_policy, read_bounded
 
 ENVELOPE_NAME = "release.dsse.json"
@@ -53,6 +56,22 @@ def _reader(release: str) -> Reader:
     if not directory.is_dir():
         raise UsageError(f"{release} is neither a directory nor an http(s) URL")
     return lambda name, max_bytes: read_bounded(directory / name, max_bytes)
+
+
+def _with_crl_from(url: str, policy: TrustPolicy, warnings: list[str]) -> TrustPolicy:
+    """The policy with the CRL at ``url``; an optional CRL that cannot be fetched is skipped
+    with a warning, as the agent does with its ``crl_url``."""
+    read = _reader(url.rsplit("/", 1)[0])
+    try:
+        data = read(url.rsplit("/", 1)[1], MAX_CRL_BYTES)
+    except TransportError as exc:
+        if policy.require_crl:
+            raise
+        warnings.append(f"CRL not checked: {exc}")
+        return policy
+    if len(data) > MAX_CRL_BYTES:
+        raise SizeError(f"CRL {url} is over {MAX_CRL_BYTES} bytes; endless data")
+    return replace(policy, crls=load_crls(data, url))
 
 
 def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
@@ -127,10 +146,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", required=True, help="the namespace this host expects")
     p.add_argument(
         "--crl",
-        dest="crl_path",
-        type=_existing_file,
-        metavar="FILE",
-        help="CRL file (PEM, may hold several CRLs, or DER)",
+        metavar="FILE|URL",
+        help="CRL file or http(s) URL (PEM, may hold several CRLs, or DER); a URL that "
+        "cannot be fetched is skipped with a warning unless --require-crl",
     )
     p.add_argument(
         "--require-crl",
@@ -153,12 +171,15 @@ def run(argv: list[str]) -> int:
     """``trails verify`` (a host command: argparse, no click; see ``trails.cli``)."""
     args = parser().parse_args(argv)
     now = datetime.now(UTC)  # the one reference time of this run
-    crl_path: Path | None = args.crl_path
-    policy = load_trust_policy(
-        args.roots, [crl_path] if crl_path else [], require_crl=args.require_crl
-    )
-    verifier = ReleaseVerifier(policy, args.namespace, _state(args.state_dir, args.namespace), now)
+    crl_url = args.crl if args.crl and args.crl.startswith(("http://", "https://")) else None
+    crl_files = [Path(args.crl)] if args.crl and not crl_url else []
+    policy = load_trust_policy(args.roots, crl_files, require_crl=args.require_crl)
+    warnings: list[str] = []
+    stored = _state(args.state_dir, args.namespace)
     try:
+        if crl_url:
+            policy = _with_crl_from(crl_url, policy, warnings)
+        verifier = ReleaseVerifier(policy, args.namespace, stored, now)
         result = verify_release(_reader(args.release), verifier)
     except VerificationError as exc:
         if args.as_json:
@@ -168,8 +189,10 @@ def run(argv: list[str]) -> int:
         if args.as_json:
             emit_json({"verified": False, "check": "transport", "reason": str(exc)})
         raise
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.as_json:
-        emit_json(_verdict(result))
+        emit_json({**_verdict(result), **({"warnings": warnings} if warnings else {})})
         return ExitCode.OK
     m = result.manifest
     print(
