@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trails.osquery import functions, versions
-from trails.osquery.functions import register
+from trails.osquery import versions
+from trails.osquery.functions import register, strings
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_hashes_and_text_coercion(db: sqlite3.Connection) -> None:
 
 @given(st.text(max_size=40), st.text(alphabet=",;: ", min_size=1, max_size=3))
 def test_split_matches_osquery_definition(text: str, tokens: str) -> None:
-    pieces = functions._token_split(text, tokens)
+    pieces = strings._token_split(text, tokens)
     assert all(p == p.strip(" \t\n\v\f\r") for p in pieces)
     assert all(not set(tokens) & set(p) for p in pieces)
     assert len(pieces) <= text.count(tokens[0]) + sum(text.count(t) for t in tokens[1:]) + 1
@@ -187,7 +187,7 @@ def test_split_matches_osquery_definition(text: str, tokens: str) -> None:
 def test_concat_ignores_nulls(values: list[str | None]) -> None:
     # osquery reads each argument as a C string, so text stops at a NUL
     expected = "".join(v.split("\x00")[0] for v in values if v is not None) if values else None
-    assert functions.concat(*values) == expected
+    assert strings.concat(*values) == expected
 
 
 @given(
