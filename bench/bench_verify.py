@@ -33,7 +33,10 @@ from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.trust import load_crls, load_roots
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.sign.helpers import make_dist  # the same dist builder the tests use
+from tests.sign.helpers import (  # the same dist builder and openssl call the tests use
+    make_dist,
+    openssl_cms_verify,
+)
 
 NS = "linux/pci"
 TRAILS = "trails verify (chain+CRL+sig+1 MiB hash)"
@@ -156,24 +159,7 @@ def main() -> None:
                 "-c",
                 "import trails.cli, trails.commands.verify, trails.verify.core",
             ],
-            "openssl cms -verify": [
-                shutil.which("openssl") or "/usr/bin/openssl",
-                "cms",
-                "-verify",
-                "-purpose",
-                "any",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                str(release / "release.manifest.json.p7s"),
-                "-content",
-                str(release / "release.manifest.json"),
-                "-CAfile",
-                str(roots),
-                "-out",
-                os.devnull,
-            ],
+            "openssl cms -verify": openssl_cms_verify(release, roots),
             TRAILS: [
                 trails_bin,
                 "verify",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,16 @@ FILES = {
     "osquery.conf": b'{\n  "schedule": {}\n}\n',
     "audit.rules": b"-w /etc/shadow -p wa -k trails-identity\n",
 }
+
+
+def openssl_cms_verify(release: Path, roots: Path) -> list[str]:
+    """Stock ``openssl cms -verify`` of a release's detached ``--cms`` signature."""
+    return [
+        *("openssl", "cms", "-verify", "-purpose", "any", "-binary", "-inform", "DER"),
+        *("-in", str(release / "release.manifest.json.p7s")),
+        *("-content", str(release / "release.manifest.json")),
+        *("-CAfile", str(roots), "-out", os.devnull),
+    ]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.sign.helpers import DevPki, make_dist, run
+from tests.sign.helpers import DevPki, make_dist, openssl_cms_verify, run
 from trails.errors import ExitCode
 from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_manifest
 from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING, certificate_namespaces
@@ -69,24 +69,7 @@ def test_cms_output_passes_stock_openssl(
     out = dist / "linux/pci"
     content = out / "release.manifest.json"
     assert parse_manifest(content.read_bytes()).namespace == "linux/pci"
-    cmd = [
-        "openssl",
-        "cms",
-        "-verify",
-        "-purpose",
-        "any",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        str(out / "release.manifest.json.p7s"),
-        "-content",
-        str(content),
-        "-CAfile",
-        str(dev_pki.roots),
-        "-out",
-        "/dev/null",
-    ]
+    cmd = openssl_cms_verify(out, dev_pki.roots)
     ok = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     assert "Verification successful" in ok.stderr
@@ -395,27 +378,7 @@ def test_cms_with_an_rsa_signer_passes_openssl(
     assert code == 0, err
     out = dist / "linux/pci"
     done = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-purpose",
-            "any",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(out / "release.manifest.json.p7s"),
-            "-content",
-            str(out / "release.manifest.json"),
-            "-CAfile",
-            str(dev_pki.roots),
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+        openssl_cms_verify(out, dev_pki.roots), capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
 
