@@ -3,6 +3,7 @@ and the set of them into ``DIST_DIR/index.dsse.json``."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,7 @@ from trails.sign.release import (
     PlannedRelease,
     parse_expires,
     plan_dist,
-    write_index,
-    write_release,
+    sign_plan,
 )
 from trails.sign.signer import Signer
 
@@ -88,14 +88,16 @@ def sign(
         namespaces=namespaces,
         cms=cms,
     )
+    sign = functools.partial(
+        sign_plan, dist_dir, plan, signer, expires=expires_at, now=now, cms=cms
+    )
     if sys.stderr.isatty() and len(plan) > 1:  # a bar only where someone watches it
         with click.progressbar(
             plan, label="signing", file=sys.stderr, item_show_func=_label
         ) as bar:
-            signed = [write_release(item, signer, cms=cms) for item in bar]
+            signed, index = sign(items=bar)
     else:
-        signed = [write_release(item, signer, cms=cms) for item in plan]
-    index = write_index(dist_dir, plan, signer, expires=expires_at, now=now)
+        signed, index = sign()
     if as_json:
         emit_json(
             {

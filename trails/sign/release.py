@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -183,6 +183,22 @@ def write_index(
     return _write(dist / INDEX_NAME, signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
+def sign_plan(
+    dist: Path,
+    plan: Sequence[PlannedRelease],
+    signer: Signer,
+    *,
+    expires: datetime,
+    now: datetime,
+    cms: bool = False,
+    items: Iterable[PlannedRelease] | None = None,
+) -> tuple[list[SignedRelease], Path]:
+    """Sign every planned release, then the index listing them; ``items`` is ``plan``
+    as a caller wants to walk it (a progress bar)."""
+    signed = [write_release(item, signer, cms=cms) for item in (plan if items is None else items)]
+    return signed, write_index(dist, plan, signer, expires=expires, now=now)
+
+
 def sign_dist(
     dist: Path,
     signer: Signer,
@@ -195,6 +211,4 @@ def sign_dist(
     """Check every chosen namespace, then sign them all and the index listing them
     (nothing is written on refusal)."""
     plan = plan_dist(dist, signer, expires=expires, now=now, namespaces=namespaces, cms=cms)
-    signed = [write_release(item, signer, cms=cms) for item in plan]
-    write_index(dist, plan, signer, expires=expires, now=now)
-    return signed
+    return sign_plan(dist, plan, signer, expires=expires, now=now, cms=cms)[0]
