@@ -138,9 +138,11 @@ def _observed(report: Report) -> dict[str, list[ControlResult]]:
     return by_control
 
 
-def _observations(report: Report, ids: _Ids) -> Iterator[str]:
+def _observations(
+    report: Report, observed: dict[str, list[ControlResult]], ids: _Ids
+) -> Iterator[str]:
     titles = {c.id: c.title for c in report.controls}
-    for control_id, results in sorted(_observed(report).items()):
+    for control_id, results in sorted(observed.items()):
         title = titles.get(control_id, "")
         shared: dict[ReportStatus, list[ControlResult]] = defaultdict(list)
         for result in results:
@@ -154,9 +156,10 @@ def _observations(report: Report, ids: _Ids) -> Iterator[str]:
             yield json.dumps(obs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def assessment_results(report: Report) -> dict[str, Any]:
+def _document(
+    report: Report, observed: dict[str, list[ControlResult]], ids: _Ids
+) -> dict[str, Any]:
     """The document, except that ``observations`` holds a placeholder (see render_oscal)."""
-    ids = _Ids(report.fingerprint)
     meta = report.metadata
     inventory = []
     for host in report.hosts:
@@ -174,7 +177,6 @@ def assessment_results(report: Report) -> dict[str, Any]:
             }
         )
     titles = {c.id: c.title for c in report.controls}
-    observed = _observed(report)
     findings = []
     for rollup in report.control_rollups:
         total = rollup.counts.total  # the control's results
@@ -237,8 +239,9 @@ def assessment_results(report: Report) -> dict[str, Any]:
 
 def render_oscal(report: Report) -> bytes:
     """Observations are encoded one at a time, not held as dicts."""
+    observed, ids = _observed(report), _Ids(report.fingerprint)
     text = json.dumps(
-        assessment_results(report), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        _document(report, observed, ids), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
     # The placeholder is a bare number: inside a JSON string a quote is always escaped,
     # so this key-value text can only be the real key.
@@ -248,7 +251,7 @@ def render_oscal(report: Report) -> bytes:
     out.write(head.encode("utf-8"))
     if found:
         out.write(b'"observations":[')
-        for n, item in enumerate(_observations(report, _Ids(report.fingerprint))):
+        for n, item in enumerate(_observations(report, observed, ids)):
             out.write(b"," if n else b"")
             out.write(item.encode("utf-8"))
         out.write(b"]")
