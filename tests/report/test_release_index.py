@@ -8,6 +8,7 @@ A fresh development PKI (`trails pki`) and the real `trails sign` make every dis
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -76,11 +77,26 @@ def _each_release_verifies(pki: DevPki, dist: Path) -> None:
 
 
 def test_index_and_releases_verify(pki: DevPki, dist: Path) -> None:
-    infos = load_releases(dist, _trust(pki))
+    infos, seen = load_releases(dist, _trust(pki))
     assert [i.release.namespace for i in infos] == list(NAMESPACES)
     assert all(i.release.verified for i in infos)
     listed = {e.namespace: e.manifest_sha256 for e in _index(dist).releases}
     assert listed == {i.release.namespace: i.manifest_sha256 for i in infos}
+    # The report carries the index it held the releases to.
+    assert seen is not None
+    assert seen.releases == len(NAMESPACES)
+    assert (seen.created, seen.expires) == (_index(dist).created, _index(dist).expires)
+    assert seen.envelope_sha256 == hashlib.sha256((dist / INDEX_NAME).read_bytes()).hexdigest()
+    assert {(seen.signer_subject, seen.signer_fingerprint)} == {
+        (i.release.signer_subject, i.release.signer_fingerprint) for i in infos
+    }
+
+
+def test_unverified_releases_carry_no_index(pki: DevPki, dist: Path) -> None:
+    bypass = ReleaseTrust(policy=None, at=_trust(pki).at, allow_unverified=True)
+    infos, seen = load_releases(dist, bypass)
+    assert seen is None
+    assert not any(i.release.verified for i in infos)
 
 
 def test_deleted_namespace_is_refused(pki: DevPki, dist: Path) -> None:
@@ -111,7 +127,7 @@ def test_older_signed_release_put_back_is_refused(
     shutil.copytree(dist / "linux/pci", saved)
     make_dist(dist, "linux/pci", version=V2)
     _sign(pki, capsys, dist)
-    assert load_releases(dist, _trust(pki))[0].release.version == V2
+    assert load_releases(dist, _trust(pki)).infos[0].release.version == V2
     shutil.rmtree(dist / "linux/pci")
     shutil.copytree(saved, dist / "linux/pci")
     _each_release_verifies(pki, dist)
@@ -147,7 +163,7 @@ def test_signing_some_namespaces_indexes_only_those(
     refused = _refused(dist, _trust(pki))
     assert (refused.namespace, refused.check) == ("linux/pci", "index")
     _sign(pki, capsys, dist)
-    assert len(load_releases(dist, _trust(pki))) == 2
+    assert len(load_releases(dist, _trust(pki)).infos) == 2
 
 
 def _resign_index(dist: Path, signer: Signer, **changes: datetime) -> None:
@@ -207,7 +223,7 @@ def test_signed_index_the_parser_refuses(pki: DevPki, dist: Path) -> None:
 
 
 def test_index_entries_describe_the_release(pki: DevPki, dist: Path) -> None:
-    infos = {i.release.namespace: i for i in load_releases(dist, _trust(pki))}
+    infos = {i.release.namespace: i for i in load_releases(dist, _trust(pki)).infos}
     for entry in _index(dist).releases:
         release = infos[entry.namespace].release
         assert entry == IndexEntry(

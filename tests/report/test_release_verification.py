@@ -83,7 +83,7 @@ def test_every_vector_is_judged_as_the_agent_judges_it(tmp_path: Path, name: str
     case = load_case(name)
     dist = vector_dist(tmp_path, name)
     if case.check is None:
-        (info,) = load_releases(dist, trust(case.policy))
+        (info,) = load_releases(dist, trust(case.policy)).infos
         assert info.release.verified is True
         assert info.release.namespace == NAMESPACE
         assert info.release.signer_subject.startswith("CN=")
@@ -99,7 +99,7 @@ def test_every_vector_is_judged_as_the_agent_judges_it(tmp_path: Path, name: str
 
 
 def test_verified_release_carries_the_signed_facts(tmp_path: Path) -> None:
-    (info,) = load_releases(vector_dist(tmp_path), trust())
+    (info,) = load_releases(vector_dist(tmp_path), trust()).infos
     release = info.release
     manifest = json.loads((VECTORS / "release" / "manifest.json").read_text())
     assert release.verified is True
@@ -118,7 +118,7 @@ def test_reference_time_is_the_window_end(tmp_path: Path) -> None:
     with pytest.raises(ReleaseRefused) as refused:
         load_releases(dist, later)
     assert refused.value.check == "expired"
-    assert load_releases(dist, trust(policy))[0].release.verified
+    assert load_releases(dist, trust(policy)).infos[0].release.verified
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_missing_files_are_not_evidence_but_not_an_error(tmp_path: Path) -> None
     dist = vector_dist(tmp_path)
     (dist / NAMESPACE / "audit.rules").unlink()
     (dist / NAMESPACE / "osquery.conf").unlink()
-    (info,) = load_releases(dist, trust())
+    (info,) = load_releases(dist, trust()).infos
     assert info.release.verified
     assert info.controls == ()
 
@@ -169,7 +169,7 @@ def test_unsigned_osquery_conf_next_to_a_release_is_refused(
         load_releases(dist, now)
     assert refused.value.check == "file-name"
     (dist / "linux/web/osquery.conf").unlink()
-    (info,) = load_releases(dist, now)
+    (info,) = load_releases(dist, now).infos
     assert info.release.verified
     assert info.release.osquery_conf_sha256 == ""
 
@@ -183,7 +183,8 @@ def test_built_but_unsigned_release_needs_the_bypass(tmp_path: Path) -> None:
     assert refused.value.namespace == "linux"
     assert "--insecure-unverified-releases" in str(refused.value)
     infos = {
-        i.release.namespace: i.release for i in load_releases(dist, trust(allow_unverified=True))
+        i.release.namespace: i.release
+        for i in load_releases(dist, trust(allow_unverified=True)).infos
     }
     assert infos["linux"].verified is False
     assert infos[NAMESPACE].verified is True  # signed ones are still verified
@@ -201,7 +202,7 @@ def test_no_roots_needs_the_bypass_and_then_verifies_nothing(tmp_path: Path) -> 
         load_releases(dist, ReleaseTrust(policy=None, at=REFERENCE_TIME))
     (info,) = load_releases(
         dist, ReleaseTrust(policy=None, at=REFERENCE_TIME, allow_unverified=True)
-    )
+    ).infos
     assert info.release.verified is False
     assert read_releases(dist)[0].release == info.release
 

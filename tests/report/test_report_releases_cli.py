@@ -20,6 +20,7 @@ from tests.report.pdf.pdfcheck import page_texts, to_pngs
 from tests.report.test_release_verification import NAMESPACE, vector_dist
 from tests.sign.helpers import DevPki, make_dev_pki, make_dist, run
 from tests.verify_core.conftest import INDEX, VECTORS
+from trails.sign.index import INDEX_NAME
 
 VECTOR_ROOTS = VECTORS / INDEX["roots"]
 VECTOR_UNTIL = INDEX["reference_time"]
@@ -75,8 +76,13 @@ def test_verified_release_report(
     assert release["namespace"] == NAMESPACE
     assert release["verified"] is True
     assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
+    index = doc["scope"]["release_index"]
+    assert index["envelope_sha256"] == hashlib.sha256((dist / INDEX_NAME).read_bytes()).hexdigest()
+    assert (index["releases"], index["signer_fingerprint"]) == (1, release["signer_fingerprint"])
     text = "\n".join(page_texts((out / "report.pdf").read_bytes()))
     assert "Each release was verified before use" in text
+    assert "Signed release index" in text
+    assert index["envelope_sha256"] in text.replace("\n", "")
     assert "NOT VERIFIED" not in text
 
 
@@ -214,6 +220,7 @@ def test_bypass_marks_the_report_not_verified(
     doc = json.loads((out / "report.json").read_text())
     verified = {r["namespace"]: r["verified"] for r in doc["scope"]["releases"]}
     assert verified == {NAMESPACE: True, "linux/web": False}
+    assert doc["scope"]["release_index"] is None  # the bypass does not read it
     pdf = (out / "report.pdf").read_bytes()
     pages = page_texts(pdf)
     cover, page = [i for i, t in enumerate(pages) if "RELEASES NOT VERIFIED" in t]

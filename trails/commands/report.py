@@ -18,7 +18,7 @@ from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.model import Report
 from trails.report.releases import (
-    ReleaseInfo,
+    LoadedReleases,
     ReleaseRefused,
     ReleaseTrust,
     load_releases,
@@ -226,7 +226,7 @@ def report(
         title=title,
     )
     # Verified before any work; the reference time is the window's end, as build.py sets it.
-    release_infos = _releases(
+    loaded = _releases(
         releases=releases,
         roots=roots,
         crls=crls,
@@ -241,7 +241,13 @@ def report(
         catalog = _catalog(packs)
         bar.update(1, "reading results")
         model = report_from_files(
-            results, catalog, release_infos, options, baseline, on_stage=lambda s: bar.update(1, s)
+            results,
+            catalog,
+            loaded.infos,
+            options,
+            baseline,
+            on_stage=lambda s: bar.update(1, s),
+            release_index=loaded.signed_index,
         )
         bar.update(1)
         try:
@@ -274,15 +280,16 @@ def _releases(
     insecure_unverified: bool,
     at: datetime,
     as_json: bool,
-) -> tuple[ReleaseInfo, ...]:
-    """Every release under --releases, verified at ``at`` (the window's end) unless the
-    named bypass allows otherwise; unverifiable option sets are refused first."""
+) -> LoadedReleases:
+    """Every release under --releases and the signed index they matched, verified at ``at``
+    (the window's end) unless the named bypass allows otherwise; unverifiable option sets
+    are refused first."""
     if releases is None:
         if roots is not None or crls or insecure_unverified:
             raise UsageError(
                 "--roots, --crl and --insecure-unverified-releases go with --releases DIR"
             )
-        return ()
+        return LoadedReleases((), None)
     if roots is None and not insecure_unverified:
         raise UsageError(
             "--releases needs --roots ROOTS.pem to verify the releases (or "

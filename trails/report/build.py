@@ -29,6 +29,7 @@ from trails.report.model import (
     ControlInfo,
     Host,
     Metadata,
+    ReleaseIndexSeen,
     Report,
     Scope,
     Signer,
@@ -61,6 +62,7 @@ def _scope(
     status: dict[str, dict[str, str]],
     releases: Sequence[ReleaseInfo],
     controls: Sequence[ControlInfo],
+    release_index: ReleaseIndexSeen | None,
 ) -> Scope:
     pairs: dict[tuple[str, str], int] = {}
     for host in hosts:
@@ -70,6 +72,8 @@ def _scope(
     signers |= {
         (r.get("signer_subject", ""), r.get("signer_fingerprint", "")) for r in status.values()
     }
+    if release_index is not None:
+        signers.add((release_index.signer_subject, release_index.signer_fingerprint))
     commits = {i.release.source_commit for i in releases}
     if not releases:  # config_version ends with the commit's short sha
         commits = {cv.rsplit("-", 1)[-1] for _, cv in pairs if "-" in cv}
@@ -84,6 +88,7 @@ def _scope(
         ),
         signers=tuple(Signer(s, f) for s, f in sorted(signers) if s or f),
         commits=tuple(sorted(commits)),
+        release_index=release_index,
     )
 
 
@@ -93,6 +98,8 @@ def build_report(
     releases: Sequence[ReleaseInfo],
     options: ReportOptions,
     baseline: dict[str, Any] | None = None,
+    *,
+    release_index: ReleaseIndexSeen | None = None,
 ) -> Report:
     window = default_window(options.until, options.since, options.now)
     if window.since >= window.until:
@@ -113,7 +120,7 @@ def build_report(
             simulated=ingested.simulated,
             tool_version=__version__,
         ),
-        scope=_scope(hosts, status, releases, controls),
+        scope=_scope(hosts, status, releases, controls, release_index),
         summary=status_counts(results),
         hosts=hosts,
         controls=controls,
@@ -137,6 +144,7 @@ def report_from_files(
     baseline: Path | None = None,
     *,
     on_stage: Callable[[str], None] = lambda stage: None,
+    release_index: ReleaseIndexSeen | None = None,
 ) -> Report:
     """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report.
 
@@ -147,6 +155,8 @@ def report_from_files(
         ingested = ingest(results, Path(scratch))
         on_stage("evaluating")
         try:
-            return build_report(ingested, catalog, releases, options, baseline_doc)
+            return build_report(
+                ingested, catalog, releases, options, baseline_doc, release_index=release_index
+            )
         finally:
             ingested.con.close()

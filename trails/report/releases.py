@@ -26,14 +26,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
 from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.manifest import Manifest, ManifestError, parse_manifest
-from trails.report.model import Release
+from trails.report.model import Release, ReleaseIndexSeen
 from trails.sign.index import INDEX_NAME, IndexEntry
 from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
@@ -78,6 +78,11 @@ class ReleaseInfo:
     controls: tuple[str, ...]  # control ids the namespace's osquery.conf schedules
     tags: dict[str, str]
     manifest_sha256: str = ""  # of the manifest's canonical JSON, as the index lists it
+
+
+class LoadedReleases(NamedTuple):
+    infos: tuple[ReleaseInfo, ...]  # sorted by namespace
+    signed_index: ReleaseIndexSeen | None  # the index they matched; None when not read
 
 
 def control_id_of(query_name: str) -> str | None:
@@ -260,7 +265,7 @@ def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIn
 
 def _check_index(
     root: Path, infos: Sequence[ReleaseInfo], policy: TrustPolicy, at: datetime
-) -> None:
+) -> ReleaseIndexSeen:
     """The signed index verifies and lists exactly the releases present."""
     verified = _verified_index(root, policy, at)
     found = {
@@ -273,12 +278,20 @@ def _check_index(
         match_releases(verified.index, found)
     except IndexMismatchError as exc:
         raise ReleaseRefused(exc.namespace, exc.check, str(exc)) from None
+    return ReleaseIndexSeen(
+        created=verified.index.created,
+        expires=verified.index.expires,
+        releases=len(verified.index.releases),
+        signer_subject=verified.signer_subject,
+        signer_fingerprint=verified.signer_fingerprint,
+        envelope_sha256=verified.envelope_sha256,
+    )
 
 
-def load_releases(root: Path, trust: ReleaseTrust) -> tuple[ReleaseInfo, ...]:
+def load_releases(root: Path, trust: ReleaseTrust) -> LoadedReleases:
     """Every release under ``root``, sorted by namespace: verified against ``trust.policy``
-    at ``trust.at``, then held to the signed release index; a failure refuses the whole
-    report (``ReleaseRefused``, exit 3).
+    at ``trust.at``, then held to the signed release index (returned with them); a failure
+    refuses the whole report (``ReleaseRefused``, exit 3).
 
     With ``trust.allow_unverified``, a built but unsigned release (or every release, when
     there is no policy) is read without verification and marked ``verified=False``; a
@@ -291,6 +304,6 @@ def load_releases(root: Path, trust: ReleaseTrust) -> tuple[ReleaseInfo, ...]:
         )
     _check_root(root)
     infos = tuple(_load(d, root, trust) for d in _release_dirs(root))
-    if trust.policy is not None and not trust.allow_unverified:
-        _check_index(root, infos, trust.policy, trust.at)
-    return infos
+    if trust.policy is None or trust.allow_unverified:
+        return LoadedReleases(infos, None)
+    return LoadedReleases(infos, _check_index(root, infos, trust.policy, trust.at))

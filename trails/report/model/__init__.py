@@ -27,6 +27,7 @@ from trails.report.model.provenance import (
     MalformedLine,
     Metadata,
     Release,
+    ReleaseIndexSeen,
     Scope,
     Signer,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "MalformedLine",
     "Metadata",
     "Release",
+    "ReleaseIndexSeen",
     "Report",
     "RequirementRollup",
     "Scope",

@@ -78,6 +78,28 @@ class Release:
 
 
 @dataclass(frozen=True)
+class ReleaseIndexSeen:
+    """The signed release index (``dist/index.dsse.json``) the releases were held to."""
+
+    created: datetime
+    expires: datetime
+    releases: int  # how many releases it lists
+    signer_subject: str
+    signer_fingerprint: str  # hex SHA-256 of the leaf certificate DER
+    envelope_sha256: str  # of index.dsse.json as read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "created": format_time(self.created),
+            "expires": format_time(self.expires),
+            "releases": self.releases,
+            "signer_subject": self.signer_subject,
+            "signer_fingerprint": self.signer_fingerprint,
+            "envelope_sha256": self.envelope_sha256,
+        }
+
+
+@dataclass(frozen=True)
 class ConfigVersionSeen:
     namespace: str
     config_version: str
@@ -110,12 +132,14 @@ class Scope:
     config_versions: tuple[ConfigVersionSeen, ...]
     signers: tuple[Signer, ...]
     commits: tuple[str, ...]
+    release_index: ReleaseIndexSeen | None = None  # None: no --releases, or unverified
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "namespaces": list(self.namespaces),
             "frameworks": list(self.frameworks),
             "releases": [r.to_dict() for r in self.releases],
+            "release_index": None if self.release_index is None else self.release_index.to_dict(),
             "config_versions": [c.to_dict() for c in self.config_versions],
             "signers": [s.to_dict() for s in self.signers],
             "commits": list(self.commits),

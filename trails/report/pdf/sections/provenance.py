@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reportlab.platypus import Flowable, PageBreak, Paragraph
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer
 
 from trails.models.evidence import ReportStatus
-from trails.report.model import GroupRollup, Report
+from trails.report.model import GroupRollup, ReleaseIndexSeen, Report
 from trails.report.pdf import styles
 from trails.report.pdf.blocks import pct, when
 from trails.report.pdf.document import Heading
@@ -53,6 +54,16 @@ def _groups(title: str, key: str, label: str, groups: tuple[GroupRollup, ...]) -
     ]
     note = shown_of(len(rows), len(groups), title.lower())
     return story + ([note] if note is not None else [])
+
+
+def _index_table(index: ReleaseIndexSeen) -> Flowable:
+    rows = [
+        ["Releases listed", f"{index.releases:,}"],
+        ["Created / expires", f"{when(index.created)} / {when(index.expires)}"],
+        ["Signer", f"{markup(index.signer_subject)}<br/>{_mono(index.signer_fingerprint, 64)}"],
+        ["SHA-256 of index.dsse.json", _mono(index.envelope_sha256, 64)],
+    ]
+    return data_table(["Signed release index", ""], rows, [1, 3])
 
 
 def story(report: Report) -> list[Flowable]:
@@ -103,6 +114,8 @@ def story(report: Report) -> list[Flowable]:
                 styles.BODY,
             )
         )
+    if scope.release_index is not None:
+        out += [_index_table(scope.release_index), Spacer(1, 3 * mm)]
     out.append(
         data_table(
             ["Namespace / check", "Version", "Created", "Signer certificate", "Source commit"],
