@@ -121,6 +121,40 @@ def test_expected_controls_from_releases_and_integrity(tmp_path: Path) -> None:
     assert [s.subject for s in report.scope.signers] == ["CN=s", "CN=signer"]
 
 
+def test_host_newer_than_the_signed_release(tmp_path: Path) -> None:
+    """A whole dist/ tree replayed with its older, still valid index verifies; the hosts
+    that already run the newer release are what shows it (and hosts on the replayed
+    version, which are really outdated, then look current)."""
+    release = Release(
+        namespace="linux/pci",
+        version=20261101080000,
+        config_version=CV_OLD,
+        created=None,
+        expires=None,
+        signer_subject="CN=s",
+        signer_fingerprint="ab" * 32,
+        source_repo="r",
+        source_commit="c" * 40,
+        osquery_conf_sha256="",
+    )
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, decorations("h1")),
+            control("a", "pass", T0, decorations("h2", cv=CV_OLD)),
+            control("a", "pass", T0, decorations("h3", cv="20261001080000-0000000")),
+        ],
+        releases=(ReleaseInfo(release, ("a",), {}),),
+    )
+    kinds = {(f.host_uuid, f.kind) for f in report.integrity}
+    assert kinds == {
+        ("h1", IntegrityKind.NEWER_THAN_SIGNED),
+        ("h3", IntegrityKind.OUTDATED_CONFIG),
+    }
+    (newer,) = [f for f in report.integrity if f.host_uuid == "h1"]
+    assert f"runs {CV}, newer than the newest signed release given ({CV_OLD})" in newer.detail
+
+
 def test_newest_version_from_hosts_without_releases(tmp_path: Path) -> None:
     report = _report(
         tmp_path,

@@ -200,6 +200,32 @@ def test_option_sets_that_cannot_verify_are_usage_errors(
     assert not (tmp_path / "out").exists()
 
 
+def test_older_whole_tree_shows_as_hosts_newer_than_signed(
+    signed_fleet: tuple[DevPki, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An older dist/ tree, signed and indexed in its day, verifies as a whole; the hosts
+    already running the newer release are what gives the replay away."""
+    pki, _, logs = signed_fleet
+    old = tmp_path / "old-dist"
+    make_dist(old, NAMESPACE, version=20260101000000)
+    code, _, err = run(capsys, "sign", old, "--key", pki.key("ci"), "--chain", pki.chain("ci"))
+    assert code == 0, err
+    out = tmp_path / "out"
+    code, _, err = _report(
+        capsys,
+        *("--results", logs / "*.log", "--releases", old, "--roots", pki.roots),
+        *("--until", _now(), "--out", out, "--format", "json"),
+    )
+    assert code == 0, err
+    doc = json.loads((out / "report.json").read_text())
+    newer = [f for f in doc["integrity"] if f["kind"] == "newer_than_signed"]
+    assert newer, "hosts on the current release must be flagged"
+    assert f"warning: {len(newer)} hosts run a config newer than the newest release" in err
+    assert doc["scope"]["release_index"]["envelope_sha256"] == (
+        hashlib.sha256((old / INDEX_NAME).read_bytes()).hexdigest()
+    )
+
+
 def test_bypass_marks_the_report_not_verified(
     signed_fleet: tuple[DevPki, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,7 +16,7 @@ from trails.errors import CheckFailed, TransportError, UsageError
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
-from trails.report.model import Report
+from trails.report.model import IntegrityKind, Report
 from trails.report.releases import (
     LoadedReleases,
     ReleaseRefused,
@@ -326,6 +326,13 @@ def _print(model: Report, written: list[Path], as_json: bool) -> None:
         click.echo(
             f"warning: releases NOT VERIFIED (--insecure-unverified-releases): "
             f"{', '.join(unverified)}",
+            err=True,
+        )
+    newer = sum(1 for f in model.integrity if f.kind is IntegrityKind.NEWER_THAN_SIGNED)
+    if newer:
+        click.echo(
+            f"warning: {newer} hosts run a config newer than the newest release under "
+            "--releases; report against the current dist/ tree (was an older one replayed?)",
             err=True,
         )
     if as_json:

@@ -9,7 +9,11 @@ with osquery's hash of the installed osquery.conf) and its decorations:
 * ``expired_release``: the installed release expired before the end of the window;
 * ``silent``: nothing arrived for longer than --silent-after;
 * ``config_hash_mismatch``: the installed osquery.conf is not the one the signed
-  manifest names.
+  manifest names;
+* ``newer_than_signed``: newer than the newest release in --releases. The agent installs
+  only what verifies, so either that dist/ tree is older than the one deployed (a whole
+  tree replayed with its old, still valid index, which no signature check can tell) or
+  the host runs a config that was never signed.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ def _host_findings(
     *,
     row: Mapping[str, str],
     newest: str | None,
+    signed: bool,
     release_hash: Mapping[tuple[str, str], str],
     window: Window,
     silent_after: timedelta,
@@ -89,9 +94,15 @@ def _host_findings(
     seen = host.last_seen
     running = row.get("config_version") or host.config_version
     if newest and running != newest:
-        found.append(
-            (IntegrityKind.OUTDATED_CONFIG, f"runs {running}; newest signed is {newest}", seen)
-        )
+        if signed and _version_key(running) > _version_key(newest):
+            detail = (
+                f"runs {running}, newer than the newest signed release given ({newest}): "
+                "report against the current dist/ tree, or find who deployed it"
+            )
+            found.append((IntegrityKind.NEWER_THAN_SIGNED, detail, seen))
+        else:
+            detail = f"runs {running}; newest signed is {newest}"
+            found.append((IntegrityKind.OUTDATED_CONFIG, detail, seen))
     if row.get("last_result", "") not in _OK_RESULTS or row.get("last_error"):
         what = row.get("last_error") or row.get("last_result", "")
         when = _time(row.get("last_attempt_at", ""))
@@ -125,6 +136,7 @@ def integrity_findings(
     silent_after: timedelta,
 ) -> tuple[IntegrityFinding, ...]:
     newest = newest_versions(hosts, status, releases)
+    signed = {i.release.namespace for i in releases}
     release_hash = {
         (i.release.namespace, i.release.config_version): i.release.osquery_conf_sha256
         for i in releases
@@ -137,6 +149,7 @@ def integrity_findings(
             host,
             row=row,
             newest=newest.get(host.namespace),
+            signed=host.namespace in signed,
             release_hash=release_hash,
             window=window,
             silent_after=silent_after,

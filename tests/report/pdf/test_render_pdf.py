@@ -10,7 +10,7 @@ import pytest
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
 from tests.report.pdf.pdfcheck import outline_titles, page_texts, reader, to_pngs
 from tests.report.pdf.synth import synthetic_report
-from trails.report.model import Report
+from trails.report.model import IntegrityKind, Report
 from trails.report.pdf.render import render_pdf
 from trails.report.pdf.sections.controls import MAX_FAILING_ROWS
 from trails.report.pdf.sections.overview import SIMULATED_BANNER
@@ -154,7 +154,7 @@ def test_an_empty_fleet_renders_and_says_so() -> None:
     assert "no results in the report window" in text
     assert "No control failed on any host in the window." in text
     assert "No host reported a config version." in text
-    assert text.count("No finding.") == 5
+    assert text.count("No finding.") == len(IntegrityKind)
 
 
 def test_a_long_hostile_title_stays_out_of_the_page_number(tmp_path: Path) -> None:

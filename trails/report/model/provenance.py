@@ -17,6 +17,9 @@ class IntegrityKind(StrEnum):
     EXPIRED_RELEASE = "expired_release"  # the installed release expired before `until`
     SILENT = "silent"  # nothing received for longer than --silent-after
     CONFIG_HASH_MISMATCH = "config_hash_mismatch"  # installed osquery.conf != signed manifest
+    # newer than the newest release in --releases: that tree is older than the deployed one
+    # (replayed whole, index included?) or the host runs a config that was never signed
+    NEWER_THAN_SIGNED = "newer_than_signed"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ KIND_TITLES = {
     IntegrityKind.EXPIRED_RELEASE: "Hosts running an expired release",
     IntegrityKind.SILENT: "Silent hosts",
     IntegrityKind.CONFIG_HASH_MISMATCH: "Installed config differs from the signed manifest",
+    IntegrityKind.NEWER_THAN_SIGNED: "Hosts running a config newer than the signed releases",
 }
 
 
