@@ -6,9 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from trails.models.evidence import CONTROL_QUERY_PREFIX, INTEGRITY_QUERY, SCHEDULE_STATS_QUERY
+from trails.models.evidence import (
+    CONTROL_QUERY_PREFIX,
+    INSTALLED_HASH_COLUMN,
+    INTEGRITY_QUERY,
+    SCHEDULE_STATS_QUERY,
+)
 from trails.models.status import STATUS
-from trails.report.ingest import INSTALLED_HASH_COLUMN
 
 T0 = 1795435200  # 2026-11-23T12:00:00Z
 

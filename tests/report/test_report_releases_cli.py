@@ -79,6 +79,9 @@ def test_verified_release_report(
     index = doc["scope"]["release_index"]
     assert index["envelope_sha256"] == hashlib.sha256((dist / INDEX_NAME).read_bytes()).hexdigest()
     assert (index["releases"], index["signer_fingerprint"]) == (1, release["signer_fingerprint"])
+    # Simulated hosts record the release's real signer, so the report names one signer.
+    signer = {"subject": release["signer_subject"], "fingerprint": release["signer_fingerprint"]}
+    assert doc["scope"]["signers"] == [signer]
     text = "\n".join(page_texts((out / "report.pdf").read_bytes()))
     assert "Each release was verified before use" in text
     assert "Signed release index" in text

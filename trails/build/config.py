@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from trails.build.merge import Merged
-from trails.models.evidence import DECORATION_KEYS, INTEGRITY_QUERY, SCHEDULE_STATS_QUERY
+from trails.models.evidence import (
+    DECORATION_KEYS,
+    INSTALLED_HASH_COLUMN,
+    INTEGRITY_QUERY,
+    SCHEDULE_STATS_QUERY,
+)
 from trails.models.status import STATUS, TABLES
 
-# Names the report reads from trails.integrity (the installed file's hash as osquery sees it).
-INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"
 TRAILS_INTERVAL = 3600
 
 SCHEDULE_STATS_SQL = (

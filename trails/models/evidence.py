@@ -16,6 +16,10 @@ from enum import StrEnum
 CONTROL_QUERY_PREFIX = "trails.control."
 SCHEDULE_STATS_QUERY = "trails.schedule_stats"
 INTEGRITY_QUERY = "trails.integrity"
+# The column of INTEGRITY_QUERY with osquery's own hash of the installed osquery.conf.
+INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"
+# The decoration ``trails simulate`` puts on every line it writes.
+SIMULATED_DECORATION = "trails_simulated"
 CONTROL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 # Columns of the one row a control query returns.

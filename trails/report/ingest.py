@@ -35,11 +35,10 @@ from trails.models.evidence import (
     INTEGRITY_QUERY,
     MAX_EVIDENCE_BYTES,
     SCHEDULE_STATS_QUERY,
+    SIMULATED_DECORATION,
 )
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
 
-SIMULATED_DECORATION = "trails_simulated"  # set by ``trails simulate`` on every line
-INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"  # trails.integrity: osquery's hash
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MEMORY_LIMIT = "1GB"

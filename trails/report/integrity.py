@@ -25,9 +25,9 @@ from typing import Any
 
 import duckdb
 
+from trails.models.evidence import INSTALLED_HASH_COLUMN
 from trails.models.manifest import ManifestError, parse_time
 from trails.report.evaluate import Window
-from trails.report.ingest import INSTALLED_HASH_COLUMN
 from trails.report.model import Host, IntegrityFinding, IntegrityKind, bound_text
 from trails.report.releases import ReleaseInfo
 

@@ -30,15 +30,15 @@ from typing import IO
 
 from trails.models.evidence import (
     CONTROL_QUERY_PREFIX,
+    INSTALLED_HASH_COLUMN,
     INTEGRITY_QUERY,
     SCHEDULE_STATS_QUERY,
+    SIMULATED_DECORATION,
 )
 from trails.models.manifest import format_time
 from trails.models.status import STATUS
 from trails.report.releases import ReleaseInfo
 
-SIMULATED_DECORATION = "trails_simulated"
-INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"
 DAY = 86400
 
 
@@ -50,6 +50,9 @@ class SimNamespace:
     controls: tuple[str, ...]
     osquery_conf_sha256: str
     expires: datetime | None = None
+    # whom hosts record as the signer of what they installed (trails_status)
+    signer_subject: str = "CN=trails ci signer,O=Example"
+    signer_fingerprint: str = hashlib.sha256(b"simulated signer").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,14 @@ class SimSummary:
     bytes: int
 
 
+def _signer(info: ReleaseInfo) -> dict[str, str]:
+    """The release's signer when it is signed (a built-only release has none)."""
+    rel = info.release
+    if not rel.signer_fingerprint:
+        return {}
+    return {"signer_subject": rel.signer_subject, "signer_fingerprint": rel.signer_fingerprint}
+
+
 def from_releases(releases: tuple[ReleaseInfo, ...]) -> tuple[SimNamespace, ...]:
     out = []
     for info in releases:
@@ -83,6 +94,7 @@ def from_releases(releases: tuple[ReleaseInfo, ...]) -> tuple[SimNamespace, ...]
                 controls=info.controls,
                 osquery_conf_sha256=rel.osquery_conf_sha256,
                 expires=rel.expires,
+                **_signer(info),
             )
         )
     return tuple(n for n in out if n.controls)
@@ -295,8 +307,8 @@ def _integrity_row(host: _Host, opts: SimOptions, t: int) -> str:
         namespace=ns.namespace,
         version=host.config_version.split("-")[0],
         config_version=host.config_version,
-        signer_subject="CN=trails ci signer,O=Example",
-        signer_fingerprint=hashlib.sha256(b"simulated signer").hexdigest(),
+        signer_subject=ns.signer_subject,
+        signer_fingerprint=ns.signer_fingerprint,
         verified_at=verified,
         expires=format_time(ns.expires or opts.until + timedelta(days=30)),
         last_attempt_at=verified,
