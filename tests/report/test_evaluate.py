@@ -77,22 +77,26 @@ def test_statuses(tmp_path: Path) -> None:
     assert not report.metadata.simulated
 
 
-def test_expected_controls_from_releases_and_integrity(tmp_path: Path) -> None:
-    d1 = decorations("h1")
-    d2 = decorations("h2", cv=CV_OLD)
-    d3 = decorations("h3")
-    release = Release(
+def _release(config_version: str, osquery_conf_sha256: str = "") -> Release:
+    return Release(
         namespace="linux/pci",
-        version=20261122080000,
-        config_version=CV,
+        version=int(config_version.split("-", maxsplit=1)[0]),
+        config_version=config_version,
         created=None,
         expires=None,
         signer_subject="CN=s",
         signer_fingerprint="ab" * 32,
         source_repo="r",
         source_commit="c" * 40,
-        osquery_conf_sha256="cd" * 32,
+        osquery_conf_sha256=osquery_conf_sha256,
     )
+
+
+def test_expected_controls_from_releases_and_integrity(tmp_path: Path) -> None:
+    d1 = decorations("h1")
+    d2 = decorations("h2", cv=CV_OLD)
+    d3 = decorations("h3")
+    release = _release(CV, osquery_conf_sha256="cd" * 32)
     releases = (ReleaseInfo(release, ("a", "z"), {}),)
     report = _report(
         tmp_path,
@@ -125,18 +129,7 @@ def test_host_newer_than_the_signed_release(tmp_path: Path) -> None:
     """A whole dist/ tree replayed with its older, still valid index verifies; the hosts
     that already run the newer release are what shows it (and hosts on the replayed
     version, which are really outdated, then look current)."""
-    release = Release(
-        namespace="linux/pci",
-        version=20261101080000,
-        config_version=CV_OLD,
-        created=None,
-        expires=None,
-        signer_subject="CN=s",
-        signer_fingerprint="ab" * 32,
-        source_repo="r",
-        source_commit="c" * 40,
-        osquery_conf_sha256="",
-    )
+    release = _release(CV_OLD)
     report = _report(
         tmp_path,
         [
