@@ -145,7 +145,7 @@ def test_host_newer_than_the_signed_release(tmp_path: Path) -> None:
         ("h3", IntegrityKind.OUTDATED_CONFIG),
     }
     (newer,) = [f for f in report.integrity if f.host_uuid == "h1"]
-    assert f"runs {CV}, newer than the newest signed release given ({CV_OLD})" in newer.detail
+    assert f"runs {CV}, newer than the newest release under --releases ({CV_OLD})" in newer.detail
 
 
 def test_newest_version_from_hosts_without_releases(tmp_path: Path) -> None:

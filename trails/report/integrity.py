@@ -85,7 +85,7 @@ def _host_findings(
     *,
     row: Mapping[str, str],
     newest: str | None,
-    signed: bool,
+    released: bool,  # ``newest`` is a release's under --releases, not a host's claim
     release_hash: Mapping[tuple[str, str], str],
     window: Window,
     silent_after: timedelta,
@@ -94,9 +94,9 @@ def _host_findings(
     seen = host.last_seen
     running = row.get("config_version") or host.config_version
     if newest and running != newest:
-        if signed and _version_key(running) > _version_key(newest):
+        if released and _version_key(running) > _version_key(newest):
             detail = (
-                f"runs {running}, newer than the newest signed release given ({newest}): "
+                f"runs {running}, newer than the newest release under --releases ({newest}): "
                 "report against the current dist/ tree, or find who deployed it"
             )
             found.append((IntegrityKind.NEWER_THAN_SIGNED, detail, seen))
@@ -136,7 +136,7 @@ def integrity_findings(
     silent_after: timedelta,
 ) -> tuple[IntegrityFinding, ...]:
     newest = newest_versions(hosts, status, releases)
-    signed = {i.release.namespace for i in releases}
+    released = {i.release.namespace for i in releases}
     release_hash = {
         (i.release.namespace, i.release.config_version): i.release.osquery_conf_sha256
         for i in releases
@@ -149,7 +149,7 @@ def integrity_findings(
             host,
             row=row,
             newest=newest.get(host.namespace),
-            signed=host.namespace in signed,
+            released=host.namespace in released,
             release_hash=release_hash,
             window=window,
             silent_after=silent_after,
