@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git
+SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git augtool:augeas-tools
 
 .PHONY: all setup system-deps demo test lint bench clean
 

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import apsw
+
 from trails.osquery import versions
 from trails.osquery.functions import arithmetic, encoding, network, operations, paths, strings
 
@@ -35,3 +37,21 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_aggregate("carve", 1, operations.Carve)  # type: ignore[arg-type]
     for name, collate in versions.COLLATIONS.items():
         conn.create_collation(name, collate)
+
+
+def register_apsw(conn: apsw.Connection) -> None:
+    """``register`` for an apsw connection (the collector's host databases)."""
+    for name, (nargs, fn) in FUNCTIONS.items():
+        flags = 0 if name == "sleep" else apsw.SQLITE_DETERMINISTIC
+        conn.create_scalar_function(name, fn, nargs, deterministic=bool(flags))
+    conn.create_aggregate_function("carve", _carve, 1)
+    for name, collate in versions.COLLATIONS.items():
+        conn.create_collation(name, collate)
+
+
+def _carve() -> tuple[operations.Carve, Callable[..., None], Callable[..., str]]:
+    return (
+        operations.Carve(),
+        lambda ctx, *values: ctx.step(*values),
+        lambda ctx: ctx.finalize(),
+    )
