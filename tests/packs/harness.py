@@ -1,22 +1,26 @@
-"""Fixture hosts for control packs: osquery tables as SQLite tables, rows from the packs.
+"""Fixture hosts for control packs, read by the reference collector as osquery would.
 
-Each fixture gets a fresh in-memory database holding every osquery 5.23.1 table with the
-column names and types of the official schema (plus trails_status / trails_audit_rules),
-osquery's SQL functions, and the fixture's rows. Inserting into a table or column the
-schema does not have is an error, so fixtures stay shaped like real osquery output.
+A fixture's host state (merged over the pack's ``fixture_host``) is materialised into a
+temporary root and runtime; the collector serves every osquery 5.23.1 table from it.
+Raw ``tables`` rows (and the pack's ``fixture_defaults``) replace the collector's table
+of that name, for the few cases no host state can express.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from trails.models.status import TABLES as STATUS_TABLES
-from trails.osquery.functions import register
+import apsw
+
+from trails.collector.database import open_host_db, query
+from trails.collector.hoststate import materialise, merge
+from trails.collector.interface import Host
 from trails.osquery.schema import OsquerySchema, load_schema
 from trails.packs import Catalog, load_catalog
 from trails.packs.compiler import compile_sql
@@ -26,13 +30,6 @@ from trails.packs.templates import Context
 
 REPO = Path(__file__).resolve().parents[2]
 PACKS_DIR = REPO / "cis_pci_packs"
-_SQL_TYPES = {
-    "text": "TEXT",
-    "integer": "INTEGER",
-    "bigint": "INTEGER",
-    "unsigned_bigint": "INTEGER",
-    "double": "REAL",
-}
 
 
 @cache
@@ -46,54 +43,40 @@ def schema() -> OsquerySchema:
     return load_schema()
 
 
-@cache
-def schema_columns() -> dict[str, dict[str, str]]:
-    """table -> column -> SQLite type, from the shipped compact osquery schema."""
-    tables = {
-        name: {c.name: _SQL_TYPES.get(c.type, "TEXT") for c in table.columns}
-        for name, table in schema().tables.items()
-        if "linux" in table.platforms
-    }
-    for status in STATUS_TABLES:
-        tables[status.osquery_name] = dict.fromkeys(status.columns, "TEXT")
-    return tables
-
-
-@cache
-def _template() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
-    for name, columns in schema_columns().items():
-        cols = ", ".join(f'"{c}" {t}' for c, t in columns.items())
-        conn.execute(f'CREATE TABLE "{name}" ({cols})')
-    conn.commit()
-    return conn
-
-
-def host_db(tables: Mapping[str, Any]) -> sqlite3.Connection:
-    """A fresh database with every osquery table and ``tables``' rows inserted."""
-    conn = sqlite3.connect(":memory:")
-    _template().backup(conn)
-    register(conn)
-    known = schema_columns()
-    for table, rows in tables.items():
-        if table not in known:
-            raise AssertionError(f"fixture table {table!r} is not an osquery linux table")
-        for row in rows:
-            unknown = set(row) - set(known[table])
-            if unknown:
-                raise AssertionError(f"fixture columns {sorted(unknown)} not in {table}")
-            cols = ", ".join(f'"{c}"' for c in row)
-            marks = ", ".join("?" for _ in row)
-            insert = f'INSERT INTO "{table}" ({cols}) VALUES ({marks})'  # noqa: S608 (schema names)
-            conn.execute(insert, list(row.values()))
-    return conn
-
-
 def fixture_tables(pack: Pack, fixture: Fixture | None) -> dict[str, Any]:
+    """The raw rows of a fixture: the pack's defaults, then the fixture's own."""
     tables: dict[str, Any] = dict(pack.fixture_defaults)
     if fixture is not None:
         tables.update(fixture.tables)
     return tables
+
+
+def host_state(pack: Pack, fixture: Fixture | None) -> Mapping[str, Any] | None:
+    """The fixture's host state over the pack's base host (raw-row fixtures get the base)."""
+    own = fixture.host if fixture is not None and fixture.host is not None else {}
+    if not pack.fixture_host and not own:
+        return None
+    return merge(pack.fixture_host, own)
+
+
+@contextmanager
+def host_db(
+    tables: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    empty: Collection[str] = (),
+) -> Iterator[apsw.Connection]:
+    """A host database: ``state`` materialised (or an empty root), ``tables`` raw."""
+    with tempfile.TemporaryDirectory(prefix="trails-host-") as tmp:
+        if state is None:
+            (Path(tmp) / "root").mkdir()
+            host = Host(root=Path(tmp) / "root")
+        else:
+            host = materialise(state, Path(tmp))
+        conn = open_host_db(host, raw=tables, empty=empty)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
 
 def audit_context(pack: Pack, control: Control, arch: str = "x86_64") -> Context:
@@ -101,17 +84,26 @@ def audit_context(pack: Pack, control: Control, arch: str = "x86_64") -> Context
 
 
 def run_control(
-    pack: Pack, control: Control, tables: Mapping[str, Any], *, arch: str = "x86_64"
+    pack: Pack,
+    control: Control,
+    tables: Mapping[str, Any],
+    *,
+    state: Mapping[str, Any] | None = None,
+    empty: Collection[str] = (),
+    arch: str = "x86_64",
 ) -> list[dict[str, Any]]:
-    """Run the compiled query of ``control`` (built for ``arch``) on a host made of ``tables``."""
+    """Run the compiled query of ``control`` (built for ``arch``) on one fixture host."""
     sql = compile_sql(control, pack, audit_context(pack, control, arch))
-    conn = host_db(tables)
-    try:
-        cur = conn.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    finally:
-        conn.close()
+    with host_db(tables, state, empty) as conn:
+        return query(conn, sql)
+
+
+def run_fixture(
+    pack: Pack, control: Control, fixture: Fixture | None, *, empty: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    return run_control(
+        pack, control, fixture_tables(pack, fixture), state=host_state(pack, fixture), empty=empty
+    )
 
 
 def evidence_of(row: Mapping[str, Any]) -> list[Any]:

@@ -46,6 +46,8 @@ class HostStatus(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NOT_APPLICABLE = "not_applicable"
+    NO_EVIDENCE = "no_evidence"  # a table the verdict needs returned nothing on the host
+    STALE = "stale"  # the agent's audit rule snapshot is older than the pack allows
 
 
 class ReportStatus(StrEnum):

@@ -130,6 +130,11 @@ class SqlChecker:
         problems.extend(self._required_problems(program))
         return problems
 
+    def tables_read(self, sql: str) -> frozenset[str]:
+        """The osquery tables ``sql`` reads (what it could read so far if it is invalid)."""
+        self.check(sql)
+        return frozenset(self._reads)
+
     def _platform_problems(self) -> list[SqlProblem]:
         problems = []
         for name in sorted(self._reads):

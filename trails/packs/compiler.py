@@ -19,16 +19,25 @@ cut to a per-row byte budget so the array never exceeds ``MAX_EVIDENCE_BYTES``.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from trails.errors import InternalError
 from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS
+from trails.models.status import AUDIT_RULES, STATUS
+from trails.osquery.schema import load_schema
+from trails.osquery.sqlcheck import SqlChecker, checker_for
 from trails.packs.model import Check, Control, Pack
+from trails.packs.probes import PROBES
 from trails.packs.templates import TEMPLATES, Context, Expanded, lit
 
 # Budget of one evidence row: the array brackets and commas included, 20 rows fit.
 ROW_BUDGET = (MAX_EVIDENCE_BYTES - 2) // MAX_EVIDENCE_ROWS - 1
 # Evidence when nothing was observed: the report shows this note, never a pass.
 NOTHING_OBSERVED = '[{"trails_note":"nothing observed: the data this check needs was not seen"}]'
+STALE_NOTE = (
+    '[{"trails_note":"the agent has not refreshed the loaded audit rules within the '
+    "pack's freshness bound\"}]"
+)
 _MIN_VALUE_CHARS = 24
 
 
@@ -60,6 +69,27 @@ def _one_line(sql: str) -> str:
     return re.sub(r"\s*\n\s*", " ", sql.strip()).rstrip(";").strip()
 
 
+@cache
+def _checker() -> SqlChecker:
+    return checker_for(load_schema(), "linux")
+
+
+def _probes(*sqls: str) -> list[tuple[str, str]]:
+    """(table, probe) for every probed osquery table the queries read, sorted."""
+    tables: set[str] = set()
+    for sql in sqls:
+        tables |= _checker().tables_read(sql)
+    return [(t, PROBES[t]) for t in sorted(tables) if t in PROBES]
+
+
+def _missing(probes: list[tuple[str, str]]) -> str:
+    """SQL text: the names of the probed tables that returned nothing, or ''."""
+    if not probes:
+        return "''"
+    parts = [f"CASE WHEN {probe} THEN '' ELSE {lit(t + ' ')} END" for t, probe in probes]
+    return "rtrim(" + " || ".join(parts) + ")"
+
+
 def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
     """The osquery SQL of ``control``'s one-row query."""
     if control.check is None:
@@ -68,15 +98,29 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
     no_rows = control.check.kind == "query" and control.check.pass_rule == "no_rows"
     offending = "1" if no_rows else "NOT coalesce(ok, 0)"
     if no_rows:
-        observed = f"EXISTS ({_one_line(str(control.check.observe))})"
+        observe = _one_line(str(control.check.observe))
+        observed = f"EXISTS ({observe})"
     else:
+        observe = ""
         observed = "EXISTS (SELECT 1 FROM trails_q)"
+    na_queries = [_one_line(q) for q in (pack.applies_when, control.not_applicable_when) if q]
     na_parts = []
     if pack.applies_when:
         na_parts.append(f"NOT EXISTS ({_one_line(pack.applies_when)})")
     if control.not_applicable_when:
         na_parts.append(f"EXISTS ({_one_line(control.not_applicable_when)})")
     na = " OR ".join(na_parts) or "0"
+    check_sqls = [_one_line(body.sql)] + ([observe] if observe else [])
+    reads_audit = AUDIT_RULES.osquery_name in set().union(
+        *(_checker().tables_read(q) for q in check_sqls)
+    )
+    stale = (
+        f"NOT EXISTS (SELECT 1 FROM {STATUS.osquery_name} WHERE CAST(strftime('%s', "
+        f"last_attempt_at) AS INTEGER) >= CAST(strftime('%s', 'now') AS INTEGER) - "
+        f"{pack.audit_max_age})"
+        if reads_audit
+        else "0"
+    )
     row_json = _row_json(body.evidence)
     evidence = (
         "(SELECT coalesce(json_group_array(json(e)), '[]') FROM ("
@@ -84,15 +128,24 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
         "ELSE json_object('trails_truncated', length(CAST(j AS BLOB))) END AS e "
         f"FROM (SELECT {row_json} AS j FROM trails_bad) ORDER BY e LIMIT {MAX_EVIDENCE_ROWS}))"
     )
+    unread = "json_array(json_object('trails_note', 'no rows from osquery table(s): ' || {}))"
     return (
         f"WITH trails_q AS MATERIALIZED ({_one_line(body.sql)}), "
         f"trails_bad AS MATERIALIZED (SELECT * FROM trails_q WHERE {offending}), "
-        f"trails_v AS MATERIALIZED (SELECT ({na}) AS na, ({observed}) AS seen, "
-        "(SELECT count(*) FROM trails_bad) AS bad) "
+        f"trails_n AS MATERIALIZED (SELECT {_missing(_probes(*na_queries))} AS na_unread, "
+        f"{_missing(_probes(*check_sqls))} AS unread), "
+        f"trails_v AS MATERIALIZED (SELECT na_unread, unread, "
+        f"CASE WHEN na_unread = '' THEN ({na}) ELSE 0 END AS na, ({observed}) AS seen, "
+        f"({stale}) AS stale, (SELECT count(*) FROM trails_bad) AS bad FROM trails_n) "
         f"SELECT {lit(control.id)} AS control_id, "
-        "CASE WHEN na THEN 'not_applicable' WHEN NOT seen OR bad > 0 THEN 'fail' "
-        "ELSE 'pass' END AS status, "
-        "CASE WHEN na THEN 0 ELSE bad END AS evidence_count, "
-        f"CASE WHEN na THEN '[]' WHEN NOT seen THEN {lit(NOTHING_OBSERVED)} "
+        "CASE WHEN na_unread <> '' THEN 'no_evidence' WHEN na THEN 'not_applicable' "
+        "WHEN unread <> '' THEN 'no_evidence' WHEN stale THEN 'stale' "
+        "WHEN NOT seen THEN 'no_evidence' WHEN bad > 0 THEN 'fail' ELSE 'pass' END AS status, "
+        "CASE WHEN na OR na_unread <> '' OR unread <> '' OR stale OR NOT seen THEN 0 "
+        "ELSE bad END AS evidence_count, "
+        f"CASE WHEN na_unread <> '' THEN {unread.format('na_unread')} WHEN na THEN '[]' "
+        f"WHEN unread <> '' THEN {unread.format('unread')} "
+        f"WHEN stale THEN {lit(STALE_NOTE)} "
+        f"WHEN NOT seen THEN {lit(NOTHING_OBSERVED)} "
         f"ELSE {evidence} END AS evidence FROM trails_v;"
     )

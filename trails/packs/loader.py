@@ -140,9 +140,10 @@ def _control(doc: Mapping[str, Any], pack: str, platforms: tuple[str, ...], path
     fixtures = tuple(
         Fixture(
             expect=f["expect"],
-            tables=_rows(f["tables"]),
+            tables=_rows(f.get("tables", {})),
             loc=SourceLoc(str(path), getattr(f, "line", 0)),
             note=f.get("note", ""),
+            host=f.get("host"),
         )
         for f in doc.get("fixtures", ())
     )
@@ -220,7 +221,9 @@ def load_pack(pack_dir: Path) -> Pack:
         packages=meta.get("packages", "deb"),
         applies_when=meta.get("applies_when"),
         interval=meta.get("interval", 3600),
+        audit_max_age=meta.get("audit_max_age", 10800),
         controls=tuple(controls),
         requirements=requirements,
         fixture_defaults=_rows(meta.get("fixture_defaults", {})),
+        fixture_host=meta.get("fixture_host", {}),
     )

@@ -42,12 +42,18 @@ class Check:
 
 @dataclass(frozen=True)
 class Fixture:
-    """Rows of osquery tables that make up one test host, and the status it must get."""
+    """A test host and the status the control must get on it.
+
+    ``host`` is a host state (trails.collector.hoststate) that the collector reads as
+    osquery would; ``tables`` are raw rows, kept only where no host state can express
+    the case (they replace the collector's table of that name).
+    """
 
     expect: str  # a HostStatus value
     tables: Mapping[str, tuple[Mapping[str, Any], ...]]
     loc: SourceLoc
     note: str = ""
+    host: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class Pack:
     packages: str = "deb"  # which package table the package checks read: deb or rpm
     applies_when: str | None = None  # no row -> every control is not_applicable
     interval: int = 3600
+    audit_max_age: int = 10800  # s: an older trails_audit_rules snapshot makes checks stale
     controls: tuple[Control, ...] = ()
     requirements: tuple[RequirementDef, ...] = ()
     fixture_defaults: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    fixture_host: Mapping[str, Any] = field(default_factory=dict)  # every host state's base
