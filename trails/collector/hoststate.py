@@ -11,6 +11,9 @@ the way osquery produces them. The shape (YAML or JSON)::
       /etc/ssh/sshd_config.d: {dir: true}
       /etc/localtime: {link: /usr/share/zoneinfo/UTC}
     packages: [openssh-server, 'aide=0.17.4-1', {name: x, status: deinstall ok config-files}]
+    agent:                         # the trails agent's status DB (/var/lib/trails/trails.db)
+      status: {namespace: linux, last_result: ok}   # last_attempt_at defaults to now
+      audit_rules: ['-w /etc/localtime -p wa -k time-change']   # `auditctl -l` lines
     runtime:                       # absent: not the running system (runtime tables empty)
       sysctl: {kernel.randomize_va_space: '2'}          # /proc/sys
       modules: [cramfs]                                 # /proc/modules
@@ -26,11 +29,15 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Mapping
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from trails.collector.interface import Host, Runtime
+from trails.models.status import AUDIT_RULES, DEFAULT_DB_PATH, STATUS, TABLES
 
 DEFAULT_VERSION = "1.0-1"
 
@@ -58,6 +65,9 @@ def materialise(state: Mapping[str, Any], directory: Path) -> Host:
     packages = state.get("packages")
     if packages is not None:
         _write_dpkg_status(host.path("/var/lib/dpkg/status"), packages)
+    agent = state.get("agent")
+    if agent is not None:
+        _write_agent_db(host.path(DEFAULT_DB_PATH), agent)
     runtime = state.get("runtime")
     if runtime is None:
         return host
@@ -82,10 +92,12 @@ def _write_file(target: Path, spec: str | Mapping[str, Any]) -> None:
 
 def _write_dpkg_status(target: Path, packages: list[str | Mapping[str, str]]) -> None:
     stanzas = []
-    for item in packages:
-        if isinstance(item, str):
-            name, _, version = item.partition("=")
-            item = {"name": name, "version": version or DEFAULT_VERSION}
+    for spec in packages:
+        if isinstance(spec, str):
+            name, _, version = spec.partition("=")
+            item: Mapping[str, str] = {"name": name, "version": version or DEFAULT_VERSION}
+        else:
+            item = spec
         stanzas.append(
             f"Package: {item['name']}\n"
             f"Status: {item.get('status', 'install ok installed')}\n"
@@ -95,6 +107,27 @@ def _write_dpkg_status(target: Path, packages: list[str | Mapping[str, str]]) ->
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n".join(stanzas))
+
+
+def _write_agent_db(target: Path, agent: Mapping[str, Any]) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(target)) as db, db:
+        for table in TABLES:
+            db.execute(table.ddl())
+        status = {"last_attempt_at": now, "verified_at": now, **agent.get("status", {})}
+        db.execute(
+            f"INSERT INTO {STATUS.sqlite_name} ({', '.join(status)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in status)})",
+            [str(v) for v in status.values()],
+        )
+        for position, rule in enumerate(agent.get("audit_rules", []), start=1):
+            key = rule.split(" -k ", 1)[1].split()[0] if " -k " in rule else ""
+            db.execute(
+                f"INSERT INTO {AUDIT_RULES.sqlite_name} (position, rule, key, loaded_at) "  # noqa: S608
+                "VALUES (?, ?, ?, ?)",
+                (str(position), rule, key, now),
+            )
 
 
 def _write_runtime(directory: Path, runtime: Mapping[str, Any]) -> Runtime:
