@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from trails.collector.interface import Table
-from trails.collector.tables import augeas, deb_packages, file, os_version, system_controls
+from trails.collector.tables import (
+    apparmor_profiles,
+    augeas,
+    deb_packages,
+    file,
+    kernel_info,
+    kernel_modules,
+    mounts,
+    os_version,
+    processes,
+    selinux_settings,
+    system_controls,
+    systemd_units,
+    time,
+)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -13,5 +27,13 @@ TABLES: dict[str, Table] = {
         file.TABLE,
         os_version.TABLE,
         system_controls.TABLE,
+        apparmor_profiles.TABLE,
+        kernel_info.TABLE,
+        kernel_modules.TABLE,
+        mounts.TABLE,
+        processes.TABLE,
+        selinux_settings.TABLE,
+        systemd_units.TABLE,
+        time.TABLE,
     )
 }
