@@ -276,3 +276,31 @@ def test_regression_same_commit_namespaces_keep_their_own_conf_hash(tmp_path: Pa
         releases=(release("linux", "11" * 32), release("linux/pci", "22" * 32)),
     )
     assert [f for f in report.integrity if f.kind is IntegrityKind.CONFIG_HASH_MISMATCH] == []
+
+
+def test_a_host_that_could_not_decide_is_no_evidence_or_stale_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    d1 = decorations("h1")
+    unread = [{"trails_note": "no rows from osquery table(s): systemd_units"}]
+    old_rules = [{"trails_note": "the agent has not refreshed the loaded audit rules"}]
+    report = _report(
+        tmp_path,
+        [
+            control("a", "no_evidence", T0, d1, unread),
+            control("b", "stale", T0, d1, old_rules),
+            control("c", "pass", T0, d1),
+        ],
+    )
+    got = _status(report)
+    assert got[("h1", "a")] == (
+        ReportStatus.NO_EVIDENCE,
+        "the host's check could not decide: no rows from osquery table(s): systemd_units",
+    )
+    assert got[("h1", "b")] == (
+        ReportStatus.STALE,
+        "the host's check could not decide: the agent has not refreshed the loaded audit rules",
+    )
+    assert report.trend[-1].counts[ReportStatus.NO_EVIDENCE] == 1
+    assert report.trend[-1].counts[ReportStatus.STALE] == 1
+    assert report.trend[-1].counts[ReportStatus.ERROR] == 0

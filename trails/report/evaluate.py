@@ -182,6 +182,7 @@ SELECT p.host_uuid, p.control_id,
        WHEN l.host_uuid IS NULL THEN 'no_evidence'
        WHEN l.t < $since THEN 'stale'
        WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
+       WHEN l.status IN ('no_evidence', 'stale') THEN 'host_' || l.status
        ELSE 'unknown' END AS verdict,
   l.t,
   CASE WHEN l.host_uuid IS NULL THEN '' ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END
@@ -189,6 +190,7 @@ SELECT p.host_uuid, p.control_id,
   CASE WHEN s.host_uuid IS NULL AND l.t >= $since AND l.status = 'fail'
        THEN [greatest(coalesce(l.n, 0), 0)::VARCHAR, l.e]
        WHEN s.host_uuid IS NOT NULL THEN [coalesce(s.executions, 0)::VARCHAR]
+       WHEN l.status IN ('no_evidence', 'stale') THEN [l.status, l.e]
        WHEN l.status NOT IN ('pass', 'fail', 'not_applicable') THEN [l.status] END AS extra
 FROM pairs p JOIN host_info h USING (host_uuid)
 LEFT JOIN latest l USING (host_uuid, control_id)
@@ -201,6 +203,8 @@ _OTHER = {
     "unknown": ReportStatus.ERROR,
     "stale": ReportStatus.STALE,
     "no_evidence": ReportStatus.NO_EVIDENCE,
+    "host_no_evidence": ReportStatus.NO_EVIDENCE,
+    "host_stale": ReportStatus.STALE,
 }
 
 
@@ -213,6 +217,10 @@ def _detail(verdict: str, extra: list[str]) -> str:
         return f"host reported unknown status {bound_text(extra[0], 32)!r}"
     if verdict == "stale":
         return "newest result is older than the report window"
+    if verdict in ("host_no_evidence", "host_stale"):
+        notes = [r.fields[0][1] for r in _evidence(extra[1]) if r.fields]
+        said = bound_text(notes[0], 200) if notes else "no detail"
+        return f"the host's check could not decide: {said}"
     return "no result arrived for this control"
 
 
@@ -261,11 +269,13 @@ def evaluate_results(
 def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
     """Per UTC day the input covers: the newest result per (host, control) collected that day.
 
-    Statuses other than pass, fail and not_applicable count as errors.
+    Statuses a host cannot report (anything but pass, fail, not_applicable, no_evidence
+    and stale) count as errors.
     """
     rows = con.execute(
         """
-        SELECT d, CASE WHEN m.s IN ('pass', 'fail', 'not_applicable') THEN m.s ELSE 'error' END,
+        SELECT d, CASE WHEN m.s IN ('pass', 'fail', 'not_applicable', 'no_evidence', 'stale')
+                       THEN m.s ELSE 'error' END,
                count(*)
         FROM (SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
               FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
