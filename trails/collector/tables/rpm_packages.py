@@ -1,0 +1,76 @@
+"""``rpm_packages``: osquery/tables/system/linux/rpm_packages.cpp, through the ``rpm``
+binary instead of librpm.
+
+Every package of the root's rpm database (``/var/lib/rpm``: ``rpmdb.sqlite``,
+``Packages`` or ``Packages.db``), read with ``rpm --root <root> --dbpath /var/lib/rpm
+-qa`` and the host's own rpm configuration, as osquery reads it with librpm. Every
+column is filled; a tag the header lacks is empty text (NULL for the integer columns
+``epoch``, ``install_time``, ``size``). ``name =`` keeps the packages matching every
+given name (librpm's iterator patterns). No ``rpm`` binary or no database: no rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+from trails.collector.interface import Host, Query, Row, Table
+
+DBPATH = "/var/lib/rpm"
+DB_FILES = ("rpmdb.sqlite", "Packages", "Packages.db")
+TIMEOUT_SECONDS = 120
+_TAGS = {
+    "name": "NAME",
+    "version": "VERSION",
+    "release": "RELEASE",
+    "source": "SOURCERPM",
+    "size": "SIZE",
+    "sha1": "SHA1HEADER",
+    "arch": "ARCH",
+    "epoch": "EPOCH",
+    "install_time": "INSTALLTIME",
+    "vendor": "VENDOR",
+    "package_group": "GROUP",
+}
+_FIELD, _RECORD = "\x1f", "\x1e"
+# a missing tag prints as nothing (osquery's empty string), not rpm's "(none)"
+QUERY_FORMAT = _FIELD.join(f"%|{t}?{{%{{{t}}}}}:{{}}|" for t in _TAGS.values()) + _RECORD
+
+
+def _query(host: Host) -> str | None:
+    rpm = shutil.which("rpm")
+    if rpm is None or not any(host.path(f"{DBPATH}/{f}").is_file() for f in DB_FILES):
+        return None
+    command = [rpm, "--root", str(host.root), "--dbpath", DBPATH, "-qa", "--qf", QUERY_FORMAT]
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def generate(host: Host, query: Query) -> Iterator[Row]:
+    output = _query(host)
+    if output is None:
+        return
+    names = set(query.texts("name"))
+    for record in output.split(_RECORD):
+        values = record.split(_FIELD)
+        if len(values) != len(_TAGS):
+            continue
+        row: Row = dict(zip(_TAGS, values, strict=True))
+        if any(row["name"] != name for name in names):
+            continue
+        row["pid_with_namespace"] = "0"
+        yield row
+
+
+TABLE = Table("rpm_packages", generate, constrained=("name",))
