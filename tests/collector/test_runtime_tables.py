@@ -67,6 +67,7 @@ UNITS = [
         "unit_file_state": "masked",
     },
     {"id": "job.target", "job_id": "17", "job_type": "start", "job_path": "/x/17"},
+    {"id": "huge.timer", "job_id": 10**30},
     {"description": "no id"},
     "junk",
 ]
@@ -241,7 +242,7 @@ def test_processes_pid_constraint(host: Host) -> None:
 
 def test_systemd_units_from_file(host: Host) -> None:
     found = rows(host, "SELECT * FROM systemd_units")
-    assert found == [
+    assert found[:3] == [
         {
             "id": "sshd.service",
             "description": "OpenBSD Secure Shell server",
@@ -291,6 +292,8 @@ def test_systemd_units_from_file(host: Host) -> None:
             "source_path": "",
         },
     ]
+    assert found[3]["id"] == "huge.timer"
+    assert found[3]["job_id"] is None
 
 
 def test_systemd_object_path_escapes_like_systemd() -> None:

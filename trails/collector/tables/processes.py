@@ -36,6 +36,10 @@ _DELETED = " (deleted)"
 _TEXT = frozenset({"name", "path", "cmdline", "state", "cwd", "root", "cgroup_path"})
 _INTEGER = frozenset({"on_disk", "threads", "nice"})
 _PID = re.compile(r"[0-9]+")
+_FROM_STAT_AND_STATUS = (
+    *("state", "parent", "pgroup", "nice", "threads", "resident_size", "total_size"),
+    *("uid", "euid", "suid", "gid", "egid", "sgid"),
+)
 
 
 def boot_time(proc: Path) -> int:
@@ -174,10 +178,7 @@ def _process(host: Host, proc: Path, pid: str, boot: int) -> Row | None:
         "system_time": str(_strtoull(fields.get("system_time", "")) * _MS_PER_TICK % _U64),
         "start_time": start_time,
     }
-    for column in (
-        *("state", "parent", "pgroup", "nice", "threads"),
-        *("uid", "euid", "suid", "gid", "egid", "sgid", "resident_size", "total_size"),
-    ):
+    for column in _FROM_STAT_AND_STATUS:
         row[column] = fields.get(column, "")
     io = read_text(base / "io")
     if io is not None:

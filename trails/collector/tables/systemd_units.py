@@ -97,8 +97,9 @@ def unit_row(fields: Mapping[str, Any]) -> Row | None:
         return None
     row: Row = {c: v if isinstance(v := values.get(c), str) else "" for c in _TEXT}
     job = values.get("job_id")
-    job_id = job if isinstance(job, int) and not isinstance(job, bool) else None
-    row["job_id"] = job_id if job_id is not None else sql_int(job) if isinstance(job, str) else 0
+    # through sql_int, so that no number beyond SQLite's 64 bits reaches the table
+    usable = isinstance(job, int | str) and not isinstance(job, bool)
+    row["job_id"] = sql_int(str(job)) if usable else 0
     if "object_path" not in values:
         row["object_path"] = object_path(unit)
     if "job_path" not in values:
