@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Each area adds its commands here when they land (one line each).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("trails.commands.build", "build", "Validate policies; write dist/<ns>/ releases."),
+    "check": ("trails.commands.check", "check", "Evaluate the packs' controls on this host now."),
     "diff": ("trails.commands.diff", "diff", "What changes per namespace between two revisions."),
     "lint": ("trails.commands.lint", "lint", "Check policies, queries and audit rules only."),
     "fetch": ("trails.commands.fetch", "run", "Fetch, verify and install this host's release."),

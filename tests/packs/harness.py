@@ -9,6 +9,8 @@ of that name, for the few cases no host state can express.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from trails.collector.database import open_host_db, query
 from trails.collector.hoststate import materialise, merge
 from trails.collector.interface import Host
 from trails.osquery.schema import OsquerySchema, load_schema
+from trails.osquery.sqlcheck import checker_for
 from trails.packs import Catalog, load_catalog
 from trails.packs.compiler import compile_sql
 from trails.packs.include import audit_context as include_audit_context
@@ -59,24 +62,34 @@ def host_state(pack: Pack, fixture: Fixture | None) -> Mapping[str, Any] | None:
     return merge(pack.fixture_host, own)
 
 
+# One place per test process: libaugeas keeps its parsed lenses per root path, so every
+# fixture host is laid out at the same path (and re-read in full, see libaugeas.load).
+_HOST_DIR = Path(tempfile.gettempdir()) / f"trails-fixture-host-{os.getpid()}"
+
+
 @contextmanager
 def host_db(
     tables: Mapping[str, Any],
     state: Mapping[str, Any] | None = None,
     empty: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> Iterator[apsw.Connection]:
     """A host database: ``state`` materialised (or an empty root), ``tables`` raw."""
-    with tempfile.TemporaryDirectory(prefix="trails-host-") as tmp:
+    shutil.rmtree(_HOST_DIR, ignore_errors=True)
+    _HOST_DIR.mkdir(parents=True)
+    try:
         if state is None:
-            (Path(tmp) / "root").mkdir()
-            host = Host(root=Path(tmp) / "root")
+            (_HOST_DIR / "root").mkdir()
+            host = Host(root=_HOST_DIR / "root")
         else:
-            host = materialise(state, Path(tmp))
-        conn = open_host_db(host, raw=tables, empty=empty)
+            host = materialise(state, _HOST_DIR)
+        conn = open_host_db(host, raw=tables, empty=empty, only=only)
         try:
             yield conn
         finally:
             conn.close()
+    finally:
+        shutil.rmtree(_HOST_DIR, ignore_errors=True)
 
 
 def audit_context(pack: Pack, control: Control, arch: str = "x86_64") -> Context:
@@ -94,8 +107,13 @@ def run_control(
 ) -> list[dict[str, Any]]:
     """Run the compiled query of ``control`` (built for ``arch``) on one fixture host."""
     sql = compile_sql(control, pack, audit_context(pack, control, arch))
-    with host_db(tables, state, empty) as conn:
+    with host_db(tables, state, empty, only=_reads(sql) | set(tables)) as conn:
         return query(conn, sql)
+
+
+@cache
+def _reads(sql: str) -> frozenset[str]:
+    return checker_for(schema(), "linux").tables_read(sql)
 
 
 def run_fixture(

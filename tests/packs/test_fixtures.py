@@ -1,13 +1,13 @@
 """Every automated control, on every fixture host: the compiled query gives one row and
-the expected status. Also: no control passes on a host where nothing was observed, every
-compiled query passes the build's SQL checker, and evidence stays within its bounds."""
+the expected status. Also: no control passes when any one table it reads returns nothing,
+every compiled query passes the build's SQL checker, and evidence stays within its bounds."""
 
 from __future__ import annotations
 
 import pytest
 
 from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS, RESULT_COLUMNS
-from trails.osquery.sqlcheck import check_query
+from trails.osquery.sqlcheck import check_query, checker_for
 from trails.packs.compiler import compile_sql
 from trails.packs.model import Control, Pack
 
@@ -45,10 +45,25 @@ def test_fixture_gets_expected_status(pack: Pack, control: Control, index: int) 
         assert evidence_of(row) == []
 
 
-@pytest.mark.parametrize(("pack", "control"), CHECKED, ids=_id)
-def test_nothing_observed_never_passes(pack: Pack, control: Control) -> None:
-    row = _assert_row(run_fixture(pack, control, None), control)
-    assert row["status"] != "pass", f"{control.id} passed on an empty host"
+def _tables_read(pack: Pack, control: Control) -> list[str]:
+    sql = compile_sql(control, pack, audit_context(pack, control))
+    return sorted(checker_for(schema(), "linux").tables_read(sql))
+
+
+EMPTIED = [(p, c, t) for p, c in CHECKED for t in _tables_read(p, c)]
+
+
+@pytest.mark.parametrize(("pack", "control", "table"), EMPTIED, ids=_id)
+def test_a_table_that_returns_nothing_never_passes(
+    pack: Pack, control: Control, table: str
+) -> None:
+    """Each table the control reads, emptied on each of its passing hosts: the verdict
+    may be no_evidence, error (no row) or fail, never pass or not_applicable."""
+    for fixture in (f for f in control.fixtures if f.expect == "pass"):
+        rows = run_fixture(pack, control, fixture, empty=(table,))
+        assert [r["status"] for r in rows] in ([], ["no_evidence"], ["fail"]), (
+            f"{fixture.loc}: {control.id} with {table} empty -> {rows}"
+        )
 
 
 @pytest.mark.parametrize(("pack", "control"), CHECKED, ids=_id)

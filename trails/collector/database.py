@@ -23,19 +23,21 @@ def open_host_db(
     *,
     raw: Mapping[str, Iterable[Row]] | None = None,
     empty: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> apsw.Connection:
     """An in-memory database over ``host``.
 
     ``raw`` replaces a table by the given rows (fixtures that no host state can
     express); ``empty`` serves a table with no rows (what a table that returned
-    nothing looks like to a check).
+    nothing looks like to a check); ``only`` limits the tables created to those a
+    query reads (a few ms instead of some 30 for all of osquery's).
     """
     raw = raw or {}
     conn = apsw.Connection(":memory:")
     register_apsw(conn)
     schema = load_schema()
     for name, table in schema.tables.items():
-        if "linux" not in table.platforms:
+        if "linux" not in table.platforms or (only is not None and name not in only):
             continue
         ported = TABLES.get(name)
         if ported is not None and name not in raw and name not in empty:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def _lib() -> ctypes.CDLL:
         ctypes.POINTER(ctypes.c_void_p),
     ]
     lib.aug_close.argtypes = [ctypes.c_void_p]
+    lib.aug_rm.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     lib.free.argtypes = [ctypes.c_void_p]
     return lib
 
@@ -107,15 +109,31 @@ class Augeas:
             _lib().aug_close(self._handle)
             self._handle = 0
 
-    def __del__(self) -> None:
-        self.close()
+    def reload(self) -> None:
+        """Parse every file again: augeas skips files whose mtime it has seen, and a
+        root rewritten within one second keeps its mtimes."""
+        lib = _lib()
+        lib.aug_rm(self._handle, b"/augeas/files")
+        lib.aug_rm(self._handle, b"/files")
+        lib.aug_load(self._handle)
+
+
+# aug_init parses every lens (most of a second); a handle is kept per root and reloaded.
+_OPEN: OrderedDict[tuple[str, str], Augeas] = OrderedDict()
+_MAX_OPEN = 4
 
 
 def load(root: Path, lenses: Path = LENSES) -> Augeas:
     """Augeas over ``root`` with only ``lenses``, every file its lenses include loaded."""
-    lib = _lib()
-    handle = lib.aug_init(str(root).encode(), str(lenses).encode(), _FLAGS)
-    if not handle:
-        raise UsageError("libaugeas could not be initialised")
-    lib.aug_load(handle)
-    return Augeas(handle)
+    key = (str(root), str(lenses))
+    aug = _OPEN.pop(key, None)
+    if aug is None:
+        handle = _lib().aug_init(str(root).encode(), str(lenses).encode(), _FLAGS)
+        if not handle:
+            raise UsageError("libaugeas could not be initialised")
+        aug = Augeas(handle)
+    _OPEN[key] = aug
+    while len(_OPEN) > _MAX_OPEN:
+        _OPEN.popitem(last=False)[1].close()
+    aug.reload()
+    return aug

@@ -46,15 +46,22 @@ def column_sql(schema: SchemaTable) -> list[tuple[str, str]]:
     return cols
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _typed(value: Value, kind: str) -> Value:
-    """A generator's value as osquery's column type gives it to SQLite."""
+    """A generator's value as osquery's column type gives it to SQLite (an integer
+    SQLite cannot hold is NULL, as osquery's conversion fails)."""
+    if isinstance(value, int):
+        return value if value in _INT64 else None
     if value is None or not isinstance(value, str):
         return value
     if kind in _INTEGER:
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             return None
+        return number if number in _INT64 else None
     if kind == "double":
         try:
             return float(value)
