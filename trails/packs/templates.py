@@ -223,10 +223,16 @@ def mount(spec: Mapping[str, Any], ctx: Context) -> Expanded:
 def audit_loaded(spec: object, ctx: Context) -> Expanded:
     if not ctx.audit_rules:
         raise InternalError("audit_loaded needs the expected audit rule lines")
+    # Loaded rules record nothing while the kernel's audit is off (`auditctl -e 0`):
+    # `auditctl -s` enabled must be 1 or 2 (the agent's trails_status.audit_enabled;
+    # empty when it could not be read, which does not pass either).
     sql = (
         "SELECT e.rule AS rule, EXISTS (SELECT 1 FROM trails_audit_rules t "
         "WHERE trim(t.rule) = e.rule) AS ok "
-        f"FROM ({literal_rows('rule', ctx.audit_rules)}) e"
+        f"FROM ({literal_rows('rule', ctx.audit_rules)}) e "
+        "UNION ALL SELECT 'auditing enabled (auditctl -s: enabled ' "
+        "|| coalesce(nullif(s.audit_enabled, ''), 'unknown') || ')', "
+        "coalesce(s.audit_enabled IN ('1', '2'), 0) FROM trails_status s"
     )
     return Expanded(sql, ("rule",))
 
