@@ -87,6 +87,7 @@ def _progress(items: Sequence[tuple[Pack, Control]]) -> Iterator[tuple[Pack, Con
     help="Run the compiled queries in this osqueryi (default: osqueryi on PATH, unless --root).",
 )
 def check(
+    *,
     root: Path | None,
     packs_dir: Path | None,
     pack_ids: tuple[str, ...],
