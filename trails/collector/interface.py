@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 Value = str | int | float | None
+_MAX_SYMLINK_HOPS = 40  # as the kernel's ELOOP limit
 Row = dict[str, Value]
 
 
@@ -38,10 +40,29 @@ class Host:
     # what a table loads once per host (augeas' tree): table name -> object
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def path(self, absolute: str) -> Path:
-        """``absolute`` (a path on the host) under the root, never escaping it."""
-        parts = [p for p in absolute.split("/") if p not in ("", ".", "..")]
-        return self.root.joinpath(*parts)
+    def path(self, absolute: str, *, follow: bool = True) -> Path:
+        """``absolute`` (a path on the host) under the root, symlinks resolved as the
+        host would resolve them (an absolute target starts again at the root), never
+        escaping it; ``follow`` False leaves a symlink in the last component as it is."""
+        todo = [p for p in absolute.split("/") if p not in ("", ".")]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            here = self.root.joinpath(*done, part)
+            if (todo or follow) and here.is_symlink() and hops < _MAX_SYMLINK_HOPS:
+                hops += 1
+                target = os.readlink(here)
+                if target.startswith("/"):
+                    done = []
+                todo = [p for p in target.split("/") if p not in ("", ".")] + todo
+                continue
+            done.append(part)
+        return self.root.joinpath(*done)
 
 
 @dataclass(frozen=True)

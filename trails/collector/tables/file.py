@@ -61,7 +61,7 @@ def _parent(path: str) -> str:
 
 def stat_row(host: Host, path: str, parent: str) -> Row | None:
     """One row for ``path`` (a host path), or None when it cannot be lstat'ed."""
-    real = host.path(path)
+    real = host.path(path, follow=False)
     try:
         link = os.lstat(real)
     except OSError:
@@ -76,7 +76,7 @@ def stat_row(host: Host, path: str, parent: str) -> Row | None:
         row["symlink"] = "1"
         row["symlink_target_path"] = os.readlink(real)
     try:
-        st = os.stat(real)
+        st = os.stat(host.path(path))
     except OSError:
         st = link
     row.update(
