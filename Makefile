@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git augtool:augeas-tools
+SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git augtool:augeas-tools rpm:rpm
 
 .PHONY: all setup system-deps demo test lint bench clean
 

@@ -2,8 +2,9 @@
 binary instead of librpm.
 
 Every package of the root's rpm database (``/var/lib/rpm``: ``rpmdb.sqlite``,
-``Packages`` or ``Packages.db``), read with ``rpm --root <root> --dbpath /var/lib/rpm
--qa`` and the host's own rpm configuration, as osquery reads it with librpm. Every
+``Packages`` or ``Packages.db``), read with ``rpm -qa`` and the host's own rpm configuration,
+as osquery reads it with librpm; rpm runs on a copy of the database (even a query
+creates sqlite's ``-shm``/``-wal`` files beside it) and its output is kept per host. Every
 column is filled; a tag the header lacks is empty text (NULL for the integer columns
 ``epoch``, ``install_time``, ``size``). ``name =`` keeps the packages matching every
 given name (librpm's iterator patterns). No ``rpm`` binary or no database: no rows.
@@ -14,9 +15,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
+from trails.collector.tables._ported import resolve
 
 DBPATH = "/var/lib/rpm"
 DB_FILES = ("rpmdb.sqlite", "Packages", "Packages.db")
@@ -41,26 +45,39 @@ QUERY_FORMAT = _FIELD.join(f"%|{t}?{{%{{{t}}}}}:{{}}|" for t in _TAGS.values()) 
 
 def _query(host: Host) -> str | None:
     rpm = shutil.which("rpm")
-    if rpm is None or not any(host.path(f"{DBPATH}/{f}").is_file() for f in DB_FILES):
+    dbpath = resolve(host, DBPATH)
+    if rpm is None or dbpath is None:
         return None
-    command = [rpm, "--root", str(host.root), "--dbpath", DBPATH, "-qa", "--qf", QUERY_FORMAT]
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-            env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
+    source = host.path(dbpath)
+    if not any((source / name).is_file() for name in DB_FILES):
         return None
+    with tempfile.TemporaryDirectory(prefix="trails-rpm-") as scratch:
+        copy = Path(scratch) / DBPATH.lstrip("/")
+        copy.mkdir(parents=True)
+        try:
+            for entry in source.iterdir():
+                if entry.is_file() and not entry.is_symlink():
+                    shutil.copyfile(entry, copy / entry.name)
+        except OSError:
+            return None
+        command = [rpm, "--root", scratch, "--dbpath", DBPATH, "-qa", "--qf", QUERY_FORMAT]
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+                env={**os.environ, "LC_ALL": "C"},
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
     return done.stdout.decode("utf-8", errors="replace")
 
 
 def generate(host: Host, query: Query) -> Iterator[Row]:
-    output = _query(host)
-    if output is None:
-        return
+    output = host.cache.get("rpm_packages")
+    if not isinstance(output, str):
+        output = host.cache["rpm_packages"] = _query(host) or ""
     names = set(query.texts("name"))
     for record in output.split(_RECORD):
         values = record.split(_FIELD)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
+from trails.collector.tables._ported import resolve
 from trails.collector.tables.nss_files import (
     getgrgid,
     getpwuid,
@@ -35,35 +36,6 @@ SEARCH_PATHS = (
     "/tmp",  # noqa: S108 (a path on the host, read only)
 )
 MAX_ENTRIES = 1_000_000  # a bound on hostile trees; osquery has none
-_MAX_LINKS = 40
-
-
-def resolve(host: Host, path: str) -> str | None:
-    """The host path ``path`` resolves to, symlinks followed inside the root (an
-    absolute target starts again at the root), or None for a symlink loop."""
-    parts = [p for p in path.split("/") if p]
-    resolved: list[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        real = host.path("/" + "/".join([*resolved, part]))
-        if real.is_symlink():
-            links += 1
-            if links > _MAX_LINKS:
-                return None
-            target = os.readlink(real)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p] + parts
-            continue
-        resolved.append(part)
-    return "/" + "/".join(resolved)
 
 
 def _entries(host: Host, shown: str, real: Path) -> list[tuple[str, Path, os.stat_result, bool]]:
