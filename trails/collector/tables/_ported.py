@@ -20,7 +20,6 @@ MAX_BYTES = 8 * 1024 * 1024
 C_SPACE = " \t\n\v\f\r"  # C's isspace in the "C" locale (str.strip would take more)
 _LONG = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-_MAX_LINKS = 40  # the kernel's MAXSYMLINKS
 
 
 def read_bytes(host: Host, path: str) -> bytes | None:
@@ -28,9 +27,7 @@ def read_bytes(host: Host, path: str) -> bytes | None:
     when it is missing, not a regular file, unreadable or larger than ``MAX_BYTES``."""
     try:
         # ".." as the kernel takes it (symlinks aside): Host.path drops it
-        fd = os.open(
-            host.path(posixpath.normpath(path)), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
-        )
+        fd = os.open(host.path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -83,34 +80,3 @@ def to_long(value: Value) -> int | None:
             return None
         number = int(text.lstrip(C_SPACE))
     return number if _LONG_MIN <= number <= _LONG_MAX else None
-
-
-def resolve(host: Host, path: str) -> str | None:
-    """The host path ``path`` resolves to, symlinks followed inside the root (an
-    absolute target starts again at the root), or None for a symlink loop."""
-    parts = [p for p in path.split("/") if p]
-    resolved: list[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        real = host.path("/" + "/".join([*resolved, part]))
-        if real.is_symlink():
-            links += 1
-            if links > _MAX_LINKS:
-                return None
-            try:
-                target = os.readlink(real)
-            except OSError:
-                return None
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p] + parts
-            continue
-        resolved.append(part)
-    return "/" + "/".join(resolved)

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
-from trails.collector.tables._ported import resolve
 
 DBPATH = "/var/lib/rpm"
 DB_FILES = ("rpmdb.sqlite", "Packages", "Packages.db")
@@ -45,10 +44,9 @@ QUERY_FORMAT = _FIELD.join(f"%|{t}?{{%{{{t}}}}}:{{}}|" for t in _TAGS.values()) 
 
 def _query(host: Host) -> str | None:
     rpm = shutil.which("rpm")
-    dbpath = resolve(host, DBPATH)
-    if rpm is None or dbpath is None:
+    if rpm is None:
         return None
-    source = host.path(dbpath)
+    source = host.path(DBPATH)
     if not any((source / name).is_file() for name in DB_FILES):
         return None
     with tempfile.TemporaryDirectory(prefix="trails-rpm-") as scratch:

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
-from trails.collector.tables._ported import resolve
 from trails.collector.tables.nss_files import (
     getgrgid,
     getpwuid,
@@ -50,10 +49,8 @@ def _entries(host: Host, shown: str, real: Path) -> list[tuple[str, Path, os.sta
         try:
             info = os.lstat(entry)
             if stat.S_ISLNK(info.st_mode):
-                target = resolve(host, path)
-                if target is None:
-                    continue
-                entries.append((path, entry, os.stat(host.path(target)), False))
+                # resolved inside the root; a symlink loop stays a symlink, not a file
+                entries.append((path, entry, os.lstat(host.path(path)), False))
             else:
                 entries.append((path, entry, info, stat.S_ISDIR(info.st_mode)))
         except OSError:
@@ -63,10 +60,10 @@ def _entries(host: Host, shown: str, real: Path) -> list[tuple[str, Path, os.sta
 
 def _walk(host: Host, top: str) -> Iterator[tuple[str, os.stat_result]]:
     """Every entry below ``top`` in boost's recursive_directory_iterator order."""
-    start = resolve(host, top)
-    if start is None or not host.path(start).is_dir():
+    start = host.path(top)
+    if not start.is_dir():
         return
-    stack = [iter(_entries(host, top, host.path(start)))]
+    stack = [iter(_entries(host, top, start))]
     while stack:
         item = next(stack[-1], None)
         if item is None:
