@@ -67,17 +67,71 @@ def _package_table(ctx: Context) -> str:
     return "rpm_packages" if ctx.packages == "rpm" else "deb_packages"
 
 
+def _sysctl_norm(column: str) -> str:
+    return f"trim(replace(replace({column}, char(9), ' '), '  ', ' '))"
+
+
+# The sysctl files the Sysctl lens (osquery 5.23.1) parses: /etc/sysctl.conf and
+# /etc/sysctl.d/*; /run, /usr/local/lib and /usr/lib/sysctl.d only reach osquery
+# through system_controls.config_value.
+_SYSCTL_ETC = (
+    "SELECT '/etc/sysctl.conf' AS path UNION ALL "
+    "SELECT path FROM file WHERE path LIKE '/etc/sysctl.d/%.conf'"
+)
+
+
 def sysctl(spec: Mapping[str, str], ctx: Context) -> Expanded:
+    """Running AND persisted (CIS, CaC sysctl_*, ansible-lockdown all require both).
+
+    The persisted value is what systemd-sysctl applies last from /etc: files in
+    name order (/etc/sysctl.conf is read as /etc/sysctl.d/99-sysctl.conf, its link on
+    Debian/Ubuntu and RHEL), the last line of a file winning; a key set nowhere in /etc
+    falls back to osquery's config_value (vendor files). A file of those the lens
+    cannot parse hides its settings, so it fails the check and is named.
+    """
     want = " UNION ALL ".join(
         f"SELECT {lit(name)} AS name, {lit(' '.join(value.split()))} AS expected"
         for name, value in spec.items()
     )
+    # "-key = value" sets the key too (systemd ignores a failure to write it)
+    names = ", ".join(lit(prefix + name) for name in spec for prefix in ("", "-"))
+    base = "'/files' || path || '/' || label"
+    rank = (
+        "(CASE WHEN path = '/etc/sysctl.conf' THEN '99-sysctl.conf' ELSE substr(path, 15) END)"
+        f" || printf('/%06d', coalesce(CAST(substr(node, length({base}) + 2) AS INTEGER), 1))"
+    )
+    settings = (
+        f"SELECT ltrim(label, '-') AS name, value, path, {rank} AS rank FROM augeas "
+        f"WHERE path IN ({_SYSCTL_ETC}) AND label IN ({names})"
+    )
+    # SQLite (osquery's engine) takes the bare columns from the row of max(rank)
+    last = f"SELECT name, value, path, max(rank) AS rank FROM ({settings}) GROUP BY name"
+    unparsed = (
+        "SELECT group_concat(substr(node, 14, length(node) - 19), ' ') AS files FROM augeas "
+        f"WHERE node IN (SELECT '/augeas/files' || path || '/error' FROM ({_SYSCTL_ETC}))"
+    )
+    persisted = "coalesce(f.value, s.config_value)"
     sql = (
         "SELECT e.name AS name, e.expected AS expected, s.current_value AS current_value, "
-        "replace(trim(s.current_value), char(9), ' ') = e.expected AS ok "
-        f"FROM ({want}) e LEFT JOIN system_controls s ON s.name = e.name"
+        f"{persisted} AS persisted_value, coalesce(f.path, CASE WHEN s.config_value IS NOT "
+        "NULL THEN 'system_controls.config_value' END) AS persisted_in, "
+        "u.files AS unparsed_by_osquery_lens, "
+        f"({_sysctl_norm('s.current_value')} = e.expected AND "
+        f"{_sysctl_norm(persisted)} = e.expected AND u.files IS NULL) AS ok "
+        f"FROM ({want}) e LEFT JOIN system_controls s ON s.name = e.name "
+        f"LEFT JOIN ({last}) f ON f.name = e.name CROSS JOIN ({unparsed}) u"
     )
-    return Expanded(sql, ("name", "expected", "current_value"))
+    return Expanded(
+        sql,
+        (
+            "name",
+            "expected",
+            "current_value",
+            "persisted_value",
+            "persisted_in",
+            "unparsed_by_osquery_lens",
+        ),
+    )
 
 
 def kernel_module(spec: str, ctx: Context) -> Expanded:
