@@ -134,18 +134,65 @@ def sysctl(spec: Mapping[str, str], ctx: Context) -> Expanded:
     )
 
 
+# Where a module's file lives under /lib/modules/<release>/kernel/ (CIS v2.0.0 looks
+# in fs/ for filesystems, drivers/ and net/ for the others).
+_MODULE_DIRS = {
+    "usb-storage": "drivers/usb/storage",
+    "dccp": "net/dccp",
+    "rds": "net/rds",
+    "sctp": "net/sctp",
+    "tipc": "net/tipc",
+}
+
+
 def kernel_module(spec: str, ctx: Context) -> Expanded:
-    commands = ", ".join(lit(f"{spec} {c}") for c in _FALSE_COMMANDS)
-    modprobe = "SELECT path FROM file WHERE path LIKE '/etc/modprobe.d/%.conf'"
+    """The module cannot be loaded (CIS v2.0.0 "not available", CaC kernel_module_*_disabled).
+
+    - An installed kernel has the module (``<m>.ko*`` under /lib/modules/*/kernel/):
+      otherwise there is nothing to load and only "not loaded" is asked (CIS passes
+      such a module).
+    - ``install <m> /bin/false`` (or true) in /etc/modprobe.d/*.conf and no install
+      directive for <m> that runs anything else (kmod runs the first one it reads).
+      The 1.12.0 modprobe lens gives ``install = "<m>"`` with a child ``command``.
+    - ``blacklist <m>`` there too.
+    - Not in /proc/modules.
+    kmod reads module names in its configuration with "-" as "_": both spellings
+    count. osquery's modprobe lens reads /etc/modprobe.d only, not /run, /usr/lib or
+    /lib/modprobe.d.
+    """
+    name = spec.replace("-", "_")
+    directory = _MODULE_DIRS.get(spec, f"fs/{spec}")
+    kernels = f"/lib/modules/%/kernel/{directory}/{spec}.ko%"
+    available = f"(SELECT group_concat(path, '; ') FROM file WHERE path LIKE {lit(kernels)})"
+    conf = "SELECT path FROM file WHERE path LIKE '/etc/modprobe.d/%.conf'"
+    nodes = f"(SELECT node, label, value, path FROM augeas WHERE path IN ({conf}))"
+    commands = ", ".join(lit(c) for c in _FALSE_COMMANDS)
+    install = (
+        f"SELECT i.path || ': install ' || i.value || ' ' || coalesce(c.value, '') AS line, "
+        f"trim(replace(c.value, char(9), ' ')) IN ({commands}) AS disables "
+        f"FROM {nodes} i LEFT JOIN {nodes} c ON c.node = i.node || '/command' "
+        f"AND c.label = 'command' WHERE i.label = 'install' "
+        f"AND replace(i.value, '-', '_') = {lit(name)}"
+    )
+    blacklist = (
+        f"SELECT path FROM {nodes} WHERE label = 'blacklist' "
+        f"AND replace(value, '-', '_') = {lit(name)}"
+    )
+    loaded = f"SELECT name || ' ' || status AS line FROM kernel_modules WHERE name = {lit(name)}"
+    items = ("in an installed kernel", "install directive", "blacklist directive", "not loaded")
     sql = (
-        "SELECT 'install directive' AS item, group_concat(path || ': ' || value, '; ') AS found, "
-        "count(*) > 0 AS ok FROM augeas "
-        f"WHERE path IN ({modprobe}) AND label = 'install' "
-        f"AND replace(value, char(9), ' ') IN ({commands}) "
-        "UNION ALL SELECT 'blacklist directive', group_concat(path, '; '), count(*) > 0 "
-        f"FROM augeas WHERE path IN ({modprobe}) AND label = 'blacklist' AND value = {lit(spec)} "
-        "UNION ALL SELECT 'not loaded', group_concat(name || ' ' || status, '; '), count(*) = 0 "
-        f"FROM kernel_modules WHERE name = {lit(spec.replace('-', '_'))}"
+        "SELECT i.item AS item, CASE i.item "
+        f"WHEN {lit(items[0])} THEN coalesce(k.files, 'none: nothing to load') "
+        f"WHEN {lit(items[1])} THEN (SELECT group_concat(line, '; ') FROM ({install})) "
+        f"WHEN {lit(items[2])} THEN (SELECT group_concat(path, '; ') FROM ({blacklist})) "
+        f"ELSE (SELECT group_concat(line, '; ') FROM ({loaded})) END AS found, "
+        f"CASE i.item WHEN {lit(items[0])} THEN 1 "
+        # every install directive for the module disables it, and there is one
+        f"WHEN {lit(items[1])} THEN k.files IS NULL OR (SELECT count(*) > 0 "
+        f"AND min(coalesce(disables, 0)) = 1 FROM ({install})) "
+        f"WHEN {lit(items[2])} THEN k.files IS NULL OR EXISTS ({blacklist}) "
+        f"ELSE NOT EXISTS ({loaded}) END AS ok "
+        f"FROM (SELECT {available} AS files) k, ({literal_rows('item', items)}) i"
     )
     return Expanded(sql, ("item", "found"))
 
