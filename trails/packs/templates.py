@@ -284,7 +284,26 @@ def _parents(paths: Sequence[str]) -> str:
     return ", ".join(lit(d) for d in dirs)
 
 
+# The value shown for a file that config's ``unparsed`` patterns list.
+UNPARSED = "(not parsed by osquery 5.23.1's augeas lenses: its settings are unknown)"
+
+
 def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
+    """A setting read through the augeas table: one row per occurrence of ``key``.
+
+    ``files``: paths (``%`` patterns are listed through ``file``) whose augeas nodes
+    hold the setting; ``ok``: an SQL expression over ``value`` that every occurrence
+    must satisfy; ``default_ok``: an unset key passes, but only when some node was
+    read from the files.
+
+    ``unparsed``: ``file`` LIKE patterns of files the program also reads but that no
+    lens of osquery 5.23.1 parses (the augeas table has no rows for them), e.g.
+    ``['/etc/ssh/sshd_config.d/%.conf']``: the sshd lens reads only
+    /etc/ssh/sshd_config, while sshd reads the included drop-ins first and keeps the
+    first value it sees. Each such file that is not empty gives a failing row naming
+    it, so a setting nobody could read never passes; empty files and empty or
+    missing directories add nothing.
+    """
     sources = []
     for pattern in spec["files"]:
         if "%" in pattern:
@@ -305,6 +324,12 @@ def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
             f" UNION ALL SELECT paths, {lit(spec['key'])}, '(not set: default applies)', 1 "
             "FROM (SELECT group_concat(DISTINCT path) AS paths, count(*) AS nodes, "
             f"sum(lower(label) = {key}) AS hits FROM ({union})) WHERE nodes > 0 AND hits = 0"
+        )
+    for pattern in spec.get("unparsed", ()):
+        occurrences += (
+            f" UNION ALL SELECT path, {lit(spec['key'])}, "
+            f"{lit(UNPARSED)}, 0 FROM file WHERE path LIKE {lit(pattern)} "
+            "AND type <> 'directory' AND size > 0"
         )
     return Expanded(occurrences, ("path", "key", "value"))
 
