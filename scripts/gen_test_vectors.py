@@ -176,7 +176,7 @@ def generate(out: Path) -> None:
     payload = good.to_bytes()
     v.write("release/manifest.json", payload)
 
-    # Good signers, one per algorithm of DESIGN.md §4.
+    # Good signers, one per algorithm of docs/design.md §4.
     signers: dict[str, Signer] = {}
     keys: dict[str, PrivateKeyTypes] = {}
     for kind in ("p256", "p384", "ed25519", "rsa3072"):

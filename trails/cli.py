@@ -6,7 +6,7 @@ commands (``HOST_COMMANDS``: fetch, verify) go further: they parse their own arg
 with argparse and run before click is even imported, because a host runs them from a
 timer and click alone costs as much as starting the interpreter. Every other command runs
 through the click group in ``trails.cli_group``. Errors become one-line messages and
-the exit codes of DESIGN.md §9; ``--debug`` shows the traceback instead.
+the exit codes of docs/design.md §9; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The error families every part of trails raises, and their CLI exit codes (DESIGN.md §9).
+"""The error families every part of trails raises, and their CLI exit codes (docs/design.md §9).
 
 Two families matter most, as in python-tuf: ``VerificationError`` means the data is bad
 or malicious (never retried, exit 3); ``TransportError`` means getting it failed

@@ -1,4 +1,4 @@
-"""Inheritance and merge rules (DESIGN.md §3), through the real pipeline."""
+"""Inheritance and merge rules (docs/design.md §3), through the real pipeline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Certificates from `trails pki` carry exactly the profile of DESIGN.md §5, and stock
+"""Certificates from `trails pki` carry exactly the profile of docs/design.md §5, and stock
 openssl accepts the chain and decodes the namespace extension."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN.md §6: when a release fails several checks, the earliest check refuses it."""
+"""docs/design.md §6: when a release fails several checks, the earliest check refuses it."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 trails adds, to every config: tagging decorators (host identity and the release's tags,
 so each result line says where it came from), ATC entries that expose the agent's
 status database as ``trails_status`` / ``trails_audit_rules``, and two scheduled queries
-the report relies on: ``trails.schedule_stats`` and ``trails.integrity`` (DESIGN.md §6-§7).
+the report relies on: ``trails.schedule_stats`` and ``trails.integrity`` (docs/design.md §6-§7).
 """
 
 from __future__ import annotations

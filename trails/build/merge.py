@@ -1,4 +1,4 @@
-"""Inheritance: merge a namespace's policy files, root ancestor first (DESIGN.md §3).
+"""Inheritance: merge a namespace's policy files, root ancestor first (docs/design.md §3).
 
 Every file of the chain is rendered with the leaf namespace's variables, then merged:
 scalars, tags, options, events, file paths, views and ATC entries: the leaf wins;

@@ -1,4 +1,4 @@
-"""``trails fetch``: the host agent (DESIGN.md §6). Thin: options in, ``Agent`` out.
+"""``trails fetch``: the host agent (docs/design.md §6). Thin: options in, ``Agent`` out.
 
 A host command: it runs from a timer on every host, so it parses its options with
 argparse and never imports click (``trails.cli.main`` dispatches to ``run``).

@@ -58,7 +58,7 @@ _key_type = click.option(
     type=click.Choice(KEY_TYPES),
     default="p256",
     show_default=True,
-    help="Key algorithm (DESIGN.md §4). CA keys cannot be ed25519.",
+    help="Key algorithm. CA keys cannot be ed25519.",
 )
 
 

@@ -1,4 +1,4 @@
-"""``trails verify RELEASE_DIR_OR_URL``: run every check of DESIGN.md §6 (1-8) on a
+"""``trails verify RELEASE_DIR_OR_URL``: run every check of docs/design.md §6 (1-8) on a
 release without installing it. Exit 0 verified, 3 refused by a check, 4 transport/I/O.
 
 A host command like ``trails fetch``: argparse, no click (``trails.cli.main`` runs

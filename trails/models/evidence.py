@@ -1,4 +1,4 @@
-"""The contract between compiled control queries (packs/build) and the report (DESIGN.md §7).
+"""The contract between compiled control queries (packs/build) and the report (docs/design.md §7).
 
 Every automated control compiles into one scheduled snapshot query named
 ``CONTROL_QUERY_PREFIX + control_id`` that always returns exactly one row with the

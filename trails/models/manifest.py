@@ -1,4 +1,4 @@
-"""The release manifest (DESIGN.md §4): the payload that ``trails sign`` signs.
+"""The release manifest (docs/design.md §4): the payload that ``trails sign`` signs.
 
 Parsing is hand-written and strict so that the agent's fetch path needs no jsonschema;
 ``trails/schemas/manifest.schema.json`` publishes the same rules for other tools, and a

@@ -1,4 +1,4 @@
-"""The agent's status database and the osquery tables that expose it (DESIGN.md §6).
+"""The agent's status database and the osquery tables that expose it (docs/design.md §6).
 
 The agent (``trails fetch``) writes these tables into SQLite; ``trails build`` adds
 ``auto_table_construction`` entries so osquery reads them as ``trails_status`` and

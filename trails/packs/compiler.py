@@ -1,5 +1,5 @@
 # ruff: noqa: S608  -- this module writes SQL; every value goes through lit() (quoted literals)
-"""Compile one automated control into the one-row snapshot query of DESIGN.md §7.
+"""Compile one automated control into the one-row snapshot query of docs/design.md §7.
 
 The control's own SQL (written or expanded from a check kind) returns observations;
 the wrapper turns them into exactly one row ``control_id, status, evidence_count,

@@ -197,15 +197,31 @@ def kernel_module(spec: str, ctx: Context) -> Expanded:
     return Expanded(sql, ("item", "found"))
 
 
+def _deb_present(status: str, *, on_disk: bool) -> str:
+    """A deb_packages ``status`` that counts as installed. ``on_disk``: any state with
+    the package's files (unpacked, half-configured...: all but config-files; osquery
+    lists no not-installed package); else configured (installed, triggers-*)."""
+    if on_disk:
+        return f"{status} NOT LIKE '% config-files'"
+    return f"({status} LIKE '% ok installed' OR {status} LIKE '% ok triggers-%')"
+
+
 def _packages(spec: Sequence[str], ctx: Context, *, want_installed: bool) -> Expanded:
+    table = _package_table(ctx)
+    if ctx.packages == "rpm":
+        where = "name = p.package"
+    else:
+        # absent means no files left (CIS: dpkg-query shows it not installed), present
+        # means configured
+        where = f"name = p.package AND {_deb_present('status', on_disk=not want_installed)}"
+    installed = f"(SELECT min(version) FROM {table} WHERE {where})"
     test = "IS NOT NULL" if want_installed else "IS NULL"
     sql = (
         "SELECT package, installed_version, installed_version "
-        f"{test} AS ok FROM (SELECT p.package AS package, "
-        f"{_installed(ctx, 'p.package')} AS installed_version "
+        f"{test} AS ok FROM (SELECT p.package AS package, {installed} AS installed_version "
         f"FROM ({literal_rows('package', spec)}) p) "
         # the package database was read at all: absence is then an observation
-        f"WHERE EXISTS (SELECT 1 FROM {_package_table(ctx)})"
+        f"WHERE EXISTS (SELECT 1 FROM {table})"
     )
     return Expanded(sql, ("package", "installed_version"))
 
@@ -219,26 +235,34 @@ def packages_present(spec: Sequence[str], ctx: Context) -> Expanded:
 
 
 def service_not_in_use(spec: Mapping[str, Sequence[str]], ctx: Context) -> Expanded:
+    """CIS "X services are not in use": the packages are absent, or their units are
+    stopped and masked (CaC service_*_disabled, ansible-lockdown mask them).
+
+    A unit that is active or enabled is in use whatever package brought it (nginx-core
+    ships nginx.service without the nginx package). A loaded unit that is neither
+    masked nor running counts only while one of the packages is installed. osquery's
+    systemd_units lists loaded units only: a disabled unit nothing references is
+    absent, and is not running.
+    """
     names = ", ".join(lit(p) for p in spec["packages"])
     units = ", ".join(lit(u) for u in spec["units"])
-    if ctx.packages == "rpm":
-        installed = f"SELECT group_concat(name, ' ') FROM rpm_packages WHERE name IN ({names})"
-    else:
-        installed = (
-            f"SELECT group_concat(name, ' ') FROM deb_packages WHERE name IN ({names}) "
-            "AND status LIKE '% ok installed'"
-        )
+    table = _package_table(ctx)
+    present = "" if ctx.packages == "rpm" else f" AND {_deb_present('status', on_disk=True)}"
+    installed = f"SELECT group_concat(name, ' ') FROM {table} WHERE name IN ({names}){present}"
+    in_use = (
+        "active_state IN ('active', 'activating', 'reloading', 'deactivating', 'refreshing') "
+        "OR unit_file_state LIKE 'enabled%' OR (p.installed_packages IS NOT NULL "
+        "AND load_state = 'loaded' AND unit_file_state <> 'masked')"
+    )
     sql = (
-        "SELECT installed_packages, units_in_use, "
-        "(installed_packages IS NULL OR units_in_use IS NULL) AS ok "
-        f"FROM (SELECT ({installed}) AS installed_packages, "
+        "SELECT installed_packages, units_in_use, units_in_use IS NULL AS ok "
+        "FROM (SELECT p.installed_packages AS installed_packages, "
         "(SELECT group_concat(id || ' ' || active_state || '/' || unit_file_state, '; ') "
-        f"FROM systemd_units WHERE id IN ({units}) AND (active_state IN "
-        "('active', 'activating', 'reloading') OR unit_file_state <> 'masked')) AS units_in_use) "
-        f"WHERE EXISTS (SELECT 1 FROM {_package_table(ctx)})"
+        f"FROM systemd_units WHERE id IN ({units}) AND ({in_use})) AS units_in_use "
+        f"FROM (SELECT ({installed}) AS installed_packages) p) "
+        f"WHERE EXISTS (SELECT 1 FROM {table})"
     )
     return Expanded(sql, ("installed_packages", "units_in_use"))
-
 
 def units_enabled(spec: Sequence[str], ctx: Context) -> Expanded:
     sql = (

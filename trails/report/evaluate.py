@@ -2,7 +2,7 @@
 
 DuckDB does the heavy lifting (the newest row per host and control, osquery's schedule
 statistics, the per-day trend); Python walks the sorted results once to build the
-model. Rules (DESIGN.md §7):
+model. Rules (docs/design.md §7):
 
 * ``pass`` only from a row that says ``pass`` inside the window; ``fail`` and
   ``not_applicable`` likewise; any other status a host sends is an ``error``.
@@ -162,7 +162,7 @@ def _evidence(text: str | None) -> tuple[EvidenceRow, ...]:
     return tuple(rows)
 
 
-# The verdict of every (host, control) pair, decided in DuckDB (DESIGN.md §7). Pairs are
+# The verdict of every (host, control) pair, decided in DuckDB (docs/design.md §7). Pairs are
 # the controls each host's namespace schedules (``expected``), the controls it reported
 # and the controls its schedule statistics name; hosts are those of ``host_info``.
 _RESULTS_SQL = """

@@ -1,4 +1,4 @@
-"""The signed releases a report compares hosts against: a ``dist/`` tree (DESIGN.md §4).
+"""The signed releases a report compares hosts against: a ``dist/`` tree (docs/design.md §4).
 
 Each namespace directory holds ``release.dsse.json`` (signed) or only ``manifest.json``
 (built, not yet signed) next to ``osquery.conf``. The report reads them to learn the
@@ -6,10 +6,10 @@ newest config version per namespace, the manifest's osquery.conf hash, the signe
 the git commit, and which control queries each namespace schedules.
 
 The pipeline-integrity section is evidence only if those files are genuine, so
-``load_releases`` runs every check of the pure ``ReleaseVerifier`` (DESIGN.md §6 checks
+``load_releases`` runs every check of the pure ``ReleaseVerifier`` (docs/design.md §6 checks
 1-8, no anti-rollback state) at one reference time, the report window's end, and fails
 closed. It then verifies the signed release index (``dist/index.dsse.json``, an
-extension of DESIGN.md §4, see ``trails.verify.index``) and holds the releases to it, so
+extension of docs/design.md §4, see ``trails.verify.index``) and holds the releases to it, so
 a deleted namespace directory, an older signed release put back, or an extra release is
 refused too. Reading without verification (``read_releases``) is for the fleet simulator
 and for the explicitly named ``--insecure-unverified-releases``; such releases are marked
@@ -152,7 +152,7 @@ def _info(
 def _verified_release(
     directory: Path, namespace: str, policy: TrustPolicy, at: datetime
 ) -> ReleaseInfo:
-    """Checks 1-8 of DESIGN.md §6 on the envelope and on every file present next to it.
+    """Checks 1-8 of docs/design.md §6 on the envelope and on every file present next to it.
 
     The bytes that are hashed are the bytes that are used (osquery.conf), so nothing
     can change between the check and the read.

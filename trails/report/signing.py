@@ -1,4 +1,4 @@
-"""Signed reports: a DSSE envelope over the digests of the report files (DESIGN.md §4 PKI).
+"""Signed reports: a DSSE envelope over the digests of the report files (docs/design.md §4 PKI).
 
 ``sign_report`` lists each file's name, size and SHA-256 (and the report fingerprint) in a
 small JSON payload and signs it with a signer certificate that carries the trails

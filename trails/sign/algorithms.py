@@ -1,4 +1,4 @@
-"""The signature algorithms of DESIGN.md §4, fixed per key type so that any verifier knows
+"""The signature algorithms of docs/design.md §4, fixed per key type so that any verifier knows
 exactly which encoding to expect: ECDSA P-256/SHA-256 and P-384/SHA-384 (DER signature),
 Ed25519 (raw 64 bytes), RSA-PSS >= 3072 bits with SHA-256, MGF1-SHA-256 and salt 32."""
 
@@ -19,7 +19,7 @@ _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
 class UnsupportedKey(ValueError):
-    """The key is not one of the algorithms of DESIGN.md §4."""
+    """The key is not one of the algorithms of docs/design.md §4."""
 
 
 def key_type(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> str:

@@ -1,4 +1,4 @@
-"""Optional interop (DESIGN.md §4): a detached CMS signature over the manifest bytes that
+"""Optional interop (docs/design.md §4): a detached CMS signature over the manifest bytes that
 stock ``openssl cms -verify -purpose any`` accepts. Authenticity only: rollback,
 freshness and namespace checks need ``trails verify``."""
 

@@ -1,5 +1,5 @@
 """DSSE v1 (https://github.com/secure-systems-lab/dsse): the pre-authentication encoding
-and the envelope trails writes (DESIGN.md §4). Parsing lives in ``trails.verify.envelope``."""
+and the envelope trails writes (docs/design.md §4). Parsing lives in ``trails.verify.envelope``."""
 
 from __future__ import annotations
 

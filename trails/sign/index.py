@@ -1,4 +1,4 @@
-"""The release index (an extension of DESIGN.md §4): ``dist/index.dsse.json``, one DSSE
+"""The release index (an extension of docs/design.md §4): ``dist/index.dsse.json``, one DSSE
 envelope over the SET of releases that one ``trails sign`` run signed.
 
 Per-release signatures cannot show that a namespace's directory was deleted or that an

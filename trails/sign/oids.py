@@ -1,4 +1,4 @@
-"""The trails PKI profile (DESIGN.md §5): its OIDs and the namespace extension's encoding.
+"""The trails PKI profile (docs/design.md §5): its OIDs and the namespace extension's encoding.
 
 The namespace extension is DER ``SEQUENCE OF UTF8String``. It is encoded and decoded
 here by hand (a dozen lines) so that the verifier needs no ASN.1 library and can be

@@ -1,8 +1,8 @@
-"""Certificates and CRLs of the trails PKI profile (DESIGN.md §5): root -> intermediate ->
+"""Certificates and CRLs of the trails PKI profile (docs/design.md §5): root -> intermediate ->
 signer. Pure functions over keys and times; ``ca_dir`` keeps them on disk for ``trails pki``.
 
 CA keys must be ECDSA or RSA: the chain verifier (WebPKI rules) does not accept
-Ed25519 certificate signatures. Signer keys may be any algorithm of DESIGN.md §4.
+Ed25519 certificate signatures. Signer keys may be any algorithm of docs/design.md §4.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The agent behind ``trails fetch``: download, verify, install, load, record (DESIGN.md §6).
+"""The agent behind ``trails fetch``: download, verify, install, load, record (docs/design.md §6).
 
 Network (``Transport``), disk (``Installer``) and the kernel (``AuditLoader``) sit behind
 small interfaces; verification is the pure ``ReleaseVerifier`` fed bytes and one

@@ -1,4 +1,4 @@
-"""Check 3 of DESIGN.md §6: the x5c chain builds to a pinned root at the reference time,
+"""Check 3 of docs/design.md §6: the x5c chain builds to a pinned root at the reference time,
 the leaf carries the required EKU, and no certificate in the chain is revoked.
 
 Path building is ``cryptography.x509.verification`` with WebPKI CA rules but an

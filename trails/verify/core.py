@@ -1,4 +1,4 @@
-"""The pure verification core (DESIGN.md §6, checks 1-8): bytes, a trust policy, the
+"""The pure verification core (docs/design.md §6, checks 1-8): bytes, a trust policy, the
 expected namespace, the stored state and one reference time in; a verified release or
 one specific ``VerificationError`` out. No I/O and no clock, as in python-tuf.
 
@@ -133,7 +133,7 @@ class ReleaseVerifier:
         self.now = now.astimezone(UTC)
 
     def verify_envelope(self, envelope: bytes) -> VerifiedRelease:
-        """DESIGN.md §6 checks 1-7, in that order."""
+        """docs/design.md §6 checks 1-7, in that order."""
         payload, signer = verify_dsse(
             envelope, PAYLOAD_TYPE, self.policy, self.now, eku=EKU_CONFIG_SIGNING
         )

@@ -1,4 +1,4 @@
-"""Strict parsing of a DSSE envelope (DESIGN.md §4): JSON with no duplicate keys, exactly
+"""Strict parsing of a DSSE envelope (docs/design.md §4): JSON with no duplicate keys, exactly
 the four keys trails writes, one signature, a known payloadType, and an ``x5c`` chain of
 at most a few certificates, leaf first, with no self-issued (root) certificate. Nothing
 here looks inside the payload: it is parsed only after its signature verified."""
@@ -63,7 +63,7 @@ def _parsed(cert: x509.Certificate) -> x509.Certificate:
 
 
 def parse_envelope(data: bytes, payload_types: Collection[str]) -> Envelope:
-    """Check 1 (size) and check 2 (well-formed envelope) of DESIGN.md §6."""
+    """Check 1 (size) and check 2 (well-formed envelope) of docs/design.md §6."""
     if len(data) > MAX_ENVELOPE_BYTES:
         raise SizeError(
             f"envelope is {len(data)} bytes, more than {MAX_ENVELOPE_BYTES}; the server is "

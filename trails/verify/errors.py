@@ -1,4 +1,4 @@
-"""One error class per verification check (DESIGN.md §6). Every one is a
+"""One error class per verification check (docs/design.md §6). Every one is a
 ``VerificationError`` (exit 3) whose ``check`` names the check that refused."""
 
 from __future__ import annotations

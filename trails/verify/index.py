@@ -63,7 +63,7 @@ def _check_scope(index: ReleaseIndex, signer: SignerInfo) -> None:
 
 
 def verify_index(envelope: bytes, policy: TrustPolicy, now: datetime) -> VerifiedIndex:
-    """Checks 1-6 of DESIGN.md §6 applied to the index envelope, in that order."""
+    """Checks 1-6 of docs/design.md §6 applied to the index envelope, in that order."""
     payload, signer = verify_dsse(envelope, INDEX_PAYLOAD_TYPE, policy, now, eku=EKU_CONFIG_SIGNING)
     try:
         index = parse_index(payload)

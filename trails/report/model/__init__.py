@@ -1,4 +1,4 @@
-"""The report model: one frozen value that every renderer draws from (DESIGN.md §8).
+"""The report model: one frozen value that every renderer draws from (docs/design.md §8).
 
 Evaluation builds a ``Report`` once; renderers (``trails.report.render``) turn it into
 bytes and never compute verdicts themselves. ``Report.to_dict()`` is the canonical JSON
