@@ -1,4 +1,4 @@
-"""The repository cites only documents it holds: a clone has no ../shared/DESIGN.md."""
+"""The repository cites only documents it holds: a clone has no steering design file."""
 
 from __future__ import annotations
 
