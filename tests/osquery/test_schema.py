@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import SHARED_DIR
 from trails.errors import UsageError
 from trails.osquery.schema import SHIPPED_PATH, load_schema, parse_schema
 
-OFFICIAL = Path("/work/shared/osquery-schema/5.23.1.json")
+OFFICIAL = SHARED_DIR / "osquery-schema" / "5.23.1.json"
 ROOT = Path(__file__).resolve().parents[2]
 
 

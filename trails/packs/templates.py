@@ -264,6 +264,7 @@ def service_not_in_use(spec: Mapping[str, Sequence[str]], ctx: Context) -> Expan
     )
     return Expanded(sql, ("installed_packages", "units_in_use"))
 
+
 def units_enabled(spec: Sequence[str], ctx: Context) -> Expanded:
     sql = (
         "SELECT u.unit AS unit, s.active_state AS active_state, "
