@@ -35,11 +35,14 @@ def step(title: str) -> None:
     print(f"\n\033[1m== {title}\033[0m", flush=True)
 
 
-def trails(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+def trails(
+    *args: str, ok: tuple[int, ...] = (0,), quiet: bool = False
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "trails", *args]
     print("$ trails " + " ".join(args), flush=True)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-    sys.stdout.write(proc.stdout)
+    if not quiet:
+        sys.stdout.write(proc.stdout)
     sys.stdout.write(proc.stderr)
     if proc.returncode not in ok:
         sys.exit(f"demo: `trails {args[0]}` exited {proc.returncode}")
@@ -174,6 +177,13 @@ def main() -> None:
     )  # fmt: skip
     hidden.rename(dist / NAMESPACE)
     print("refused with exit 3 before reading any result; nothing was written")
+
+    step("10. Evaluate this machine now: the packs' checks through osquery 5.23.1's tables")
+    checked = trails("check", "--packs", "cis_pci_packs", "--json", ok=(0, 1), quiet=True)
+    verdicts: dict[str, int] = {}
+    for result in json.loads(checked.stdout)["results"]:
+        verdicts[result["status"]] = verdicts.get(result["status"], 0) + 1
+    print("this host:", ", ".join(f"{n} {s}" for s, n in sorted(verdicts.items())))
 
     step("Done")
     print(f"release served and installed: {sandbox}/etc/osquery/osquery.conf")
