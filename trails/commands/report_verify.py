@@ -11,6 +11,7 @@ from trails.commands.common import emit_json
 from trails.report.signing import (
     check_files,
     raise_for_mismatch,
+    unlisted_files,
     verify_report_envelope,
 )
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
@@ -61,7 +62,9 @@ def verify_report(
         )
     policy = load_trust_policy(roots, crls)
     signed = verify_report_envelope(data, policy, now)
-    checks = check_files(signed, files_dir if files_dir is not None else envelope.parent)
+    directory = files_dir if files_dir is not None else envelope.parent
+    checks = check_files(signed, directory)
+    unlisted = unlisted_files(signed, directory, envelope)
     if as_json:
         emit_json(
             {
@@ -72,12 +75,15 @@ def verify_report(
                     "fingerprint": signed.signer.fingerprint,
                 },
                 "files": [c.to_dict() for c in checks],
+                "unlisted": list(unlisted),
             }
         )
     else:
         for check in checks:
-            verdict = "ok" if check.problem is None else f"ALTERED: {check.problem}"
+            verdict = "ok" if check.problem is None else f"REFUSED: {check.problem}"
             click.echo(f"{check.name}: {verdict}")
+        for name in unlisted:
+            click.echo(f"{name}: not listed in the signed report: nothing vouches for it")
     raise_for_mismatch(checks)
     if not as_json:
         click.echo(

@@ -173,14 +173,29 @@ def verify_report_envelope(envelope: bytes, policy: TrustPolicy, now: datetime) 
     return SignedReport(files=files, report_fingerprint=fingerprint, signer=signer)
 
 
+class ReportFileError(VerificationError):
+    """A listed report file is missing or is not a regular file."""
+
+    check = "report-file"
+
+
 def check_files(signed: SignedReport, files_dir: Path) -> tuple[FileCheck, ...]:
     """Hash every signed file in ``files_dir`` (reading at most its signed size + 1 bytes).
 
-    A file that cannot be read is a ``TransportError``; a mismatch is reported per file.
+    A missing file or a symlink is a problem of that file (a symlink could point at any
+    file the verifier can read); a file that exists but cannot be read is a
+    ``TransportError``; a mismatch is reported per file.
     """
     checks = []
     for expected in signed.files:
-        size, sha = _digest(files_dir / expected.name, expected.size)
+        path = files_dir / expected.name
+        if path.is_symlink():
+            checks.append(FileCheck(expected.name, expected, "is a symlink, not the signed file"))
+            continue
+        if not path.exists():
+            checks.append(FileCheck(expected.name, expected, "missing (deleted or never copied)"))
+            continue
+        size, sha = _digest(path, expected.size)
         problem = None
         if size != expected.size:
             problem = f"size differs (signed {expected.size} bytes)"
@@ -190,16 +205,34 @@ def check_files(signed: SignedReport, files_dir: Path) -> tuple[FileCheck, ...]:
     return tuple(checks)
 
 
+def unlisted_files(signed: SignedReport, files_dir: Path, envelope: Path) -> tuple[str, ...]:
+    """Names in ``files_dir`` that the signature does not cover (the envelope excepted):
+    whatever they say, nothing vouches for them."""
+    listed = {f.name for f in signed.files} | {envelope.name}
+    try:
+        names = sorted(p.name for p in files_dir.iterdir())
+    except OSError as exc:
+        raise TransportError(f"cannot list {files_dir}: {exc.strerror or exc}") from None
+    return tuple(n for n in names if n not in listed)
+
+
 def raise_for_mismatch(checks: Sequence[FileCheck]) -> None:
     """Refuse (exit 3) when any file differs from what was signed."""
     bad = [c for c in checks if c.problem is not None]
     if not bad:
         return
     first = bad[0]
-    error = FileSizeError if first.problem and first.problem.startswith("size") else FileHashError
+    problem = first.problem or ""
+    error: type[VerificationError] = (
+        FileSizeError
+        if problem.startswith("size")
+        else FileHashError
+        if problem.startswith("sha256")
+        else ReportFileError
+    )
     more = f" (and {len(bad) - 1} more files)" if len(bad) > 1 else ""
     raise error(
-        f"report file {first.name}: {first.problem}{more}: it was altered after signing; "
+        f"report file {first.name}: {first.problem}{more}: it is not what was signed; "
         "do not rely on it and ask the issuer for the original"
     )
 

@@ -20,6 +20,7 @@ from trails.report import signing
 from trails.report.signing import (
     PAYLOAD_TYPE,
     SCHEMA,
+    ReportFileError,
     ReportPayloadError,
     sign_report,
     verify_report,
@@ -96,10 +97,32 @@ def test_appended_or_truncated_file_is_caught(report_pki: Pki, report_dir: Path)
         verify_report(env, report_dir, _policy(report_pki), report_pki.now)
 
 
-def test_missing_file_is_an_io_error(report_pki: Pki, report_dir: Path) -> None:
+def test_a_deleted_file_is_refused(report_pki: Pki, report_dir: Path) -> None:
     env = sign_report(_files(report_dir), report_pki.report_signer)
     (report_dir / "report.json").unlink()
+    with pytest.raises(ReportFileError, match=r"report\.json: missing"):
+        verify_report(env, report_dir, _policy(report_pki), report_pki.now)
+
+
+def test_an_unreadable_file_is_an_io_error(report_pki: Pki, report_dir: Path) -> None:
+    env = sign_report(_files(report_dir), report_pki.report_signer)
+    (report_dir / "report.json").unlink()
+    (report_dir / "report.json").mkdir()
     with pytest.raises(TransportError, match="cannot read report file"):
+        verify_report(env, report_dir, _policy(report_pki), report_pki.now)
+
+
+def test_a_listed_file_that_is_a_symlink_is_refused(
+    report_pki: Pki, report_dir: Path, tmp_path: Path
+) -> None:
+    """Attack: the signed report.json replaced by a link to a copy kept elsewhere (the
+    bytes match today; the link can be repointed at any time, or at a secret file)."""
+    env = sign_report(_files(report_dir), report_pki.report_signer)
+    kept = tmp_path / "kept.json"
+    kept.write_bytes((report_dir / "report.json").read_bytes())
+    (report_dir / "report.json").unlink()
+    (report_dir / "report.json").symlink_to(kept)
+    with pytest.raises(ReportFileError, match=r"report\.json: is a symlink"):
         verify_report(env, report_dir, _policy(report_pki), report_pki.now)
 
 

@@ -89,8 +89,32 @@ def test_untrusted_root_exits_3(report_pki: Pki, report_dir: Path) -> None:
 def test_io_failures_exit_4(report_pki: Pki, report_dir: Path) -> None:
     env = _sign(report_pki, report_dir)
     (report_dir / "report.json").unlink()
+    (report_dir / "report.json").mkdir()
     assert run(env, "--roots", report_pki.root_pem).returncode == 4
     assert run(report_dir / "nope.json", "--roots", report_pki.root_pem).returncode == 4
+
+
+def test_a_deleted_file_exits_3_and_every_file_says_its_status(
+    report_pki: Pki, report_dir: Path
+) -> None:
+    env = _sign(report_pki, report_dir)
+    (report_dir / "report.json").unlink()
+    out = run(env, "--roots", report_pki.root_pem)
+    assert out.returncode == 3
+    assert "report.json: REFUSED: missing (deleted or never copied)" in out.stdout
+    assert "report.pdf: ok" in out.stdout
+    assert out.stderr.count("\n") == 1
+
+
+def test_files_the_signature_does_not_cover_are_named(report_pki: Pki, report_dir: Path) -> None:
+    """Attack: a forged findings.csv dropped next to a genuine signed report."""
+    env = _sign(report_pki, report_dir)
+    (report_dir / "findings.csv").write_text("host,status\nweb1,pass\n")
+    out = run(env, "--roots", report_pki.root_pem)
+    assert out.returncode == 0
+    assert "findings.csv: not listed in the signed report: nothing vouches for it" in out.stdout
+    doc = json.loads(run(env, "--roots", report_pki.root_pem, "--json").stdout)
+    assert doc["unlisted"] == ["findings.csv"]
 
 
 def test_oversized_envelope_exits_3(report_pki: Pki, tmp_path: Path) -> None:
