@@ -231,12 +231,18 @@ def test_reserved_names_and_bad_numbers(repo: PolicyRepo) -> None:
         osquery:
           schedule:
             trails.mine: {query: SELECT 1;, interval: 60}
+            audit_helper_trails.control.cis-1.1: {query: SELECT 1;, interval: 60}
             text_interval: {query: SELECT 1;, interval: soon}
             text_shard: {query: SELECT 1;, interval: 60, shard: half}
+          packs:
+            mine_trails.control.x: {queries: {q: {query: SELECT 1;, interval: 60}}}
         """,
     )
     found = errors(compile_(repo))
-    assert any("reserved: trails.mine" in e for e in found)
+    assert any("reserved for compiled controls: trails.mine" in e for e in found)
+    # a look-alike would be read by the report as that control's result (issue 12 item 8)
+    assert any("compiled controls: audit_helper_trails.control.cis-1.1" in e for e in found)
+    assert any("pack names containing 'trails.' are reserved" in e for e in found)
     assert any("interval must be an integer" in e for e in found)
     assert any("shard must be an integer" in e for e in found)
 

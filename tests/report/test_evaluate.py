@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.report.factories import CONTROLS, REQUIREMENTS
-from tests.report.osquery_lines import T0, control, decorations, integrity, stats
+from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
 from trails.models.evidence import ReportStatus
 from trails.report.build import ReportOptions, report_from_files
@@ -304,3 +304,31 @@ def test_a_host_that_could_not_decide_is_no_evidence_or_stale_with_its_reason(
     assert report.trend[-1].counts[ReportStatus.NO_EVIDENCE] == 1
     assert report.trend[-1].counts[ReportStatus.STALE] == 1
     assert report.trend[-1].counts[ReportStatus.ERROR] == 0
+
+
+def test_a_look_alike_query_cannot_pose_as_a_control(tmp_path: Path) -> None:
+    """Attack (issue 12 item 8): a policy query named ``audit_helper_trails.control.a``
+    returning a pass row must not count as control a's result."""
+    d1 = decorations("h1")
+    row = {"control_id": "a", "status": "pass", "evidence": "[]", "evidence_count": "0"}
+    report = _report(
+        tmp_path,
+        [
+            control("a", "fail", T0, d1, [{"path": "/etc/shadow"}]),
+            line("audit_helper_trails.control.a", [row], T0 + 60, d1),
+            line("pack_cis_trails.control.b", [{**row, "control_id": "b"}], T0, d1),
+        ],
+    )
+    got = _status(report)
+    assert got[("h1", "a")][0] is ReportStatus.FAIL
+    assert got[("h1", "b")][0] is ReportStatus.PASS
+
+
+def test_a_pass_at_the_same_time_never_hides_a_fail(tmp_path: Path) -> None:
+    """Attack (issue 12 item 8): a second result line with the same time says pass."""
+    d1 = decorations("h1")
+    evidence = [{"path": "/etc/shadow", "mode": "0644"}]
+    for order in ((0, 1), (1, 0)):
+        lines = [control("a", "fail", T0, d1, evidence), control("a", "pass", T0, d1)]
+        report = _report(tmp_path, [lines[i] for i in order])
+        assert _status(report)[("h1", "a")][0] is ReportStatus.FAIL

@@ -8,7 +8,8 @@ import pytest
 
 from tests.sign.helpers import FILES, make_dev_pki, make_dist, run
 from trails.errors import UsageError
-from trails.report.releases import control_id_of, read_releases, scheduled_controls
+from trails.models.evidence import control_id_of
+from trails.report.releases import read_releases, scheduled_controls
 
 
 def test_signed_and_unsigned_releases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,7 +21,7 @@ def test_signed_and_unsigned_releases(tmp_path: Path, capsys: pytest.CaptureFixt
     make_dist(dist, "linux", version=20260601000000)  # built, not signed
     conf = {
         "schedule": {"trails.control.a": {}, "trails.schedule_stats": {}, "other": {}},
-        "packs": {"cis": {"queries": {"pack_trails.control.b": {}}}},
+        "packs": {"cis": {"queries": {"trails.control.b": {}}}},
     }
     (dist / "linux" / "osquery.conf").write_text(json.dumps(conf))
     infos = {i.release.namespace: i for i in read_releases(dist)}
@@ -69,4 +70,8 @@ def test_control_names() -> None:
     assert control_id_of("pack_cis_trails.control.z") == "z"
     assert control_id_of("trails.control.") is None
     assert control_id_of("other") is None
+    # look-alikes are not the control's results (issue 12 item 8)
+    assert control_id_of("audit_helper_trails.control.x") is None
+    assert control_id_of("trails.control.x extra") is None
+    assert control_id_of("pack_p_q_trails.control.cis-1_2") == "cis-1_2"
     assert scheduled_controls({"schedule": None, "packs": {"p": "junk"}}) == ()

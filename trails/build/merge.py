@@ -19,6 +19,7 @@ from trails.build.source import LineDict, LineList, read_text
 from trails.build.templating import render_tree
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
+from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.fragment import AuditRuleSource, ScheduledQuery
 from trails.models.manifest import TAG_KEYS
 from trails.models.namespace import ancestors
@@ -139,10 +140,12 @@ class _Merger:
             query = self.query(name, entry, display)
             if query is None:
                 continue
-            if name.startswith("trails."):
+            if name.startswith("trails.") or CONTROL_QUERY_PREFIX in name:
+                # the report reads results by these names: a look-alike could pose as a control
                 self.err(
                     query.loc,
-                    f"query names starting with 'trails.' are reserved: {name}",
+                    f"query names starting with 'trails.' or containing "
+                    f"'{CONTROL_QUERY_PREFIX}' are reserved for compiled controls: {name}",
                     "query.reserved",
                 )
                 continue
@@ -169,6 +172,11 @@ class _Merger:
         self.schedule(m.schedule, raw.get("schedule", LineDict()), display, "query")
         for name, pack in raw.get("packs", {}).items():
             loc = SourceLoc(display, pack.line)
+            if "trails." in name:  # osquery names its queries pack_<name>_<query>
+                self.err(
+                    loc, f"pack names containing 'trails.' are reserved: {name}", "pack.reserved"
+                )
+                continue
             prev = m.packs.get(name)
             if prev is not None and not self._redefined(
                 f"pack {name}", prev.loc, loc, bool(pack.get("override"))

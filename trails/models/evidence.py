@@ -21,6 +21,11 @@ INSTALLED_HASH_COLUMN = "installed_osquery_conf_sha256"
 # The decoration ``trails simulate`` puts on every line it writes.
 SIMULATED_DECORATION = "trails_simulated"
 CONTROL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+# The only names a control's results may arrive under: the schedule's own name, or the
+# one osquery gives a pack's query (``pack_<pack>_<query>``). Anything else that merely
+# contains the prefix (``audit_helper_trails.control.X``) is not that control's result.
+CONTROL_QUERY_NAME = r"^(?:pack_.+_)?trails\.control\.([A-Za-z0-9][A-Za-z0-9._-]{0,127})$"
+_CONTROL_QUERY_NAME = re.compile(CONTROL_QUERY_NAME)
 
 # Columns of the one row a control query returns.
 RESULT_COLUMNS = ("control_id", "status", "evidence_count", "evidence")
@@ -64,3 +69,9 @@ class ReportStatus(StrEnum):
 
 def control_query_name(control_id: str) -> str:
     return CONTROL_QUERY_PREFIX + control_id
+
+
+def control_id_of(query_name: str) -> str | None:
+    """``trails.control.X`` or osquery's ``pack_P_trails.control.X`` -> ``X``; else None."""
+    match = _CONTROL_QUERY_NAME.match(query_name)
+    return match.group(1) if match else None

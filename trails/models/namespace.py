@@ -1,4 +1,4 @@
-"""Namespaces (``linux/pci``) and the signer patterns that authorise them (docs/design.md §3, §5)."""
+"""Namespaces (``linux/pci``) and the signer patterns that authorise them (design §3, §5)."""
 
 from __future__ import annotations
 

@@ -102,15 +102,18 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
 def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     """Build the tables evaluation reads: ``latest`` and ``stats_errors``.
 
-    ``latest`` keeps the newest control row per host and control up to ``until`` (ties
-    broken by the row's content, so the choice is deterministic).
+    ``latest`` keeps the newest control row per host and control up to ``until``; at the
+    same time a fail beats any other row and a pass loses to every one (a second result
+    line must never hide a failure), then the row's content decides, deterministically.
     """
     con.execute(
         """
         CREATE OR REPLACE TABLE latest AS
         SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
         FROM (SELECT host_uuid, control_id,
-                     max({'t': t, 's': status, 'n': evidence_count, 'cv': config_version,
+                     max({'t': t,
+                          'w': CASE status WHEN 'fail' THEN 2 WHEN 'pass' THEN 0 ELSE 1 END,
+                          's': status, 'n': evidence_count, 'cv': config_version,
                           'e': evidence}) AS m
               FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
                 AND control_id <> '' GROUP BY ALL)

@@ -30,7 +30,7 @@ import duckdb
 
 from trails.errors import UsageError
 from trails.models.evidence import (
-    CONTROL_QUERY_PREFIX,
+    CONTROL_QUERY_NAME,
     DECORATION_KEYS,
     INTEGRITY_QUERY,
     MAX_EVIDENCE_BYTES,
@@ -114,17 +114,15 @@ def _dec(key: str) -> str:
 
 def _kind() -> str:
     return (
-        f"CASE WHEN name LIKE {_q('%' + CONTROL_QUERY_PREFIX + '%')} THEN 'control'"
+        f"CASE WHEN regexp_matches(name, {_q(CONTROL_QUERY_NAME)}) THEN 'control'"
         f" WHEN name LIKE {_q('%' + SCHEDULE_STATS_QUERY)} THEN 'stats'"
         f" WHEN name LIKE {_q('%' + INTEGRITY_QUERY)} THEN 'integrity'"
         " WHEN name IS NULL THEN 'malformed' ELSE 'other' END"
     )
 
 
-def _after_prefix(expr: str) -> str:
-    prefix = _q(CONTROL_QUERY_PREFIX)
-    cut = f"substr({expr}, strpos({expr}, {prefix}) + {len(CONTROL_QUERY_PREFIX)})"
-    return f"CASE WHEN strpos({expr}, {prefix}) > 0 THEN {_bounded(cut, 128)} END"
+def _control_id(expr: str) -> str:
+    return f"nullif(regexp_extract({expr}, {_q(CONTROL_QUERY_NAME)}, 1), '')"
 
 
 def _load_sql(files: Sequence[str]) -> str:
@@ -172,8 +170,8 @@ SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
   CASE WHEN e.i = 1 THEN owner END AS owner,
   CASE WHEN e.i = 1 THEN owner_group END AS owner_group,
   CASE WHEN e.i = 1 THEN project END AS project,
-  CASE kind WHEN 'control' THEN {_after_prefix("name")}
-            WHEN 'stats' THEN {_after_prefix("c[4]")} END AS control_id,
+  CASE kind WHEN 'control' THEN {_control_id("name")}
+            WHEN 'stats' THEN {_control_id("c[4]")} END AS control_id,
   {_bounded("c[1]", 32)} AS status,
   TRY_CAST(c[2] AS BIGINT) AS evidence_count,
   CASE WHEN kind = 'control' AND c[1] IS DISTINCT FROM 'pass'
@@ -185,7 +183,7 @@ SELECT CASE WHEN kind = 'malformed' THEN file END AS file,
 FROM v
 -- Of osquery's schedule statistics only the rows that make an error are kept (a control
 -- denylisted, or run without ever returning a row), plus each line's first row.
-WHERE kind <> 'stats' OR e.i = 1 OR (c[4] LIKE {_q("%" + CONTROL_QUERY_PREFIX + "%")}
+WHERE kind <> 'stats' OR e.i = 1 OR (regexp_matches(c[4], {_q(CONTROL_QUERY_NAME)})
   AND (c[5] = '1' OR (TRY_CAST(c[6] AS BIGINT) > 0 AND TRY_CAST(c[7] AS BIGINT) = 0)))
 """  # noqa: S608
 

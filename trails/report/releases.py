@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
-from trails.models.evidence import CONTROL_QUERY_PREFIX
+from trails.models.evidence import control_id_of
 from trails.models.manifest import Manifest, ManifestError, parse_manifest
 from trails.report.model import Release, ReleaseIndexSeen
 from trails.sign.index import INDEX_NAME, IndexEntry
@@ -85,17 +85,13 @@ class LoadedReleases(NamedTuple):
     signed_index: ReleaseIndexSeen | None  # the index they matched; None when not read
 
 
-def control_id_of(query_name: str) -> str | None:
-    """``trails.control.X`` (or a pack-prefixed ``pack_P_trails.control.X``) -> ``X``."""
-    _, sep, rest = query_name.partition(CONTROL_QUERY_PREFIX)
-    return rest if sep and rest else None
-
-
 def scheduled_controls(conf: dict[str, Any]) -> tuple[str, ...]:
+    """The controls a config schedules, by the names their results will carry (osquery
+    names a pack's query ``pack_<pack>_<query>``)."""
     names: list[str] = list(conf.get("schedule", {}) or {})
-    for pack in (conf.get("packs", {}) or {}).values():
+    for pack_name, pack in (conf.get("packs", {}) or {}).items():
         if isinstance(pack, dict):
-            names.extend((pack.get("queries", {}) or {}).keys())
+            names.extend(f"pack_{pack_name}_{q}" for q in (pack.get("queries", {}) or {}))
     return tuple(sorted({cid for n in names if (cid := control_id_of(n))}))
 
 
