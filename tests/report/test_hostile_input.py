@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -93,3 +94,51 @@ def test_hostile_decorations_and_evidence(tmp_path: Path, text: str) -> None:
     assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r)
     assert not any(ch in c for r in rows for c in r for ch in "\x01\x1b\u202e")
     _all_formats_valid(report)
+
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+def _good(dec: dict[str, str]) -> str:
+    return control("a", "pass", T0, dec)
+
+
+def test_deeply_nested_json_in_evidence_integrity_and_a_malformed_line(tmp_path: Path) -> None:
+    """Attack (issue 12 item 11): nesting that Python's json cannot parse (RecursionError)."""
+    dec = decorations("h1")
+    lines = [
+        control("b", "fail", T0, dec, [{"x": "y"}]).replace('"[{', '"' + DEEP[:30_000] + "[{"),
+        line("trails.integrity", [{"namespace": DEEP}], T0, dec),
+        '{"name": ' + DEEP,  # malformed, and located by a second read
+        _good(dec),
+    ]
+    report = _report(tmp_path, ("\n".join(lines) + "\n").encode())
+    assert {r.control_id: r.status for r in report.results}["a"] is ReportStatus.PASS
+    assert report.ingest.malformed == 1
+    (sample,) = report.ingest.malformed_samples
+    assert (sample.line, sample.reason) == (3, "JSON nested too deeply")
+    _all_formats_valid(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip-bomb"])
+def test_a_line_over_the_limit_is_malformed_and_the_report_goes_on(
+    tmp_path: Path, compress: bool
+) -> None:
+    """Attack (issue 12 item 11): a line of 129 MiB, plainly or as a 130 KiB gzip."""
+    dec = decorations("h1")
+    data = (
+        b'{"name": "x", "pad": "'
+        + b"a" * (129 * 1024 * 1024)
+        + b'"}\n'
+        + (_good(dec) + "\n").encode()
+    )
+    path = tmp_path / ("big.log.gz" if compress else "big.log")
+    path.write_bytes(gzip.compress(data, compresslevel=1) if compress else data)
+    del data
+    report = report_from_files([str(path)], ReportCatalog(), (), ReportOptions(now=UNTIL))
+    assert [(r.control_id, r.status) for r in report.results] == [("a", ReportStatus.PASS)]
+    assert report.ingest.malformed == 1
+    (sample,) = report.ingest.malformed_samples
+    assert (Path(sample.file).name, sample.line) == (path.name, 1)
+    assert sample.reason.startswith("line longer than")

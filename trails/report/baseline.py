@@ -25,7 +25,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise UsageError(
             f"--baseline {path}: {exc.strerror}; give a previous JSON report"
         ) from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(
             f"--baseline {path}: not JSON ({exc}); give a previous JSON report"
         ) from None

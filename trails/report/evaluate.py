@@ -145,7 +145,7 @@ def _evidence(text: str | None) -> tuple[EvidenceRow, ...]:
         return ()
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         doc = None
     if not isinstance(doc, list):
         return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -206,6 +207,8 @@ def _line_problem(raw: bytes) -> str | None:
         return "not UTF-8"
     except ValueError:
         return "not JSON"
+    except RecursionError:
+        return "JSON nested too deeply"
     if not isinstance(doc, dict) or doc.get("name") is None:
         return "not an osquery result line"
     return None
@@ -251,6 +254,44 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
+_OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DOTALL)
+_TOO_LONG_LINE = b'"trails: a line longer than MAX_LINE_BYTES was here"\n'
+
+
+def _load(con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path) -> None:
+    """``_load_sql`` over ``files``. DuckDB stops at a line longer than its object limit
+    (a hostile line, or a small gzip that expands to one): such a file is read through
+    a copy with each overlong line replaced by a line that is not an object, so it is
+    counted as malformed (and located in the original) and the report goes on."""
+    copies: dict[str, str] = {}
+    for _ in range(len(files) + 1):
+        try:
+            con.execute(_load_sql([copies.get(f, f) for f in files]))
+        except duckdb.InvalidInputException as exc:
+            match = _OVERLONG.search(str(exc))
+            culprit = next((f for f in files if match and copies.get(f, f) == match.group(1)), None)
+            if culprit is None or culprit in copies:
+                raise UsageError(
+                    f"cannot read results: {str(exc).splitlines()[0]}; check the files"
+                ) from None
+            copies[culprit] = str(_without_overlong_lines(culprit, scratch / f"{len(copies)}.log"))
+        except duckdb.IOException as exc:
+            raise UsageError(
+                f"cannot read results: {str(exc).splitlines()[0]}; check the files"
+            ) from None
+        else:
+            for original, copy in copies.items():
+                con.execute("UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copy})
+            return
+
+
+def _without_overlong_lines(path: str, target: Path) -> Path:
+    with _open_binary(path) as stream, target.open("wb") as out:
+        for raw in _bounded_lines(stream):
+            out.write(_TOO_LONG_LINE if len(raw) > MAX_LINE_BYTES else raw + b"\n")
+    return target
+
+
 def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
     """Load the results named by ``patterns`` into a DuckDB database under ``workdir``."""
     files = expand_inputs(patterns)
@@ -259,12 +300,7 @@ def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
     con.execute(f"SET memory_limit = {_q(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {_q(str(scratch / 'spill'))}")
     con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(_load_sql(files))
-    except duckdb.IOException as exc:
-        raise UsageError(
-            f"cannot read results: {str(exc).splitlines()[0]}; check the files"
-        ) from None
+    _load(con, files, scratch)
     lines, malformed, simulated, rows = con.execute(
         "SELECT count(*) FILTER (first_of_line), count(*) FILTER (kind = 'malformed'),"
         " count(*) FILTER (first_of_line AND simulated),"

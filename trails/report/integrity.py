@@ -47,7 +47,7 @@ def load_status(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, dic
     for uuid, text in rows:
         try:
             row = json.loads(text or "{}")
-        except ValueError:  # cut at MAX_ROW_JSON: not a status row we can read
+        except (ValueError, RecursionError):  # cut at MAX_ROW_JSON, or nested to no end
             row = {}
         if isinstance(row, dict):
             status[uuid] = {k: bound_text(v) for k, v in row.items() if isinstance(v, str)}
