@@ -49,7 +49,7 @@ def open_host_db(
         cols = column_sql(table)
         columns = ", ".join(f'"{n}" {t}' for n, t in cols)
         conn.execute(f'CREATE TABLE "{name}" ({columns})')
-        rows = list(raw.get(name, ()))
+        rows = [] if name in empty else list(raw.get(name, ()))
         for row in rows:
             unknown = set(row) - {n for n, _ in cols}
             if unknown:

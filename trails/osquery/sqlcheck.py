@@ -131,9 +131,10 @@ class SqlChecker:
         return problems
 
     def tables_read(self, sql: str) -> frozenset[str]:
-        """The osquery tables ``sql`` reads (what it could read so far if it is invalid)."""
+        """The osquery tables ``sql`` reads (what it could read so far if it is invalid);
+        CTEs and views are not tables."""
         self.check(sql)
-        return frozenset(self._reads)
+        return frozenset(t for t in self._reads if t in self.schema.tables)
 
     def _platform_problems(self) -> list[SqlProblem]:
         problems = []
