@@ -20,6 +20,7 @@ the way osquery produces them. The shape (YAML or JSON)::
       mounts: ['/dev/sda2 /tmp ext4 rw,nosuid,nodev,noexec 0 0']   # /proc/mounts lines
       cmdline: 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro'  # /proc/cmdline
       units: {ssh.service: {active_state: active, unit_file_state: enabled}}
+      apparmor: {/usr/sbin/cupsd: enforce}   # loaded profiles: name -> mode (/sys)
 
 Packages go into ``/var/lib/dpkg/status`` (the only package database a host state can
 write without a package manager; RPM fixtures keep ``rpm_packages`` rows).
@@ -27,6 +28,7 @@ write without a package manager; RPM fixtures keep ``rpm_packages`` rows).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -145,6 +147,13 @@ def _write_runtime(directory: Path, runtime: Mapping[str, Any]) -> Runtime:
     )
     (proc / "mounts").write_text("".join(f"{line}\n" for line in runtime.get("mounts", [])))
     (proc / "cmdline").write_text(runtime.get("cmdline", "BOOT_IMAGE=/vmlinuz ro") + "\n")
+    profiles = sys / "kernel" / "security" / "apparmor" / "policy" / "profiles"
+    for number, (name, mode) in enumerate(sorted(runtime.get("apparmor", {}).items())):
+        profile = profiles / f"{number}"
+        profile.mkdir(parents=True)
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        for field, value in (("name", name), ("mode", mode), ("attach", name), ("sha256", digest)):
+            (profile / field).write_text(f"{value}\n")
     units = [
         {"id": unit, "load_state": "loaded", "sub_state": "", **fields}
         for unit, fields in sorted(runtime.get("units", {}).items())
