@@ -124,6 +124,13 @@ def run_fixture(
     )
 
 
+def run_sql(pack: Pack, fixture: Fixture | None, sql: str) -> list[dict[str, Any]]:
+    """Any query on a fixture's host (what a table returns there)."""
+    tables = fixture_tables(pack, fixture)
+    with host_db(tables, host_state(pack, fixture), only=_reads(sql) | set(tables)) as conn:
+        return query(conn, sql)
+
+
 def evidence_of(row: Mapping[str, Any]) -> list[Any]:
     value = json.loads(row["evidence"])
     assert isinstance(value, list)
