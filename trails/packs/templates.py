@@ -111,13 +111,23 @@ def sysctl(spec: Mapping[str, str], ctx: Context) -> Expanded:
         f"WHERE node IN (SELECT '/augeas/files' || path || '/error' FROM ({_SYSCTL_ETC}))"
     )
     persisted = "coalesce(f.value, s.config_value)"
+    ipv6_off = "0"
+    if any(name.startswith("net.ipv6.") for name in spec):
+        # CIS checks IPv6 keys only while IPv6 is enabled: off on the kernel command
+        # line (no /proc/sys/net/ipv6 at all) or by disable_ipv6 for all and default
+        ipv6_off = (
+            "(e.name LIKE 'net.ipv6.%' AND (EXISTS (SELECT 1 FROM kernel_info WHERE "
+            "(' ' || arguments || ' ') LIKE '% ipv6.disable=1 %') OR (SELECT count(*) FROM "
+            "system_controls WHERE name IN ('net.ipv6.conf.all.disable_ipv6', "
+            "'net.ipv6.conf.default.disable_ipv6') AND trim(current_value) = '1') = 2))"
+        )
     sql = (
         "SELECT e.name AS name, e.expected AS expected, s.current_value AS current_value, "
         f"{persisted} AS persisted_value, coalesce(f.path, CASE WHEN s.config_value IS NOT "
         "NULL THEN 'system_controls.config_value' END) AS persisted_in, "
         "u.files AS unparsed_by_osquery_lens, "
-        f"({_sysctl_norm('s.current_value')} = e.expected AND "
-        f"{_sysctl_norm(persisted)} = e.expected AND u.files IS NULL) AS ok "
+        f"({ipv6_off} OR ({_sysctl_norm('s.current_value')} = e.expected AND "
+        f"{_sysctl_norm(persisted)} = e.expected AND u.files IS NULL)) AS ok "
         f"FROM ({want}) e LEFT JOIN system_controls s ON s.name = e.name "
         f"LEFT JOIN ({last}) f ON f.name = e.name CROSS JOIN ({unparsed}) u"
     )
