@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     VERIFICATION_REFUSED = 3
     TRANSPORT = 4
     INTERNAL = 5
+    REVOKED = 6  # the installed release was revoked (restored, removed or kept: agent.md)
 
 
 class TrailsError(Exception):

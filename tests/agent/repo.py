@@ -61,9 +61,11 @@ class PKI:
         days: int = 90,
         now: datetime = NOW,
         issuer: CA | None = None,
+        epoch: int | None = None,
     ) -> Signer:
         issuer = issuer or self.intermediate
         key = _key()
+        extra = {} if epoch is None else {"epoch": epoch}
         cert = pki.make_signer(
             issuer.key,
             issuer.cert,
@@ -72,9 +74,24 @@ class PKI:
             now=now,
             days=days,
             namespaces=namespaces,
+            **extra,
         )
-        chain = (cert, issuer.cert) if issuer is self.intermediate else (cert,)
+        chain = (cert,) if issuer is self.root else (cert, issuer.cert)
         return Signer(key, chain)
+
+    def intermediate_with_epoch(self, epoch: int) -> CA:
+        """Another intermediate under the root whose certificate carries a trails epoch."""
+        key = _key()
+        cert = pki.make_intermediate(
+            self.root.key,
+            self.root.cert,
+            key.public_key(),
+            pki.name(f"Test Intermediate epoch {epoch}"),
+            now=NOW,
+            days=365,
+            epoch=epoch,
+        )
+        return CA(key, cert)
 
     def tls_signer(self) -> Signer:
         """A TLS server certificate from the same intermediate: wrong EKU."""
@@ -148,18 +165,21 @@ class Repo:
         *,
         expires: datetime | None = None,
         namespace: str | None = None,
+        created: datetime | None = None,
+        epoch: int = 0,
     ) -> Manifest:
-        return Manifest(
+        manifest = Manifest(
             namespace=namespace or self.namespace,
             version=version,
-            config_version=f"{version:014d}-abcdef1",
-            created=NOW - timedelta(hours=1),
+            config_version=f"{version % 10**14:014d}-abcdef1",
+            created=created or NOW,
             source_repo="https://git.example.test/policies",
             source_commit="abcdef1234567890",
             tags={"org": "acme", "owner": "secops", "owner_group": "sec", "project": "trails"},
             files={n: FileEntry(hashlib.sha256(d).hexdigest(), len(d)) for n, d in files.items()},
             expires=expires or NOW + timedelta(days=7),
         )
+        return manifest._replace(epoch=epoch) if epoch else manifest
 
     def sign(self, payload: bytes, signer: Signer | None = None) -> bytes:
         signer = signer or self.signer
@@ -174,9 +194,13 @@ class Repo:
         signer: Signer | None = None,
         expires: datetime | None = None,
         namespace: str | None = None,
+        created: datetime | None = None,
+        epoch: int = 0,
     ) -> bytes:
         """Sign and upload a release; return its envelope (to replay later)."""
-        manifest = self.manifest(version, files, expires=expires, namespace=namespace)
+        manifest = self.manifest(
+            version, files, expires=expires, namespace=namespace, created=created, epoch=epoch
+        )
         envelope = self.sign(manifest.to_bytes(), signer)
         self.put_envelope(envelope)
         for name, data in files.items():

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Fault:
     kind: str  # stall | trickle | endless | truncate | status | redirect | no-length
-    # | chunked | ambiguous
+    # | chunked | ambiguous | not-modified (a 304 whatever the request asked)
     arg: object = None
     times: int = 1_000_000  # how many requests it affects, then the path serves normally
 
@@ -82,7 +82,11 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
         def _fault(self, path: str, fault: Fault) -> None:
             data = mirror.files.get(path, b"")
             try:
-                if fault.kind == "status":
+                if fault.kind == "not-modified":
+                    self.send_response(304)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif fault.kind == "status":
                     self._send(int(str(fault.arg)), b"error")
                 elif fault.kind == "redirect":
                     self.send_response(302)

@@ -166,7 +166,11 @@ def test_revoked_intermediate(installed: Host) -> None:
     h.repo.publish(101, h.files(101))
     crls = p.crl() + p.crl((p.intermediate.cert.serial_number,), issuer=p.root)
     _with_crl(h, crls)
-    refused(h, verr.RevocationError, "revoked")
+    # The installed v100 chains through the same intermediate: it is revoked too
+    # (issue 12; test_attacks_signer.py covers the other on_revoked settings).
+    h.config_path.write_text(h.config_path.read_text() + "on_revoked: keep\n")
+    err = refused(h, verr.InstalledRevokedError, r"v100 is revoked .*kept it .*refused too")
+    assert err.exit_code == ExitCode.REVOKED
 
 
 def test_crl_that_does_not_verify(installed: Host) -> None:

@@ -46,7 +46,8 @@ def make_dist(dist: Path, namespace: str, version: int = 20260501000000) -> Mani
         namespace=namespace,
         version=version,
         config_version=f"{version}-abcdef1",
-        created=datetime(2026, 5, 1, tzinfo=UTC),
+        # The commit time: inside the signer certificate's validity (the agent checks it).
+        created=datetime.now(UTC).replace(microsecond=0),
         source_repo="https://git.example.com/policy.git",
         source_commit="abcdef1",
         tags={"org": "example", "owner": "secops", "owner_group": "sec", "project": "trails"},

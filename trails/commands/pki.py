@@ -109,8 +109,17 @@ def init_root(
     click.echo(f"root CA {issued.path} (serial {issued.serial:x}); pin this file on hosts")
 
 
+_epoch_option = click.option(
+    "--epoch",
+    type=click.IntRange(0, 1_000_000),
+    default=None,
+    help="Trails epoch extension: the highest release epoch it allows (docs/pki.md, recovery).",
+)
+
+
 @pki.command("issue-intermediate")
 @_ca_options(days=1825, name="trails intermediate CA")
+@_epoch_option
 def issue_intermediate(
     *,
     pki_dir: Path,
@@ -118,12 +127,15 @@ def issue_intermediate(
     days: int,
     name: str,
     org: str | None,
+    epoch: int | None,
     passphrase_env: str | None,
     passphrase_file: Path | None,
 ) -> None:
     """Create the intermediate CA that issues signer certificates."""
     ca = _ca(pki_dir, passphrase_env, passphrase_file)
-    issued = ca.issue_intermediate(profile.name(name, org), key_type, days, datetime.now(UTC))
+    issued = ca.issue_intermediate(
+        profile.name(name, org), key_type, days, datetime.now(UTC), epoch=epoch
+    )
     click.echo(f"intermediate CA {issued.path} (serial {issued.serial:x})")
 
 
@@ -154,6 +166,7 @@ def issue_intermediate(
 )
 @click.option("--name", default=None, help="Subject CN (default: LABEL).")
 @click.option("--org", default=None, help="Subject O.")
+@_epoch_option
 @passphrase_options
 def issue_signer(
     *,
@@ -163,6 +176,7 @@ def issue_signer(
     purpose: str,
     key_type: str,
     days: int,
+    epoch: int | None,
     name: str | None,
     org: str | None,
     passphrase_env: str | None,
@@ -187,6 +201,7 @@ def issue_signer(
         now=datetime.now(UTC),
         namespaces=namespaces,
         purpose=purpose,
+        epoch=epoch,
     )
     click.echo(f"{purpose} signer {issued.path} (serial {issued.serial:x})")
 

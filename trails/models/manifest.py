@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from trails.errors import TrailsError
@@ -27,6 +27,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _CONFIG_VERSION = re.compile(r"[0-9]{14}-[0-9a-f]{7,40}\Z")
 _RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 MAX_FILES = 64
+MAX_EPOCH = 1_000_000  # also the range of the signer certificate's epoch extension
 MAX_FILE_SIZE = 64 * 1024 * 1024
 
 
@@ -37,6 +38,16 @@ class ManifestError(TrailsError):
 def format_time(t: datetime) -> str:
     """RFC 3339 UTC with second precision and a ``Z``: the only form manifests use."""
     return t.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ``version`` is the commit time as YYYYMMDDHHMMSS and ``created`` that same commit time:
+# a version later than created (plus this skew) claims a future no build produces.
+VERSION_SKEW = timedelta(minutes=5)
+
+
+def latest_version(created: datetime) -> int:
+    """The highest ``version`` a manifest created at ``created`` may carry."""
+    return int((created.astimezone(UTC) + VERSION_SKEW).strftime("%Y%m%d%H%M%S"))
 
 
 def parse_time(text: str) -> datetime:
@@ -65,6 +76,9 @@ class Manifest(NamedTuple):
     tags: Mapping[str, str]
     files: Mapping[str, FileEntry]
     expires: datetime | None = None  # set by ``trails sign``; required once signed
+    # Raised only with a signer certificate that grants it; a higher epoch resets the
+    # rollback floor (docs/pki.md, "Recovering from a compromised signer"). 0: omitted.
+    epoch: int = 0
 
     def with_expiry(self, expires: datetime) -> Manifest:
         return self._replace(expires=expires)
@@ -84,6 +98,8 @@ class Manifest(NamedTuple):
         }
         if self.expires is not None:
             doc["expires"] = format_time(self.expires)
+        if self.epoch:
+            doc["epoch"] = self.epoch
         return doc
 
     def to_bytes(self) -> bytes:
@@ -121,7 +137,7 @@ def parse_manifest(data: bytes, *, require_expires: bool = True) -> Manifest:
     doc = _obj(doc, "document")
     required = {"schema", "namespace", "version", "config_version", "created", "source", "tags"}
     required |= {"files"} | ({"expires"} if require_expires else set())
-    _exact_keys(doc, required, {"expires"}, "document")
+    _exact_keys(doc, required, {"expires", "epoch"}, "document")
     if doc["schema"] != SCHEMA:
         raise ManifestError(f"manifest schema is {doc['schema']!r}, expected {SCHEMA!r}")
     namespace = _str(doc, "namespace", "document", 600)
@@ -153,7 +169,11 @@ def parse_manifest(data: bytes, *, require_expires: bool = True) -> Manifest:
             raise ManifestError(f"manifest files.{name}.sha256 must be 64 lowercase hex digits")
         files[name] = FileEntry(sha256=digest, size=size)
     expires = parse_time(doc["expires"]) if "expires" in doc else None
+    epoch = doc.get("epoch", 0)
+    if type(epoch) is not int or not 0 <= epoch <= MAX_EPOCH:
+        raise ManifestError(f"manifest epoch must be an integer 0..{MAX_EPOCH}")
     return Manifest(
+        epoch=epoch,
         namespace=namespace,
         version=version,
         config_version=config_version,

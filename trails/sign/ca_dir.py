@@ -115,7 +115,9 @@ class CaDir:
         self._record(cert, ROOT)
         return Issued(self.dir / "root.pem", cert.serial_number)
 
-    def issue_intermediate(self, subject: x509.Name, kind: str, days: int, now: datetime) -> Issued:
+    def issue_intermediate(
+        self, subject: x509.Name, kind: str, days: int, now: datetime, *, epoch: int | None = None
+    ) -> Issued:
         if (self.dir / "intermediate.pem").exists():
             raise UsageError(f"{self.dir}/intermediate.pem already exists; use another --dir")
         root, root_key = self._cert(ROOT), self._key(ROOT)
@@ -123,7 +125,7 @@ class CaDir:
         with _profile_rules():
             pki.ca_key(key)
             cert = pki.make_intermediate(
-                root_key, root, key.public_key(), subject, now=now, days=days
+                root_key, root, key.public_key(), subject, now=now, days=days, epoch=epoch
             )
         self._write_new(INTERMEDIATE, key, [cert])
         self._record(cert, ROOT)
@@ -139,6 +141,7 @@ class CaDir:
         now: datetime,
         namespaces: tuple[str, ...],
         purpose: str,
+        epoch: int | None = None,
     ) -> Issued:
         inter, inter_key = self._cert(INTERMEDIATE), self._key(INTERMEDIATE)
         key = _new_key(kind)
@@ -152,6 +155,7 @@ class CaDir:
                 days=days,
                 namespaces=namespaces,
                 purpose=purpose,
+                epoch=epoch,
             )
         base = self.dir / "signers" / label
         write_private(base.with_suffix(".key.pem"), key_to_pem(key, self.passphrase))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
+from trails.models.manifest import MAX_EPOCH
 from trails.models.namespace import pattern_error
 
 _ARC = "2.25.40574217868494480703806191070881460741"
@@ -18,6 +19,9 @@ EKU_CONFIG_SIGNING = x509.ObjectIdentifier(f"{_ARC}.1")
 NAMESPACE_EXTENSION = x509.ObjectIdentifier(f"{_ARC}.2")
 # Extended key usage: trails report signing, so a report key can never sign a config.
 EKU_REPORT_SIGNING = x509.ObjectIdentifier(f"{_ARC}.3")
+# Non-critical extension, DER INTEGER: the highest manifest ``epoch`` this certificate (a
+# signer, or a CA capping every signer below it) may sign. Absent means 0.
+EPOCH_EXTENSION = x509.ObjectIdentifier(f"{_ARC}.4")
 
 PURPOSES = {"config": EKU_CONFIG_SIGNING, "report": EKU_REPORT_SIGNING}
 MAX_PATTERNS = 64
@@ -25,6 +29,7 @@ MAX_EXTENSION_BYTES = 16 * 1024
 
 _SEQUENCE = 0x30
 _UTF8STRING = 0x0C
+_INTEGER = 0x02
 
 
 class NamespaceExtensionError(ValueError):
@@ -109,6 +114,39 @@ def certificate_namespaces(cert: x509.Certificate) -> tuple[str, ...] | None:
     ):  # pragma: no cover - cryptography never parses it
         raise NamespaceExtensionError("namespace extension has an unexpected type")
     return decode_namespaces(value.value)
+
+
+def encode_epoch(epoch: int) -> bytes:
+    """DER INTEGER for the epoch extension value."""
+    if type(epoch) is not int or not 0 <= epoch <= MAX_EPOCH:
+        raise NamespaceExtensionError(f"an epoch is an integer 0..{MAX_EPOCH}")
+    body = epoch.to_bytes(epoch.bit_length() // 8 + 1, "big")  # a leading 0 bit: positive
+    return bytes([_INTEGER, len(body)]) + body
+
+
+def decode_epoch(value: bytes) -> int:
+    """The epoch in an extension value; refuse anything but a minimal DER INTEGER in range."""
+    body, end = _read_tlv(value, 0, _INTEGER)
+    if end != len(value) or not body:
+        raise NamespaceExtensionError("epoch extension is not one DER INTEGER")
+    if len(body) > 1 and body[0] == 0 and body[1] < 0x80:
+        raise NamespaceExtensionError("epoch extension INTEGER is not minimal")
+    epoch = int.from_bytes(body, "big", signed=True)
+    if not 0 <= epoch <= MAX_EPOCH:
+        raise NamespaceExtensionError(f"epoch {epoch} is outside 0..{MAX_EPOCH}")
+    return epoch
+
+
+def certificate_epoch(cert: x509.Certificate) -> int | None:
+    """The epoch ``cert`` grants, or None when it has no epoch extension."""
+    try:
+        ext = cert.extensions.get_extension_for_oid(EPOCH_EXTENSION)
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    if ext.critical or not isinstance(value, x509.UnrecognizedExtension):
+        raise NamespaceExtensionError("epoch extension must be non-critical")
+    return decode_epoch(value.value)
 
 
 def extended_key_usages(cert: x509.Certificate) -> tuple[x509.ObjectIdentifier, ...] | None:

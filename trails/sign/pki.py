@@ -22,7 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 from cryptography.x509.oid import NameOID
 
 from trails.sign.algorithms import ec_hash, key_type
-from trails.sign.oids import NAMESPACE_EXTENSION, PURPOSES, encode_namespaces
+from trails.sign.oids import (
+    EPOCH_EXTENSION,
+    NAMESPACE_EXTENSION,
+    PURPOSES,
+    NamespaceExtensionError,
+    encode_epoch,
+    encode_namespaces,
+)
 
 CA_KEY_TYPES = ("p256", "p384", "rsa3072", "rsa4096")
 # Backdate notBefore a little so hosts with a slightly slow clock accept a fresh cert.
@@ -141,13 +148,25 @@ def make_intermediate(
     *,
     now: datetime,
     days: int,
+    epoch: int | None = None,
 ) -> x509.Certificate:
+    """An intermediate CA; ``epoch`` caps the manifest epoch of every signer below it."""
     builder = (
         _base(subject, issuer_cert.subject, public_key, now=now, days=days, issuer_cert=issuer_cert)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(ca=True), critical=True)
     )
-    return _sign_cert(builder, issuer_key)
+    return _sign_cert(_with_epoch(builder, epoch), issuer_key)
+
+
+def _with_epoch(builder: x509.CertificateBuilder, epoch: int | None) -> x509.CertificateBuilder:
+    if epoch is None:
+        return builder
+    try:
+        value = encode_epoch(epoch)
+    except NamespaceExtensionError as exc:
+        raise ProfileError(str(exc)) from None
+    return builder.add_extension(x509.UnrecognizedExtension(EPOCH_EXTENSION, value), False)
 
 
 def make_signer(
@@ -160,8 +179,10 @@ def make_signer(
     days: int,
     namespaces: Sequence[str] = (),
     purpose: str = "config",
+    epoch: int | None = None,
 ) -> x509.Certificate:
-    """A signer certificate: the purpose's EKU and, for configs, the namespace extension."""
+    """A signer certificate: the purpose's EKU and, for configs, the namespace extension
+    (and, when given, the highest manifest ``epoch`` it may sign: docs/pki.md)."""
     if purpose not in PURPOSES:
         raise ProfileError(f"purpose {purpose!r} is not one of {', '.join(PURPOSES)}")
     key_type(public_key)
@@ -178,7 +199,7 @@ def make_signer(
         builder = builder.add_extension(
             x509.UnrecognizedExtension(NAMESPACE_EXTENSION, value), critical=False
         )
-    return _sign_cert(builder, issuer_key)
+    return _sign_cert(_with_epoch(builder, epoch), issuer_key)
 
 
 @dataclass(frozen=True)

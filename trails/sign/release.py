@@ -22,6 +22,7 @@ from trails.models.manifest import (
     Manifest,
     ManifestError,
     format_time,
+    latest_version,
     parse_manifest,
     parse_time,
 )
@@ -154,9 +155,26 @@ def plan_dist(
                 f"signer {signer.subject} may sign {', '.join(signer.namespaces) or 'nothing'}, "
                 f"not {ns!r}; use a certificate that covers it or pass --namespace"
             )
-        manifest = _load(ns, found[ns]).with_expiry(expires)
+        # The release carries the epoch its signer's chain grants (docs/pki.md, recovery).
+        manifest = _load(ns, found[ns]).with_expiry(expires)._replace(epoch=signer.epoch)
+        _check_signer_bounds(ns, manifest, signer)
         plan.append(PlannedRelease(ns, found[ns].parent, manifest))
     return plan
+
+
+def _check_signer_bounds(ns: str, manifest: Manifest, signer: Signer) -> None:
+    """What every agent refuses (trails.verify.core), refused here before anything is signed."""
+    if not signer.not_before <= manifest.created <= signer.not_after:
+        raise UsageError(
+            f"{ns}: created {format_time(manifest.created)} is outside the signer certificate "
+            f"({format_time(signer.not_before)} to {format_time(signer.not_after)}) and agents "
+            "refuse it; rebuild from a newer commit (git commit --allow-empty) and sign again"
+        )
+    if manifest.version > latest_version(manifest.created):
+        raise UsageError(
+            f"{ns}: version {manifest.version} is later than created "
+            f"{format_time(manifest.created)} and agents refuse it; rebuild with trails build"
+        )
 
 
 def write_release(item: PlannedRelease, signer: Signer, *, cms: bool) -> SignedRelease:

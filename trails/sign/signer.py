@@ -16,6 +16,7 @@ from trails.sign.dsse import encode_envelope, pae
 from trails.sign.keys import load_key
 from trails.sign.oids import (
     NamespaceExtensionError,
+    certificate_epoch,
     certificate_namespaces,
     extended_key_usages,
 )
@@ -60,12 +61,16 @@ class Signer:
             )
         try:
             self.namespaces: tuple[str, ...] = certificate_namespaces(leaf) or ()
+            # The release epoch this chain grants: the leaf's, capped by any CA's.
+            caps = [e for c in chain[1:] if (e := certificate_epoch(c)) is not None]
+            self.epoch: int = min([certificate_epoch(leaf) or 0, *caps])
         except NamespaceExtensionError as exc:
             raise UsageError(f"signer certificate namespace extension: {exc}") from None
         self._key = key
         self.chain = chain
         self.leaf = leaf
         self.not_after: datetime = leaf.not_valid_after_utc
+        self.not_before: datetime = leaf.not_valid_before_utc
         self.subject = leaf.subject.rfc4514_string()
         self.fingerprint = hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).hexdigest()
 

@@ -31,7 +31,7 @@ from trails.errors import (
     UsageError,
     VerificationError,
 )
-from trails.models.manifest import format_time, parse_time
+from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_time
 from trails.verify.apply import (
     AuditLoader,
     Backup,
@@ -44,7 +44,13 @@ from trails.verify.apply import (
     run_reload,
 )
 from trails.verify.config import AgentConfig
-from trails.verify.errors import FileSizeError, ReleaseExpiredError, SizeError
+from trails.verify.errors import (
+    FileSizeError,
+    InstalledRevokedError,
+    ReleaseExpiredError,
+    RevocationError,
+    SizeError,
+)
 from trails.verify.files import exclusive_lock, read_optional
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
 from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
@@ -53,6 +59,8 @@ from trails.verify.statusdb import write_status
 
 if TYPE_CHECKING:
     from trails.verify.core import ReleaseVerifier, VerifiedRelease
+    from trails.verify.previous import Previous
+    from trails.verify.trust import TrustPolicy
 
 ENVELOPE = "release.dsse.json"
 LOCK_FILE = "lock"
@@ -116,7 +124,10 @@ class Agent:
                 state = load_state(self.state_dir)
                 result = self._run(now, state, pending_rules)
             except TrailsError as exc:
-                self._record(now, state, None, exc)
+                # A revoked release was restored or removed: the row names what runs now.
+                self._record(
+                    now, None if isinstance(exc, InstalledRevokedError) else state, None, exc
+                )
                 raise
             self._record(now, None, result, None)
             return result
@@ -129,23 +140,41 @@ class Agent:
         # unload, but its version must not block this namespace's releases.
         usable = state is not None and state.namespace == cfg.namespace
         intact = usable and state is not None and self._installed_intact(state)
+        etag = state.etag if intact and state else None
+        last_modified = state.last_modified if intact and state else None
         response = self._get(
             cfg.url(ENVELOPE),
             cfg.max_envelope_bytes,
             SizeError,
-            etag=state.etag if intact and state else None,
-            last_modified=state.last_modified if intact and state else None,
+            etag=etag,
+            last_modified=last_modified,
         )
         if isinstance(response, NotModified):
-            if state is None:  # only a conditional request can get a 304
-                raise TransportError(f"{response.url}: 304 to a plain GET; fix the server")
+            if state is None or not (etag or last_modified):  # only a conditional request may
+                raise TransportError(self._unconditional_304(response.url, state, usable))
             return self._unchanged(now, state)
         if intact and state is not None and response.body == state.envelope.encode():
             # A server without validators sent the envelope we verified and installed:
             # the same as a 304 (the expiry is still checked).
             return self._unchanged(now, state)
-        verifier = self._verifier(now, state if usable else None)
-        release: VerifiedRelease = verifier.verify_envelope(response.body)
+        policy = self._policy(now)
+        floor = state if usable else None
+        revoked = None if floor is None else self._revocation(policy, now, floor)
+        previous = None
+        if revoked is not None:  # a revoked release is no rollback floor
+            previous = self._valid_previous(policy, now)
+            floor = previous.state if previous else None
+        verifier = self._verifier(policy, now, floor)
+        try:
+            release: VerifiedRelease = verifier.verify_envelope(response.body)
+        except VerificationError as exc:
+            if state is not None and revoked is not None:
+                raise self._act_on_revoked(now, state, revoked, previous, exc) from exc
+            raise
+        if state is not None and revoked is not None:
+            self.warnings.append(
+                f"the installed release v{state.version} was revoked ({revoked}); replaced"
+            )
         manifest = release.manifest
         files = {name: entry.sha256 for name, entry in manifest.files.items()}
         if intact and state is not None and state.files == files:
@@ -158,8 +187,27 @@ class Agent:
         old_rules = tuple(dict.fromkeys([*(state.loaded_rules if state else ()), *pending_rules]))
         installed = {str(c.target): _sha256(c.data) for c in changes}
         new_state = self._state(release, response, installed, tuple(rules), now)
-        self._apply(changes, rules, old_rules, new_state)
+        # The release being replaced becomes the one a revocation falls back to (unless
+        # it was itself revoked, or edited on disk: then the older archive stays).
+        outgoing = state if intact and revoked is None else None
+        self._apply(changes, rules, old_rules, new_state, outgoing=outgoing)
         return self._result("installed", new_state, len(rules))
+
+    def _unconditional_304(self, url: str, state: AgentState | None, usable: bool) -> str:
+        """Why the request was unconditional: the local damage a 304 must not hide."""
+        if state is None:
+            why = "no release is installed"
+        elif not usable:
+            why = (
+                f"the installed release is for namespace {state.namespace!r}, this host is "
+                f"now {self.config.namespace!r}"
+            )
+        elif not (state.etag or state.last_modified):
+            why = "the installed release has no HTTP validators"
+        else:
+            changed = [p for p, d in state.installed.items() if not self._file_is(Path(p), d)]
+            why = f"installed files were changed outside trails: {', '.join(changed)}"
+        return f"{url}: 304 to an unconditional request ({why}); fix the mirror, it must send it"
 
     def _get(
         self,
@@ -183,6 +231,12 @@ class Agent:
         return response.body
 
     def _unchanged(self, now: datetime, state: AgentState) -> FetchResult:
+        if self.config.crl_url:  # re-check the installed release against today's CRL
+            policy = self._policy(now)
+            revoked = self._revocation(policy, now, state, strict=True)
+            if revoked is not None:
+                previous = self._valid_previous(policy, now)
+                raise self._act_on_revoked(now, state, revoked, previous, None)
         expires = parse_time(state.expires)
         if expires <= now:
             raise ReleaseExpiredError(
@@ -194,14 +248,14 @@ class Agent:
 
     def _installed_intact(self, state: AgentState) -> bool:
         """Do the installed files still hold what trails wrote (nobody edited them)?"""
-        for path, digest in state.installed.items():
-            data = read_optional(Path(path), 64 * 1024 * 1024)
-            if data is None or _sha256(data) != digest:
-                return False
-        return True
+        return all(self._file_is(Path(p), d) for p, d in state.installed.items())
 
-    def _verifier(self, now: datetime, state: AgentState | None) -> ReleaseVerifier:
-        core = _lazy("trails.verify.core")
+    @staticmethod
+    def _file_is(path: Path, digest: str) -> bool:
+        data = read_optional(path, 64 * 1024 * 1024)
+        return data is not None and _sha256(data) == digest
+
+    def _policy(self, now: datetime) -> TrustPolicy:
         trust = _lazy("trails.verify.trust")
         cfg = self.config
         roots_path = rebase(self.root, cfg.roots)
@@ -220,10 +274,104 @@ class Agent:
                 self.warnings.append(f"CRL not checked: {exc}")
             else:
                 crls = trust.load_crls(crl, cfg.crl_url)
-        policy = trust.TrustPolicy(roots=roots, crls=crls, require_crl=cfg.require_crl)
-        stored = None if state is None else core.StoredState(state.version, dict(state.files))
-        verifier: ReleaseVerifier = core.ReleaseVerifier(policy, cfg.namespace, stored, now)
+        policy: TrustPolicy = trust.TrustPolicy(roots=roots, crls=crls, require_crl=cfg.require_crl)
+        return policy
+
+    def _verifier(
+        self, policy: TrustPolicy, now: datetime, floor: AgentState | None
+    ) -> ReleaseVerifier:
+        core = _lazy("trails.verify.core")
+        stored = None
+        if floor is not None:
+            stored = core.StoredState(floor.version, dict(floor.files), floor.epoch)
+        verifier: ReleaseVerifier = core.ReleaseVerifier(policy, self.config.namespace, stored, now)
         return verifier
+
+    # -- a revoked installed release (docs/agent.md, on_revoked) -------------------------
+    def _revocation(
+        self, policy: TrustPolicy, now: datetime, state: AgentState, *, strict: bool = False
+    ) -> VerificationError | None:
+        """The revocation of the installed release's signer chain by today's CRL, if any.
+
+        ``strict`` (a 304 run): any other refusal of the installed envelope (its signer
+        certificate expired, a required CRL is stale) is raised as it is.
+        """
+        core = _lazy("trails.verify.core")
+        oids = _lazy("trails.sign.oids")  # cryptography: never on a 304 run without a CRL
+        try:
+            core.verify_dsse(
+                state.envelope.encode(),
+                PAYLOAD_TYPE,
+                policy,
+                now,
+                eku=oids.EKU_CONFIG_SIGNING,
+            )
+        except VerificationError as exc:
+            if isinstance(exc, RevocationError):
+                return exc
+            if strict:
+                raise
+        return None
+
+    def _valid_previous(self, policy: TrustPolicy, now: datetime) -> Previous | None:
+        """The archived previous release, if it is of this namespace, unexpired and its
+        signer chain still verifies (not revoked) today."""
+        previous: Previous | None = _lazy("trails.verify.previous").load_previous(self.state_dir)
+        if previous is None or previous.state.namespace != self.config.namespace:
+            return None
+        if parse_time(previous.state.expires) <= now:
+            return None
+        try:
+            if self._revocation(policy, now, previous.state, strict=True) is not None:
+                return None
+        except VerificationError:
+            return None
+        return previous
+
+    def _act_on_revoked(
+        self,
+        now: datetime,
+        state: AgentState,
+        revoked: VerificationError,
+        previous: Previous | None,
+        refused: VerificationError | None,
+    ) -> InstalledRevokedError:
+        """Apply ``on_revoked`` and return the error that reports it (exit 6)."""
+        mode = self.config.on_revoked
+        if mode == "keep":
+            done = "kept it (on_revoked: keep)"
+        elif mode == "restore_previous" and previous is not None:
+            self._restore(now, state, previous)
+            done = f"restored v{previous.state.version} (on_revoked: restore_previous)"
+        else:
+            self._remove(state)
+            done = f"removed its files and audit rules (on_revoked: {mode}, no valid previous)"
+            if mode == "remove":
+                done = "removed its files and audit rules (on_revoked: remove)"
+        also = f"; the offered release was refused too ({refused.check})" if refused else ""
+        return InstalledRevokedError(
+            f"the installed release {state.namespace} v{state.version} is revoked ({revoked}); "
+            f"{done}{also}; publish a release signed by a valid signer"
+        )
+
+    def _restore(self, now: datetime, state: AgentState, previous: Previous) -> None:
+        changes = [
+            Change(path, data, 0o640 if path == self.audit_rules else 0o644)
+            for path, data in previous.contents.items()
+        ]
+        restored = previous.state._replace(
+            etag=None, last_modified=None, verified_at=format_time(now)
+        )
+        self._apply(changes, list(previous.state.loaded_rules), state.loaded_rules, restored)
+        _lazy("trails.verify.previous").drop_previous(self.state_dir)
+
+    def _remove(self, state: AgentState) -> None:
+        self.loader.unload(state.loaded_rules)
+        for path in state.installed:
+            Path(path).unlink(missing_ok=True)
+        run_reload(self.config.osquery_reload, self.run_command)
+        (self.state_dir / "state.json").unlink(missing_ok=True)
+        _lazy("trails.verify.previous").drop_previous(self.state_dir)
 
     def _download(self, verifier: ReleaseVerifier, release: VerifiedRelease) -> dict[str, bytes]:
         contents: dict[str, bytes] = {}
@@ -266,6 +414,8 @@ class Agent:
         rules: list[str],
         old_rules: Sequence[str],
         new_state: AgentState,
+        *,
+        outgoing: AgentState | None = None,
     ) -> None:
         backup = self.installer.install(changes, rules)
         reloaded = False
@@ -276,6 +426,8 @@ class Agent:
             self.installer.checkpoint("rules-loaded")
             run_reload(self.config.osquery_reload, self.run_command)
             reloaded = True
+            if outgoing is not None:
+                self._archive(outgoing, backup)
             save_state(self.state_dir, new_state)
         except BaseException as exc:
             problems = self._roll_back(backup, rules, old_rules, reload=reloaded)
@@ -285,6 +437,18 @@ class Agent:
                 ) from exc
             raise
         self.installer.finish()
+
+    def _archive(self, outgoing: AgentState, backup: Backup) -> None:
+        """Keep the replaced release (state and bytes) for ``on_revoked: restore_previous``."""
+        contents: dict[Path, bytes] = {}
+        for path in outgoing.installed:
+            data = backup.previous.get(Path(path))
+            if data is None:
+                data = read_optional(Path(path), 64 * 1024 * 1024)  # not replaced this time
+            if data is None:
+                return
+            contents[Path(path)] = data
+        _lazy("trails.verify.previous").save_previous(self.state_dir, outgoing, contents)
 
     def _roll_back(
         self, backup: Backup, rules: Sequence[str], old_rules: Sequence[str], *, reload: bool
@@ -331,6 +495,7 @@ class Agent:
             verified_at=format_time(now),
             etag=response.etag,
             last_modified=response.last_modified,
+            epoch=m.epoch,
         )
 
     def _result(self, outcome: str, state: AgentState, rules: int) -> FetchResult:

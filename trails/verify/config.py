@@ -23,6 +23,8 @@ DEFAULT_CONFIG_PATH = "/etc/trails/agent.yaml"
 DEFAULT_STATE_DIR = Path("/var/lib/trails")
 MAX_CONFIG_BYTES = 64 * 1024
 AUDIT_LOAD_METHODS = ("auditctl", "augenrules")
+# What to do when the CRL revokes the release that is installed (docs/agent.md).
+ON_REVOKED = ("restore_previous", "remove", "keep")
 
 
 class AgentConfig(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
@@ -48,6 +50,7 @@ class AgentConfig(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 3
     max_crl_bytes: int = 4 * 1024 * 1024
     max_total_bytes: int = 128 * 1024 * 1024
     max_audit_rules: int = 10_000
+    on_revoked: str = "restore_previous"
 
     def url(self, name: str) -> str:
         return f"{self.base_url.rstrip('/')}/{self.namespace}/{name}"
@@ -58,7 +61,7 @@ _BOOLS = ("require_crl", "audit_flush")
 _STRS = ("auditctl", "augenrules")
 _FLOATS = ("command_timeout", "connect_timeout", "total_timeout")
 _INTS = ("retries", "max_envelope_bytes", "max_crl_bytes", "max_total_bytes", "max_audit_rules")
-_KNOWN = {"base_url", "namespace", "crl_url", "audit_load", "osquery_reload"}
+_KNOWN = {"base_url", "namespace", "crl_url", "audit_load", "osquery_reload", "on_revoked"}
 _KNOWN |= set(_PATHS) | set(_BOOLS) | set(_STRS) | set(_FLOATS) | set(_INTS)
 
 
@@ -138,6 +141,10 @@ def config_from_doc(doc: dict[Any, Any], source: str) -> AgentConfig:
         if doc["audit_load"] not in AUDIT_LOAD_METHODS:
             raise _bad(source, "audit_load", f"must be one of {', '.join(AUDIT_LOAD_METHODS)}")
         values["audit_load"] = doc["audit_load"]
+    if "on_revoked" in doc:
+        if doc["on_revoked"] not in ON_REVOKED:
+            raise _bad(source, "on_revoked", f"must be one of {', '.join(ON_REVOKED)}")
+        values["on_revoked"] = doc["on_revoked"]
     if "osquery_reload" in doc and doc["osquery_reload"] is not None:
         argv = doc["osquery_reload"]
         if not (isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -23,16 +23,25 @@ from trails.models.manifest import (
     Manifest,
     ManifestError,
     format_time,
+    latest_version,
     parse_manifest,
 )
 from trails.models.namespace import pattern_matches
 from trails.sign.algorithms import UnsupportedKey, verify_bytes
 from trails.sign.dsse import pae
-from trails.sign.oids import EKU_CONFIG_SIGNING, NamespaceExtensionError, certificate_namespaces
+from trails.sign.oids import (
+    EKU_CONFIG_SIGNING,
+    NamespaceExtensionError,
+    certificate_epoch,
+    certificate_namespaces,
+)
 from trails.verify.chain import build_chain, check_eku, check_revocation
 from trails.verify.envelope import parse_envelope
 from trails.verify.errors import (
+    CreatedOutsideCertificateError,
+    EpochError,
     EquivocationError,
+    ExpiresAfterCertificateError,
     FileHashError,
     FileSizeError,
     FileUnknownError,
@@ -42,8 +51,12 @@ from trails.verify.errors import (
     ReleaseExpiredError,
     RollbackError,
     SignatureError,
+    VersionCreatedError,
 )
 from trails.verify.trust import TrustPolicy
+
+# ``created`` may run this far ahead of the host clock (commit and host clocks differ).
+CLOCK_SKEW = timedelta(hours=1)
 
 __all__ = [
     "ReleaseVerifier",
@@ -57,10 +70,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the host last installed: its manifest version and name -> sha256 of its files."""
+    """The rollback floor: the installed release's version, file hashes and epoch."""
 
     version: int
     files: Mapping[str, str]
+    epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class SignerInfo:
     subject: str  # RFC 4514
     fingerprint: str  # hex SHA-256 of the leaf DER
     not_after: datetime
+    not_before: datetime
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]  # validated path, leaf first, root last
 
@@ -114,6 +129,7 @@ def verify_dsse(
         subject=leaf.subject.rfc4514_string(),
         fingerprint=leaf.fingerprint(hashes.SHA256()).hex(),  # SHA-256 of the DER
         not_after=leaf.not_valid_after_utc,
+        not_before=leaf.not_valid_before_utc,
         certificate=leaf,
         chain=tuple(path),
     )
@@ -142,12 +158,14 @@ class ReleaseVerifier:
         except ManifestError as exc:
             raise ManifestInvalidError(f"signed {exc}; fix the build and re-sign") from None
         self._check_namespace(manifest, signer)
+        self._check_times(manifest, signer)
         if manifest.expires is None or manifest.expires <= self.now:
             raise ReleaseExpiredError(
                 f"release {manifest.namespace} v{manifest.version} expired at "
                 f"{format_time(manifest.expires) if manifest.expires else '?'} (freeze attack or "
                 "stale mirror); keep the installed config and have the publisher re-sign"
             )
+        self._check_epoch(manifest, signer)
         self._check_rollback(manifest)
         return VerifiedRelease(
             manifest=manifest,
@@ -179,9 +197,69 @@ class ReleaseVerifier:
                 f"{manifest.namespace!r}; sign with a certificate that covers it"
             )
 
+    def _check_times(self, manifest: Manifest, signer: SignerInfo) -> None:
+        """version <= created (+skew), created within the signer's validity and not ahead
+        of the host clock, expires <= the signer's notAfter: what a key may claim is
+        bounded by its certificate, so a stolen key cannot push the rollback floor to 2099."""
+        what = f"release {manifest.namespace} v{manifest.version}"
+        created = manifest.created
+        if not signer.not_before <= created <= signer.not_after:
+            raise CreatedOutsideCertificateError(
+                f"{what} was created {format_time(created)}, outside its signer certificate "
+                f"({format_time(signer.not_before)} to {format_time(signer.not_after)}); "
+                "rebuild from a commit made while the signer certificate is valid"
+            )
+        if created > self.now + CLOCK_SKEW:
+            raise CreatedOutsideCertificateError(
+                f"{what} was created {format_time(created)}, in the future (host time "
+                f"{format_time(self.now)}); check the host clock and the build's commit time"
+            )
+        if manifest.version > latest_version(created):
+            raise VersionCreatedError(
+                f"{what}: the version is later than its created time {format_time(created)} "
+                "(a version from the future: stolen key or broken build); keep the installed "
+                "config and alert the publisher"
+            )
+        if manifest.expires is not None and manifest.expires > signer.not_after:
+            raise ExpiresAfterCertificateError(
+                f"{what} expires {format_time(manifest.expires)}, after its signer certificate "
+                f"({format_time(signer.not_after)}); the publisher must re-sign with a shorter "
+                "--expires"
+            )
+
+    def _check_epoch(self, manifest: Manifest, signer: SignerInfo) -> None:
+        """The manifest's epoch is granted by the leaf's epoch extension (absent: 0) and
+        is not above that of any CA in the path that carries one (docs/pki.md)."""
+        try:
+            granted = certificate_epoch(signer.certificate) or 0
+            caps = [(ca, certificate_epoch(ca)) for ca in signer.chain[1:]]
+        except NamespaceExtensionError as exc:
+            raise EpochError(
+                f"a certificate in the signer chain has a malformed epoch extension ({exc}); "
+                "reissue it"
+            ) from None
+        if manifest.epoch > granted:
+            raise EpochError(
+                f"manifest epoch {manifest.epoch} exceeds the epoch {granted} its signer "
+                f"certificate {signer.subject} grants; sign with a certificate issued for it"
+            )
+        for ca, cap in caps:
+            if cap is not None and manifest.epoch > cap:
+                raise EpochError(
+                    f"manifest epoch {manifest.epoch} exceeds the epoch {cap} of CA "
+                    f"{ca.subject.rfc4514_string()}; issue the signer from a CA of that epoch"
+                )
+
     def _check_rollback(self, manifest: Manifest) -> None:
         if self.state is None:
             return
+        if manifest.epoch != self.state.epoch:
+            if manifest.epoch > self.state.epoch:
+                return  # a new epoch (a certificate granted it): the floor starts again
+            raise RollbackError(
+                f"release epoch {manifest.epoch} is older than the installed epoch "
+                f"{self.state.epoch} (rollback); keep the installed config"
+            )
         if manifest.version < self.state.version:
             raise RollbackError(
                 f"release version {manifest.version} is older than the installed "

@@ -1,9 +1,10 @@
 """One error class per verification check (docs/design.md §6). Every one is a
-``VerificationError`` (exit 3) whose ``check`` names the check that refused."""
+``VerificationError`` (exit 3) whose ``check`` names the check that refused;
+``InstalledRevokedError`` alone has its own exit code (6): the release that runs was revoked."""
 
 from __future__ import annotations
 
-from trails.errors import VerificationError
+from trails.errors import ExitCode, VerificationError
 
 
 class SizeError(VerificationError):
@@ -52,6 +53,37 @@ class NamespaceScopeError(VerificationError):
 
 class ReleaseExpiredError(VerificationError):
     check = "expired"
+
+
+class VersionCreatedError(VerificationError):
+    """``version`` is later than the signed ``created`` (a version from the future)."""
+
+    check = "version"
+
+
+class CreatedOutsideCertificateError(VerificationError):
+    """``created`` is outside the signer certificate's validity, or in the future."""
+
+    check = "created"
+
+
+class ExpiresAfterCertificateError(VerificationError):
+    """``expires`` is later than the signer certificate's notAfter."""
+
+    check = "expires-cap"
+
+
+class EpochError(VerificationError):
+    """The manifest claims an epoch its certificate chain does not grant."""
+
+    check = "epoch"
+
+
+class InstalledRevokedError(VerificationError):
+    """The installed release's signer chain is revoked by the current CRL."""
+
+    check = "revoked"
+    exit_code = ExitCode.REVOKED
 
 
 class RollbackError(VerificationError):

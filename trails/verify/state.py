@@ -40,6 +40,7 @@ class AgentState(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 30
     verified_at: str
     etag: str | None = None
     last_modified: str | None = None
+    epoch: int = 0  # the release's epoch (docs/pki.md); part of the rollback floor
 
     def to_bytes(self) -> bytes:
         doc = self._asdict()
@@ -63,6 +64,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "etag": (str, type(None)),
     "last_modified": (str, type(None)),
 }
+# Keys a state written by an older agent may lack, with the value they then have.
+_OPTIONAL: dict[str, tuple[type, object]] = {"epoch": (int, 0)}
 
 
 def parse_state(data: bytes, source: str) -> AgentState:
@@ -73,10 +76,14 @@ def parse_state(data: bytes, source: str) -> AgentState:
     if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
         raise StateError(f"{source} is not trails state format {STATE_FORMAT}; inspect it")
     doc.pop("format")
+    for key, (optional_kind, default) in _OPTIONAL.items():
+        value = doc.setdefault(key, default)
+        if not isinstance(value, optional_kind) or isinstance(value, bool):
+            raise StateError(f"{source}: {key} has the wrong type; inspect it")
     for key, kind in _TYPES.items():
         if key not in doc or not isinstance(doc[key], kind) or isinstance(doc[key], bool):
             raise StateError(f"{source}: {key} is missing or has the wrong type; inspect it")
-    if set(doc) - set(_TYPES):
+    if set(doc) - set(_TYPES) - set(_OPTIONAL):
         raise StateError(f"{source} has unknown keys; inspect it")
     for mapping in (doc["files"], doc["installed"]):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
