@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trails.collector.database import query
 from trails.errors import InternalError, SourceLoc
 from trails.models.evidence import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_ROWS
 from trails.packs.compiler import NOTHING_OBSERVED, compile_sql, expand
@@ -48,13 +49,13 @@ def _control(check: Check, **kw: Any) -> Control:
     )
 
 
-def _run(control: Control, tables: dict[str, Any], pack: Pack = PACK) -> dict[str, Any]:
-    conn = host_db({**UBUNTU, **tables})
-    cur = conn.execute(compile_sql(control, pack, CTX))
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
+def _run(
+    control: Control, tables: dict[str, Any], pack: Pack = PACK, ctx: Context = CTX
+) -> dict[str, Any]:
+    with host_db({**UBUNTU, **tables}) as conn:
+        rows = query(conn, compile_sql(control, pack, ctx))
     assert len(rows) == 1
-    return dict(zip(names, rows[0], strict=True))
+    return rows[0]
 
 
 USERS = Check(
@@ -79,8 +80,14 @@ def test_all_ok_statuses() -> None:
     assert row["evidence_count"] == 1
     assert json.loads(row["evidence"]) == [{"username": "toor", "uid": 0}]
     empty = _run(control, {})
-    assert empty["status"] == "fail"
-    assert empty["evidence"] == NOTHING_OBSERVED
+    assert empty["status"] == "no_evidence"  # users returned nothing: osquery could not read it
+    assert json.loads(empty["evidence"]) == [
+        {"trails_note": "no rows from osquery table(s): users"}
+    ]
+    nothing = _run(
+        _control(Check(kind="query", spec="SELECT 1 AS x, 1 AS ok WHERE 0", evidence=("x",))), {}
+    )
+    assert (nothing["status"], nothing["evidence"]) == ("no_evidence", NOTHING_OBSERVED)
     other = _run(control, {"os_version": [{"platform": "rhel"}]})
     assert other["status"] == "not_applicable"
     assert other["evidence"] == "[]"
@@ -96,7 +103,8 @@ def test_null_ok_is_a_failure() -> None:
 def test_no_rows_needs_an_observation() -> None:
     control = _control(NO_ROWS)
     assert _run(control, {"users": [{"username": "root", "uid": 0}]})["status"] == "pass"
-    assert _run(control, {})["status"] == "fail"
+    assert _run(control, {})["status"] == "no_evidence"
+    assert _run(control, {"users": [{"username": "x", "uid": 1}]})["status"] == "no_evidence"
     bad = _run(control, {"users": [{"username": "root", "uid": 0}, {"username": "x", "uid": 0}]})
     assert bad["status"] == "fail"
     assert json.loads(bad["evidence"]) == [{"username": "x", "shell": None}]
@@ -108,7 +116,37 @@ def test_not_applicable_when() -> None:
     assert row["status"] == "not_applicable"
     assert row["evidence_count"] == 0
     no_guard = Pack(**{**PACK.__dict__, "applies_when": None})
-    assert _run(_control(USERS), {"os_version": []}, no_guard)["status"] == "fail"
+    assert _run(_control(USERS), {"os_version": []}, no_guard)["status"] == "no_evidence"
+    # applicability read from an empty table is unknown, never not_applicable
+    unknown = _run(control, {"os_version": [], "users": [{"username": "na", "uid": 5}]})
+    assert unknown["status"] == "no_evidence"
+    assert "os_version" in unknown["evidence"]
+    posix = _run(control, {"os_version": [{"platform": "posix", "name": "Unknown"}]})
+    assert posix["status"] == "no_evidence"
+
+
+RULE = "-w /etc/localtime -p wa -k time-change"
+AUDIT_CTX = Context(packages="deb", audit_rules=(RULE,))
+
+
+@pytest.mark.parametrize(
+    ("status", "rules", "expected"),
+    [
+        ({"last_attempt_at": "2999-01-01T00:00:00Z", "audit_enabled": "1"}, [RULE], "pass"),
+        ({"last_attempt_at": "2999-01-01T00:00:00Z", "audit_enabled": "1"}, [], "fail"),
+        ({"last_attempt_at": "2020-01-01T00:00:00Z", "audit_enabled": "1"}, [RULE], "stale"),
+        (None, [RULE], "no_evidence"),
+    ],
+)
+def test_audit_checks_need_a_fresh_agent_snapshot(
+    status: dict[str, str] | None, rules: list[str], expected: str
+) -> None:
+    tables = {
+        "trails_status": [status] if status else [],
+        "trails_audit_rules": [{"rule": r} for r in rules],
+    }
+    row = _run(_control(Check(kind="audit_loaded", spec=True)), tables, ctx=AUDIT_CTX)
+    assert row["status"] == expected
 
 
 @settings(max_examples=25)
