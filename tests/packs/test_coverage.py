@@ -32,7 +32,10 @@ def test_tables_read() -> None:
         "file",
         "kernel_modules",
     )
-    assert tables_read(by_id["cis-ubuntu2204-6.3.3.4"], pack, PACKS_DIR) == ("trails_audit_rules",)
+    assert tables_read(by_id["cis-ubuntu2204-6.3.3.4"], pack, PACKS_DIR) == (
+        "trails_audit_rules",
+        "trails_status",  # the snapshot's age, and whether auditing is on
+    )
 
 
 def test_pci_map_lists_every_requirement_in_scope() -> None:

@@ -7,26 +7,22 @@ the automated checks read. Per framework pack: how many requirements have contro
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 from trails.osquery.schema import load_schema
+from trails.osquery.sqlcheck import checker_for
 from trails.packs.catalog import Catalog
 from trails.packs.compiler import compile_sql
 from trails.packs.include import audit_context
 from trails.packs.model import Control, Pack
-
-_TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
-# Names after FROM/JOIN that are osquery tables (not the compiler's or a check's CTEs).
-_OSQUERY_TABLES = frozenset(load_schema().tables)
 
 
 def tables_read(control: Control, pack: Pack, packs_dir: Path) -> tuple[str, ...]:
     """osquery tables the compiled query of ``control`` reads (pack guard excluded)."""
     unguarded = Pack(**{**pack.__dict__, "applies_when": None})
     sql = compile_sql(control, unguarded, audit_context(pack, control, packs_dir, "x86_64"))
-    return tuple(sorted({t for t in _TABLE_REF.findall(sql) if t in _OSQUERY_TABLES}))
+    return tuple(sorted(checker_for(load_schema(), "linux").tables_read(sql)))
 
 
 def _section(control: Control, framework: str) -> str:
@@ -47,7 +43,8 @@ def _pack_section(pack: Pack, packs_dir: Path) -> list[str]:
         f"## {pack.title} {pack.version} (`{pack.id}`)",
         "",
         f"{len(controls)} controls: **{len(auto)} automated ({_pct(len(auto), len(controls))})**, "
-        f"{len(manual)} manual, {len(unproven)} with a check lacking pass and fail fixtures.",
+        f"{len(manual)} manual, {len(unproven)} with a check not yet proven on passing and "
+        "failing host states.",
         "",
         "| section | controls | automated | manual |",
         "|---|---:|---:|---:|",
