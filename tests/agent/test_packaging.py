@@ -55,3 +55,13 @@ def test_systemd_analyze_accepts_the_units(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
+
+
+def test_shipped_agent_config_checks_the_crl() -> None:
+    """Issue 12: a revoked signer is stopped only where a CRL is fetched and required."""
+    from trails.verify.config import parse_config
+
+    config = parse_config((PACKAGING / "agent.yaml").read_text(), "packaging/agent.yaml")
+    assert config.crl_url
+    assert config.require_crl is True
+    assert config.on_revoked == "restore_previous"

@@ -21,7 +21,7 @@ from trails.verify.config import (
     load_config,
 )
 from trails.verify.config_cache import ConfigCache
-from trails.verify.errors import ReleaseExpiredError
+from trails.verify.errors import InstalledRevokedError, ReleaseExpiredError
 from trails.verify.http import HttpTransport
 from trails.verify.outcome import FetchResult, failure_name
 
@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 installed or unchanged, 3 a security check refused the release\n"
             "(the installed config is kept), 4 download or install failed (kept too),\n"
-            "2 bad agent config."
+            "2 bad agent config, 6 the installed release was revoked (on_revoked acted)."
         ),
         # A fixed width: argparse builds a formatter for every add_argument, and without
         # a width each one imports shutil to ask the terminal (a cost on every timer run).
@@ -103,7 +103,8 @@ def run(argv: list[str]) -> int:
     try:
         result = agent.run()
     except TrailsError as exc:
-        if isinstance(exc, ReleaseExpiredError):  # a freeze must not pass unnoticed
+        # A freeze or a revoked installed release must not pass unnoticed.
+        if isinstance(exc, ReleaseExpiredError | InstalledRevokedError):
             print(f"trails: WARNING: {exc}", file=sys.stderr)
         if args.as_json:
             emit_json({"outcome": "refused", "check": failure_name(exc), "error": str(exc)})
