@@ -82,7 +82,7 @@ def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
     state = load_state(state_dir)
     if state is None or state.namespace != namespace:
         return None
-    return StoredState(version=state.version, files=state.files)
+    return StoredState(version=state.version, files=state.files, epoch=state.epoch)
 
 
 def verify_release(read: Reader, verifier: ReleaseVerifier) -> VerifiedRelease:

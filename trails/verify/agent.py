@@ -54,7 +54,7 @@ from trails.verify.errors import (
 from trails.verify.files import exclusive_lock, read_optional
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
 from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
-from trails.verify.state import AgentState, load_state, save_state
+from trails.verify.state import STATE_FILE, AgentState, load_state, save_state
 from trails.verify.statusdb import write_status
 
 if TYPE_CHECKING:
@@ -370,7 +370,7 @@ class Agent:
         for path in state.installed:
             Path(path).unlink(missing_ok=True)
         run_reload(self.config.osquery_reload, self.run_command)
-        (self.state_dir / "state.json").unlink(missing_ok=True)
+        (self.state_dir / STATE_FILE).unlink(missing_ok=True)
         _lazy("trails.verify.previous").drop_previous(self.state_dir)
 
     def _download(self, verifier: ReleaseVerifier, release: VerifiedRelease) -> dict[str, bytes]:
