@@ -266,3 +266,20 @@ def test_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:
     assert row == {"platform": "ubuntu"}
     assert host.path("/etc/escape") == host.root / "etc" / "hostname"
     assert host.path("/etc/os-release", follow=False) == host.root / "etc" / "os-release"
+
+
+def test_augeas_never_reads_this_machines_file_for_the_root(tmp_path: Path) -> None:
+    """authselect links /etc/pam.d/system-auth -> /etc/authselect/system-auth: libaugeas
+    would follow the absolute target on the machine running the collector."""
+    host = _host(
+        tmp_path,
+        {
+            "files": {
+                "/etc/authselect/system-auth": "auth required pam_env.so\n",
+                "/etc/pam.d/system-auth": {"link": "/etc/authselect/system-auth"},
+                "/etc/pam.d/other": "auth required pam_deny.so\n",
+            }
+        },
+    )
+    rows = _q(host, "SELECT DISTINCT path FROM augeas WHERE path LIKE '/etc/pam.d/%'")
+    assert rows == [{"path": "/etc/pam.d/other"}]

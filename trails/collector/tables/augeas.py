@@ -8,6 +8,7 @@ constraint matches ``/files//*``. Only osquery's own lenses are loaded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from trails.collector.interface import Host, Query, Row, Table
@@ -44,7 +45,21 @@ def generate(host: Host, query: Query) -> Iterator[Row]:
     if not isinstance(aug, Augeas):  # loaded once per host, as osquery keeps its handle
         aug = host.cache["augeas"] = load(host.root)
     for node, value, label, path in aug.nodes("|".join(wanted) or "/files//*"):
+        if path and not _read_inside_root(host, path):
+            continue
         yield {"node": node, "value": value, "label": label, "path": path}
+
+
+def _read_inside_root(host: Host, path: str) -> bool:
+    """libaugeas opens ``root + path`` and follows an absolute symlink on *this* machine;
+    under a root that is not ``/`` such a file is another machine's file, so its nodes
+    are dropped rather than reported as the root's (the host itself resolves it in its
+    own ``/``, which the collector does through ``Host.path``)."""
+    seen = host.cache.setdefault("augeas_inside", {})
+    if path not in seen:
+        where = os.path.realpath(str(host.root).rstrip("/") + path)
+        seen[path] = where == os.path.realpath(host.path(path))
+    return bool(seen[path])
 
 
 TABLE = Table("augeas", generate, constrained=("node", "path"))
