@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.sign.helpers import run
-from trails.commands.report import parse_duration, parse_when
-from trails.errors import UsageError
+from trails.commands.report import parse_when
 
 UNTIL = "2026-11-23T12:00:00Z"
 
@@ -127,7 +126,7 @@ def test_report_json_summary_and_fail_on(
     [
         (["--format", "docx"], "--format docx: choose from"),
         (["--since", "yesterday"], "is not a time like"),
-        (["--silent-after", "soon"], "is not like 90m"),
+        (["--silent-after", "soon"], "like 90s, 90m, 12h or 30d"),
         (["--sign-key", "k.pem"], "go together"),
     ],
 )
@@ -159,10 +158,6 @@ def test_simulate_needs_controls_in_dist(
 
 
 def test_parsers() -> None:
-    assert parse_duration("90m").total_seconds() == 5400
-    assert parse_duration("2d").days == 2
-    with pytest.raises(UsageError):
-        parse_duration("0h")
     assert parse_when(None, "--x") is None
     assert parse_when("2026-11-23", "--x") == parse_when("2026-11-23T00:00:00Z", "--x")
     assert parse_when("2026-11-23T13:00:00+01:00", "--x") == parse_when(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ import click
 
 from trails.commands.common import emit_json
 from trails.errors import CheckFailed, TransportError, UsageError
+from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
@@ -28,8 +28,6 @@ from trails.report.signing import sign_report
 from trails.sign.signer import Signer
 from trails.verify.trust_files import load_trust_policy
 
-_DURATION = re.compile(r"(\d+)([smhd])\Z")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
 _FAIL_ON = {
     "fail": (ReportStatus.FAIL,),
@@ -37,11 +35,11 @@ _FAIL_ON = {
 }
 
 
-def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise UsageError(f"duration {text!r} is not like 90m, 24h or 7d")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+def _duration(text: str, option: str) -> timedelta:
+    duration = parse_duration(text)
+    if duration is None:
+        raise UsageError(f"{option} {text!r}: give {GRAMMAR}")
+    return duration
 
 
 def parse_when(text: str | None, option: str) -> datetime | None:
@@ -221,7 +219,7 @@ def report(
         now=datetime.now(UTC).replace(microsecond=0),
         since=parse_when(since, "--since"),
         until=parse_when(until, "--until"),
-        silent_after=parse_duration(silent_after),
+        silent_after=_duration(silent_after, "--silent-after"),
         generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
     )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from trails.errors import TransportError, UsageError
+from trails.models.duration import parse_duration
 from trails.models.manifest import (
     PAYLOAD_TYPE,
     Manifest,
@@ -36,8 +36,6 @@ ENVELOPE_NAME = "release.dsse.json"
 CMS_CONTENT_NAME = "release.manifest.json"
 CMS_SIGNATURE_NAME = "release.manifest.json.p7s"
 MAX_MANIFEST_BYTES = 1024 * 1024
-_DURATION = re.compile(r"([1-9][0-9]{0,4})([dhm])\Z")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,9 @@ class SignedRelease:
 
 
 def parse_expires(text: str, now: datetime) -> datetime:
-    """``30d`` / ``12h`` / ``90m`` from ``now``, or an RFC 3339 UTC time."""
-    if match := _DURATION.match(text):
-        return now + timedelta(**{_UNITS[match[2]]: int(match[1])})
+    """A duration from ``now`` (``30d``, ``12h``, ``90m``), or an RFC 3339 UTC time."""
+    if (duration := parse_duration(text)) is not None:
+        return now + duration
     try:
         return parse_time(text)
     except ManifestError:
