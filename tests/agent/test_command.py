@@ -36,6 +36,15 @@ def test_stdin_is_empty_and_no_descriptor_leaks(tmp_path: Path) -> None:
     assert sorted(fds) == ["0", "1", "2"]
 
 
+def test_the_child_gets_default_sigpipe_and_sigxfsz() -> None:
+    """Python ignores SIGPIPE; an ignored signal survives exec unless reset."""
+    status = run_command(["sh", "-c", "grep SigIgn /proc/self/status"], 5).stdout
+    ignored = int(status.split()[1], 16)
+    assert ignored & (1 << (13 - 1)) == 0  # SIGPIPE
+    assert ignored & (1 << (25 - 1)) == 0  # SIGXFSZ
+    assert run_command(["sh", "-c", "yes | head -c 1 >/dev/null; echo ok"], 5).stdout == "ok\n"
+
+
 def test_a_signal_is_a_negative_exit_status() -> None:
     assert run_command(["sh", "-c", "kill -9 $$"], 5).returncode == -9
 

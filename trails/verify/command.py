@@ -19,6 +19,10 @@ from typing import NamedTuple
 
 MAX_OUTPUT = 16 * 1024 * 1024
 _SIGKILL = 9  # signal.SIGKILL on Linux; the signal module would be one more import
+# Python ignores SIGPIPE and SIGXFSZ, and exec keeps ignored signals: reset them in the
+# child as subprocess does (restore_signals), or `auditctl -l | head` style pipelines in
+# a reload command would see EPIPE instead of dying quietly.
+_RESTORED_SIGNALS = (13, 25)  # SIGPIPE, SIGXFSZ on Linux
 _READ = 64 * 1024
 
 
@@ -49,6 +53,7 @@ def run_command(argv: Sequence[str], timeout: float) -> Completed:
                 (os.POSIX_SPAWN_DUP2, out_w, 1),
                 (os.POSIX_SPAWN_DUP2, err_w, 2),
             ],
+            setsigdef=_RESTORED_SIGNALS,
         )
     except BaseException:
         os.close(out_r)
