@@ -157,6 +157,30 @@ def test_sign_refuses_expiry_past_the_signer_certificate(
     assert not (dist / "linux/pci/release.dsse.json").exists()
 
 
+def test_default_expiry_is_clamped_to_a_signer_certificate_that_ends_sooner(
+    dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pki = dev_pki.dir
+    assert (
+        run(
+            capsys, "pki", "issue-signer", "short", "--dir", pki, "--namespace", "*", "--days", "10"
+        )[0]
+        == 0
+    )
+    dist = tmp_path / "dist"
+    make_dist(dist, "linux/pci")
+    code, out, err = run(
+        capsys, "sign", dist, "--key", dev_pki.key("short"), "--chain", dev_pki.chain("short"),
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    signer = x509.load_pem_x509_certificate(dev_pki.chain("short").read_bytes())
+    (release,) = json.loads(out)["releases"]
+    assert release["expires"] == format_time(signer.not_valid_after_utc)
+    assert "when the signer certificate does" in err
+    assert err.count("\n") == 1
+
+
 def test_sign_refuses_manifest_that_does_not_match_its_files(
     dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -23,6 +23,7 @@ from trails.sign.release import (
 from trails.sign.signer import Signer
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+DEFAULT_EXPIRES = "30d"
 
 
 def _label(item: PlannedRelease | None) -> str | None:
@@ -37,10 +38,9 @@ def _label(item: PlannedRelease | None) -> str | None:
 )
 @click.option(
     "--expires",
-    default="30d",
-    show_default=True,
-    help="Release lifetime (30d, 12h, 90m) or an RFC 3339 UTC time; never past the "
-    "signer certificate.",
+    default=None,
+    help="Release lifetime (30d, 12h, 90m) or an RFC 3339 UTC time; refused past the "
+    f"signer certificate. Default: {DEFAULT_EXPIRES}, or the certificate's end if sooner.",
 )
 @click.option(
     "--namespace",
@@ -61,7 +61,7 @@ def sign(
     dist_dir: Path,
     key_path: Path,
     chain_path: Path,
-    expires: str,
+    expires: str | None,
     namespaces: tuple[str, ...],
     cms: bool,
     as_json: bool,
@@ -79,7 +79,15 @@ def sign(
     """
     signer = Signer.load(key_path, chain_path, read_passphrase(passphrase_env, passphrase_file))
     now = datetime.now(UTC)
-    expires_at = parse_expires(expires, now)
+    expires_at = parse_expires(expires or DEFAULT_EXPIRES, now)
+    if expires is None and expires_at > signer.not_after:
+        expires_at = signer.not_after
+        click.echo(
+            f"trails sign: releases expire {format_time(expires_at)}, when the signer "
+            f"certificate does (sooner than the default {DEFAULT_EXPIRES}); renew it for "
+            "longer-lived releases",
+            err=True,
+        )
     plan = plan_dist(
         dist_dir,
         signer,
