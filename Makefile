@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_TOOLS := auditctl:auditd pdftoppm:poppler-utils openssl:openssl jq:jq git:git augtool:augeas-tools rpm:rpm
 
-.PHONY: all setup system-deps demo test lint bench clean
+.PHONY: all setup system-deps demo test lint bench accuracy clean
 
 all: test
 
@@ -48,6 +48,19 @@ demo: setup
 
 bench: setup
 	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+# docs/accuracy.md: sampled controls against ComplianceAsCode and ansible-lockdown, trails
+# check on this host and on a debootstrapped Debian root (cached in ACCURACY_ROOT).
+# Needs root (debootstrap, and the mutated copies keep root-owned files) and git
+# clones of the three references; not part of `make test`.
+CAC ?= /work/.mirror/ComplianceAsCode+content/repo
+UBUNTU_LOCKDOWN ?= /work/.mirror/ansible-lockdown+UBUNTU22-CIS/repo
+RHEL_LOCKDOWN ?= /work/.mirror/ansible-lockdown+RHEL9-CIS/repo
+ACCURACY_ROOT ?= /var/tmp/trails-accuracy-root
+accuracy: setup
+	@[ "$$(id -u)" = 0 ] || { echo "error: make accuracy needs root (debootstrap)"; exit 2; }
+	$(BIN)/python scripts/gen_accuracy.py --cac $(CAC) --ubuntu-lockdown $(UBUNTU_LOCKDOWN) \
+	  --rhel-lockdown $(RHEL_LOCKDOWN) --root-cache $(ACCURACY_ROOT)
 
 clean:
 	rm -rf $(VENV) dist demo-out .pytest_cache .mypy_cache .ruff_cache .coverage
