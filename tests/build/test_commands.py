@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.build.conftest import PolicyRepo, run_trails
+from tests.build.conftest import ROOT, PolicyRepo, run_trails
 from trails.build.diagnostics import failure, github_annotation
 from trails.build.diff import diff_builds, render_text
 from trails.build.pipeline import CompiledNamespace
 from trails.build.version import public_url
 from trails.build.writer import write_outputs
 from trails.cli import cli
-from trails.errors import CheckFailed, SourceLoc, TransportError
+from trails.errors import CheckFailed, SourceLoc, TransportError, UsageError
 from trails.models.diagnostic import Diagnostic, Severity
 
+INCLUDE_CIS = "include:\n  - {pack: cis_ubuntu_22_04, level: 1, profile: server}\n"
 BAD_QUERY = "osquery:\n  schedule:\n    q: {query: 'SELECT * FROM nope', interval: 60}\n"
 
 
@@ -108,7 +109,11 @@ def test_diff_model_and_text() -> None:
         _ns(
             "linux",
             {
-                "schedule": {"a": {"query": "1"}, "b": {"query": "2"}},
+                "schedule": {
+                    "a": {"query": "SELECT 1;", "interval": 60},
+                    "b": {"query": "SELECT 2;"},
+                    "m": {"query": "SELECT x\nFROM t\nWHERE y;"},
+                },
                 "options": {"x": 1},
                 "decorators": deco,
             },
@@ -116,32 +121,59 @@ def test_diff_model_and_text() -> None:
         ),
         _ns("gone", {}),
         _ns("same", {"decorators": deco}),
+        _ns("paths", {"file_paths": {"etc": ["/etc/%%"]}}, "-w /a\n-w /b\n"),
     ]
     new = [
         _ns(
             "linux",
             {
-                "schedule": {"a": {"query": "1b"}, "c": {"query": "3"}},
+                "schedule": {
+                    "a": {"query": "SELECT 1 + 1;", "interval": 30},
+                    "c": {"query": "SELECT 3;"},
+                    "m": {"query": "SELECT x\nFROM t\nWHERE z;"},
+                },
                 "options": {"x": 2, "y": True},
                 "decorators": deco,
-                "packs": {"p": {"queries": {"q": {"query": "4"}}}},
+                "packs": {"p": {"queries": {"q": {"query": "SELECT 4;"}}}},
             },
             "-w /a\n-w /c\n",
         ),
         _ns("fresh", {}),
         _ns("same", {"decorators": {"load": ["SELECT 'b' AS config_version;"]}}),
+        _ns("paths", {"file_paths": {"etc": ["/etc/%"]}}, "-w /b\n-w /a\n"),
     ]
     diffs = diff_builds(old, new)
-    assert [d.namespace for d in diffs] == ["fresh", "gone", "linux"]
+    assert [d.namespace for d in diffs] == ["fresh", "gone", "linux", "paths"]
     linux = diffs[2].as_dict()
-    assert linux["queries"] == {"added": ["c", "pack:p:q"], "removed": ["b"], "changed": ["a"]}
+    assert {k: v for k, v in linux["queries"].items() if k != "text"} == {
+        "added": ["c", "pack:p:q"],
+        "removed": ["b"],
+        "changed": ["a", "m"],
+    }
+    assert linux["queries"]["text"]["a"] == {
+        "old": {"query": "SELECT 1;", "interval": 60},
+        "new": {"query": "SELECT 1 + 1;", "interval": 30},
+    }
+    assert linux["queries"]["text"]["b"] == {"old": {"query": "SELECT 2;"}, "new": None}
     assert linux["options"] == {"x": {"old": 1, "new": 2}, "y": {"old": None, "new": True}}
     assert linux["audit_rules"] == {"added": ["-w /c"], "removed": ["-w /b"]}
     text = render_text(diffs)
-    assert "linux (changed)\n  + query c\n  + query pack:p:q\n  - query b\n  ~ query a\n" in text
+    assert (
+        "linux (changed)\n"
+        "  + query c\n      SELECT 3;\n"
+        "  + query pack:p:q\n      SELECT 4;\n"
+        "  - query b\n      SELECT 2;\n"
+        "  ~ query a\n      - SELECT 1;\n      + SELECT 1 + 1;\n      interval: 60 -> 30\n"
+        "  ~ query m\n      @@ -1,3 +1,3 @@\n       SELECT x\n       FROM t\n"
+        "      -WHERE y;\n      +WHERE z;\n"
+    ) in text
     assert "  ~ option x: 1 -> 2\n" in text
     assert "  + rule -w /c\n  - rule -w /b\n" in text
-    assert "fresh (added)\n  ~ other settings" in text
+    # audit rules match first-hit: a reordering is a change, shown by rule
+    assert "paths (changed)\n  + rule -w /b\n  - rule -w /b\n  ~ other settings: file_paths\n" in (
+        text
+    )
+    assert "fresh (added)\n" in text
     assert render_text([]) == "no changes\n"
 
 
@@ -152,9 +184,9 @@ def test_diff_command_between_commits_and_against(
     text = (repo.policies / "linux/policy.yaml").read_text()
     repo.write(
         "linux/policy.yaml",
-        text.replace("utc: true", "utc: false").replace(
-            "-w /etc/passwd -p wa -k identity", "-w /etc/shadow -p wa -k identity"
-        ),
+        text.replace("utc: true", "utc: false")
+        .replace("-w /etc/passwd -p wa -k identity", "-w /etc/shadow -p wa -k identity")
+        .replace("SELECT pid, name FROM processes;", "SELECT pid FROM processes;"),
     )
     repo.write("linux/web/policy.yaml", "tags: {project: w}\n")
     second = repo.commit("two")
@@ -163,6 +195,7 @@ def test_diff_command_between_commits_and_against(
     result = runner.invoke(cli, ["diff", first, second, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
+    assert (doc["old"], doc["new"], doc["changed"]) == (first, second, True)
     by_ns = {d["namespace"]: d for d in doc["namespaces"]}
     assert by_ns["linux/web"]["status"] == "added"
     assert by_ns["linux"]["options"] == {"utc": {"old": True, "new": False}}
@@ -170,14 +203,59 @@ def test_diff_command_between_commits_and_against(
         "added": ["-w /etc/shadow -p wa -k identity"],
         "removed": ["-w /etc/passwd -p wa -k identity"],
     }
-    # working tree vs HEAD: no changes; vs the first commit: the same as above
+    sql = by_ns["linux"]["queries"]["text"]["procs"]
+    assert (sql["old"]["query"], sql["new"]["query"]) == (
+        "SELECT pid, name FROM processes;",
+        "SELECT pid FROM processes;",
+    )
+    text = runner.invoke(cli, ["diff", first, second]).output
+    assert "  ~ query procs\n      - SELECT pid, name FROM processes;\n" in text
+    assert "      + SELECT pid FROM processes;\n" in text
+    assert "  + rule -w /etc/shadow -p wa -k identity\n" in text
+    # one revision (or none: HEAD) is compared with the working tree, as git diff does
+    assert runner.invoke(cli, ["diff", second]).output == "no changes\n"
+    assert runner.invoke(cli, ["diff"]).output == "no changes\n"
     assert runner.invoke(cli, ["diff", "--against", second]).output == "no changes\n"
-    against = runner.invoke(cli, ["diff", "--against", first])
-    assert "linux/web (added)" in against.output
-    assert runner.invoke(cli, ["diff", first]).exit_code == 2
+    one = runner.invoke(cli, ["diff", first])
+    assert one.exit_code == 0
+    assert "linux/web (added)" in one.output
+    assert runner.invoke(cli, ["diff", "--against", first]).output == one.output
     assert runner.invoke(cli, ["diff", first, second, "--against", first]).exit_code == 2
-    bad_ref = runner.invoke(cli, ["diff", "--against", "no-such-ref"])
+    bad_ref = runner.invoke(cli, ["diff", "no-such-ref"])
+    assert isinstance(bad_ref.exception, UsageError)
     assert "does not exist" in str(bad_ref.exception)
+
+
+def test_diff_exit_code_like_git(repo: PolicyRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.commit("one")
+    monkeypatch.chdir(repo.root)
+    assert run_trails("diff", "HEAD", "--exit-code").returncode == 0
+    repo.write("linux/web/policy.yaml", "tags: {project: w}\n")
+    changed = run_trails("diff", "HEAD", "--exit-code")
+    assert changed.returncode == 1, changed.stderr
+    assert "linux/web (added)" in changed.stdout
+    as_json = run_trails("diff", "HEAD", "--exit-code", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["changed"] is True
+    assert run_trails("diff", "HEAD").returncode == 0  # without --exit-code: 0, as git
+
+
+def test_diff_with_packs_outside_the_repository(
+    repo: PolicyRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packs = ROOT / "cis_pci_packs"  # the shipped packs: not in the test's repository
+    text = (repo.policies / "linux/policy.yaml").read_text()
+    repo.write("linux/policy.yaml", text + INCLUDE_CIS)
+    first = repo.commit("one")
+    repo.write("linux/policy.yaml", text.replace("utc: true", "utc: false") + INCLUDE_CIS)
+    repo.commit("two")
+    monkeypatch.chdir(repo.root)
+    result = run_trails("diff", first, "HEAD", "--packs", str(packs), "--exit-code")
+    assert result.returncode == 1, result.stderr
+    assert "is outside the repository" in result.stderr
+    assert result.stdout == "linux (changed)\n  ~ option utc: true -> false\n"
+    worktree = run_trails("diff", "--packs", str(packs), "--exit-code")
+    assert worktree.returncode == 0, worktree.stderr
 
 
 def test_diff_refuses_a_revision_that_does_not_build(

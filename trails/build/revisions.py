@@ -25,6 +25,8 @@ def export_revision(repo_path: Path, ref: str, paths: list[Path], dest: Path) ->
     except (git.BadName, ValueError, git.GitCommandError):
         raise UsageError(f"git revision {ref!r} does not exist in {root}") from None
     for path in paths:
+        if not path.resolve().is_relative_to(root):
+            raise UsageError(f"{path} is not inside the repository {root}; it has no revisions")
         rel = path.resolve().relative_to(root).as_posix()
         with tempfile.TemporaryFile() as fh:
             try:

@@ -15,7 +15,10 @@ from trails.build.revisions import export_revision
 from trails.build.version import open_repo
 from trails.commands.common import emit_json
 from trails.commands.policy_options import policy_source_options
+from trails.errors import UsageError
 from trails.osquery.schema import OsquerySchema, load_schema
+
+WORKING_TREE = "working tree"
 
 
 def _compile(
@@ -31,13 +34,33 @@ def _compile(
     return result.namespaces
 
 
+def _revisions(ref_a: str | None, ref_b: str | None, against: str | None) -> list[str | None]:
+    """The old and new side; ``None`` is the working tree."""
+    if against is not None:
+        if ref_a or ref_b:
+            raise click.UsageError("give REV [REV] or --against REV, not both")
+        return [against, None]
+    return [ref_a or "HEAD", ref_b]
+
+
 @click.command("diff")
-@click.argument("ref_a", required=False)
-@click.argument("ref_b", required=False)
-@click.option("--against", metavar="REF", help="Compare REF with the working tree.")
+@click.argument("ref_a", metavar="[REV_A", required=False)
+@click.argument("ref_b", metavar="[REV_B]]", required=False)
+@click.option(
+    "--against",
+    metavar="REV",
+    help="Same as giving REV alone: compare REV with the working tree (kept for scripts).",
+)
 @policy_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 when there are differences, 0 when there are none (as git diff).",
+)
+@click.pass_context
 def diff(
+    ctx: click.Context,
     *,
     ref_a: str | None,
     ref_b: str | None,
@@ -46,42 +69,59 @@ def diff(
     packs_dir: Path | None,
     osquery_schema: Path | None,
     as_json: bool,
+    exit_code: bool,
 ) -> None:
-    """Build two revisions and list, per namespace, queries added/removed/changed,
-    options changed and audit rules added/removed.
+    """Build two versions of the policies and show, per namespace, what hosts would get:
+    queries added / removed / changed with their SQL (old and new), options changed
+    (old -> new), audit rules added / removed (the rule text) and other settings changed.
 
     \b
+    trails diff                  HEAD vs the working tree
+    trails diff main             main vs the working tree (as git diff main)
     trails diff main HEAD        two commits
-    trails diff --against main   main vs the working tree
+    trails diff --exit-code      exit 1 when anything differs (CI gates)
+
+    \b
+    A --packs directory outside the repository is not versioned there: both sides
+    read its current contents (a note on stderr says so).
     """
-    if against is not None and (ref_a or ref_b):
-        raise click.UsageError("give REF_A REF_B or --against REF, not both")
-    if against is None and not (ref_a and ref_b):
-        raise click.UsageError("give two revisions (REF_A REF_B) or --against REF")
+    old_ref, new_ref = _revisions(ref_a, ref_b, against)
     schema = load_schema(osquery_schema)
     packs = default_packs_dir(policies, packs_dir).resolve()
     root = Path(open_repo(policies).working_dir).resolve()
     policies = policies.resolve()
+    if not policies.is_relative_to(root):  # pragma: no cover - open_repo found it from there
+        raise UsageError(f"--policies {policies} is not inside the repository {root}")
+    versioned = [policies]
+    if packs.is_relative_to(root):
+        versioned.append(packs)
+    else:
+        click.echo(
+            f"trails: note: --packs {packs} is outside the repository {root}; "
+            "both sides use its current contents",
+            err=True,
+        )
     builds = []
     with tempfile.TemporaryDirectory(prefix="trails-diff-") as tmp:
-        revisions = [against, None] if against is not None else [ref_a, ref_b]
-        for i, ref in enumerate(revisions):
+        for i, ref in enumerate((old_ref, new_ref)):
             if ref is None:
-                builds.append(_compile(policies, packs, root, schema, "working tree"))
+                builds.append(_compile(policies, packs, root, schema, WORKING_TREE))
                 continue
             dest = Path(tmp) / str(i)
-            export_revision(root, ref, [policies, packs], dest)
-            builds.append(
-                _compile(
-                    dest / policies.relative_to(root),
-                    dest / packs.relative_to(root),
-                    dest,
-                    schema,
-                    ref,
-                )
-            )
+            export_revision(root, ref, versioned, dest)
+            at_ref = dest / packs.relative_to(root) if packs.is_relative_to(root) else packs
+            builds.append(_compile(dest / policies.relative_to(root), at_ref, dest, schema, ref))
     diffs = diff_builds(builds[0], builds[1])
     if as_json:
-        emit_json({"namespaces": [d.as_dict() for d in diffs]})
+        emit_json(
+            {
+                "old": old_ref,
+                "new": new_ref or WORKING_TREE,
+                "changed": bool(diffs),
+                "namespaces": [d.as_dict() for d in diffs],
+            }
+        )
     else:
         click.echo(render_text(diffs), nl=False)
+    if exit_code and diffs:
+        ctx.exit(1)
