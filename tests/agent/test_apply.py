@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import subprocess
 import uuid
@@ -71,6 +73,48 @@ def test_recover_rolls_a_torn_install_forward(tmp_path: Path) -> None:
     rules = Installer(tmp_path / "state").recover([a, b])
     assert (a.read_bytes(), b.read_bytes()) == (b"new a", b"new b")
     assert rules == ("-w /etc/x -k k",)
+
+
+def test_removal_is_rolled_forward_only_for_a_configured_target(tmp_path: Path) -> None:
+    a, b, other = tmp_path / "a", tmp_path / "b.rules", tmp_path / "other"
+    for path in (a, b, other):
+        atomic_write(path, b"old")
+
+    def crash(point: str) -> None:
+        if point == "replaced:a":
+            raise KeyboardInterrupt  # killed before the removal
+
+    with pytest.raises(KeyboardInterrupt):
+        Installer(tmp_path / "state", crash).install([Change(a, b"new"), Change(b, None)], [])
+    assert b.exists()
+    journal = tmp_path / "state/pending.json"
+    doc = json.loads(journal.read_bytes())
+    doc["removes"].append(str(other))  # a forged entry naming a path trails does not manage
+    journal.write_text(json.dumps(doc))
+    Installer(tmp_path / "state").recover([a, b])
+    assert (a.read_bytes(), b.exists(), other.read_bytes()) == (b"new", False, b"old")
+
+
+def test_restore_puts_back_a_removed_file_with_its_mode(tmp_path: Path) -> None:
+    b = tmp_path / "b.rules"
+    atomic_write(b, b"old", mode=0o600)
+    inst = Installer(tmp_path / "state")
+    backup = inst.install([Change(b, None)], [])
+    assert not b.exists()
+    inst.restore(backup)
+    assert (b.read_bytes(), b.stat().st_mode & 0o777) == (b"old", 0o600)
+
+
+def test_a_target_that_is_not_a_regular_file_is_refused_before_any_change(
+    tmp_path: Path,
+) -> None:
+    a, fifo = tmp_path / "a", tmp_path / "fifo"
+    atomic_write(a, b"old")
+    os.mkfifo(fifo)  # opening it to back it up would block forever
+    with pytest.raises(InstallIOError, match="is not a regular file"):
+        Installer(tmp_path / "state").install([Change(a, b"new"), Change(fifo, b"x")], [])
+    assert a.read_bytes() == b"old"
+    assert not list(tmp_path.glob(".trails-tmp-*"))
 
 
 def test_recover_removes_temps_of_an_install_that_never_started(tmp_path: Path) -> None:

@@ -116,3 +116,15 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
 def test_time_format_round_trips(t: datetime) -> None:
     t = t.replace(tzinfo=UTC, microsecond=0)
     assert parse_time(format_time(t)) == t
+
+
+@pytest.mark.parametrize("key", ["version", "files", "namespace"])
+def test_duplicate_keys_are_refused_like_in_the_envelope(key: str) -> None:
+    text = sample().to_bytes().decode()
+    doc = json.loads(text)
+    twice = "{" + json.dumps(key) + ": " + json.dumps(doc[key]) + ", " + text.lstrip()[1:]
+    with pytest.raises(ManifestError, match=f"manifest repeats the key '{key}'"):
+        parse_manifest(twice.encode())
+    nested = text.replace('"size": 10', '"size": 10, "size": 99')
+    with pytest.raises(ManifestError, match="repeats the key 'size'"):
+        parse_manifest(nested.encode())

@@ -21,7 +21,7 @@ from trails.sign.algorithms import ec_hash, generate_key
 from trails.sign.keys import load_key
 from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING
 from trails.sign.signer import Signer, load_chain
-from trails.verify.core import ReleaseVerifier, TrustPolicy, verify_dsse
+from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, verify_dsse
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import (
     CrlError,
@@ -71,6 +71,23 @@ def test_release_expiry_is_exclusive(good: Case) -> None:
         verifier(good, release.manifest.expires).verify_envelope(good.envelope)
     assert getattr(info.value, "check", None) == "expired"
     verifier(good, release.manifest.expires - timedelta(seconds=1)).verify_envelope(good.envelope)
+
+
+def test_an_older_signature_of_the_same_version_may_not_move_expires_back(good: Case) -> None:
+    release = verifier(good).verify_envelope(good.envelope)
+    m = release.manifest
+    assert m.expires is not None
+    files = {name: entry.sha256 for name, entry in m.files.items()}
+
+    def with_floor(expires: datetime | None) -> ReleaseVerifier:
+        state = StoredState(m.version, files, m.epoch, expires)
+        return ReleaseVerifier(good.policy, good.namespace, state, REFERENCE_TIME)
+
+    for same_or_later in (None, m.expires, m.expires - timedelta(seconds=1)):
+        with_floor(same_or_later).verify_envelope(good.envelope)
+    with pytest.raises(VerificationError, match="before the installed signature") as info:
+        with_floor(m.expires + timedelta(seconds=1)).verify_envelope(good.envelope)
+    assert getattr(info.value, "check", None) == "rollback"
 
 
 def test_no_roots_refuses(good: Case) -> None:

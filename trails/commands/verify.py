@@ -15,16 +15,39 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trails.commands.common import emit_json
+from trails.commands.common import emit_json, refusal
 from trails.errors import ExitCode, TransportError, UsageError, VerificationError
-from trails.models.manifest import format_time
-from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, VerifiedRelease
+from trails.models.manifest import format_time, parse_time
+from trails.verify.core import (
+    ReleaseVerifier,
+    StoredState,
+    TrustPolicy,
+    VerifiedRelease,
+    file_size_error,
+)
 from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
 from trails.verify.trust import MAX_CRL_BYTES, load_crls
 from trails.verify.trust_files import load_trust_policy, read_bounded
 
 ENVELOPE_NAME = "release.dsse.json"
+
+
+class _TooLarge(SizeError):
+    """A read past ``max_bytes``; ``size`` is the true size when it is known."""
+
+    def __init__(self, message: str, size: int | None) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 # Reads ``name``, at most ``max_bytes`` + 1 bytes (so the caller can tell it was too long).
 Reader = Callable[[str, int], bytes]
 
@@ -46,7 +69,7 @@ def _reader(release: str) -> Reader:
                 response = transport.get(base + name, max_bytes=max_bytes)
             except ResponseTooLarge as exc:
                 # More than the envelope cap or the manifest's size: an attack, not bad luck.
-                raise SizeError(str(exc)) from None
+                raise _TooLarge(str(exc), exc.size) from None
             if isinstance(response, NotModified):  # pragma: no cover - no validators sent
                 raise TransportError(f"{base + name} answered 304 to a plain GET; retry")
             return response.body
@@ -55,7 +78,15 @@ def _reader(release: str) -> Reader:
     directory = Path(release)
     if not directory.is_dir():
         raise UsageError(f"{release} is neither a directory nor an http(s) URL")
-    return lambda name, max_bytes: read_bounded(directory / name, max_bytes)
+
+    def read(name: str, max_bytes: int) -> bytes:
+        data = read_bounded(directory / name, max_bytes)
+        if len(data) > max_bytes:  # too long: the refusal names the true size
+            size = _size(directory / name)
+            raise _TooLarge(f"{name} is {size} bytes, over {max_bytes}; endless data", size)
+        return data
+
+    return read
 
 
 def _with_crl_from(url: str, policy: TrustPolicy, warnings: list[str]) -> TrustPolicy:
@@ -82,7 +113,12 @@ def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
     state = load_state(state_dir)
     if state is None or state.namespace != namespace:
         return None
-    return StoredState(version=state.version, files=state.files, epoch=state.epoch)
+    return StoredState(
+        version=state.version,
+        files=state.files,
+        epoch=state.epoch,
+        expires=parse_time(state.expires),
+    )
 
 
 def verify_release(read: Reader, verifier: ReleaseVerifier) -> VerifiedRelease:
@@ -92,7 +128,11 @@ def verify_release(read: Reader, verifier: ReleaseVerifier) -> VerifiedRelease:
         raise SizeError(f"{ENVELOPE_NAME} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
     release = verifier.verify_envelope(envelope)
     for name, entry in sorted(release.manifest.files.items()):
-        verifier.verify_file(release, name, read(name, entry.size))
+        try:
+            data = read(name, entry.size)
+        except _TooLarge as exc:  # longer than signed: refused by the file-size check
+            raise file_size_error(name, entry.size, exc.size, release) from None
+        verifier.verify_file(release, name, data)
     return release
 
 
@@ -181,13 +221,9 @@ def run(argv: list[str]) -> int:
             policy = _with_crl_from(crl_url, policy, warnings)
         verifier = ReleaseVerifier(policy, args.namespace, stored, now)
         result = verify_release(_reader(args.release), verifier)
-    except VerificationError as exc:
+    except (VerificationError, TransportError) as exc:
         if args.as_json:
-            emit_json({"verified": False, "check": exc.check, "reason": str(exc)})
-        raise
-    except TransportError as exc:
-        if args.as_json:
-            emit_json({"verified": False, "check": "transport", "reason": str(exc)})
+            emit_json(refusal(exc, args.namespace))
         raise
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

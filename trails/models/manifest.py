@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from trails.errors import TrailsError
-from trails.models.canonical import canonical_json
+from trails.models.canonical import DuplicateKeyError, canonical_json, loads_unique
 from trails.models.namespace import namespace_error
 
 SCHEMA = "trails.manifest/v1"
@@ -131,7 +131,9 @@ def _exact_keys(doc: Mapping[str, Any], required: set[str], optional: set[str], 
 def parse_manifest(data: bytes, *, require_expires: bool = True) -> Manifest:
     """Parse and check a manifest; raise ``ManifestError`` naming the first problem."""
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = loads_unique(data.decode("utf-8"))
+    except DuplicateKeyError as exc:  # before JSONDecodeError: both are ValueErrors
+        raise ManifestError(f"manifest {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"manifest is not UTF-8 JSON: {exc}") from None
     doc = _obj(doc, "document")

@@ -185,7 +185,7 @@ class Agent:
         contents = self._download(verifier, release)
         changes, rules = self._prepare(contents)
         old_rules = tuple(dict.fromkeys([*(state.loaded_rules if state else ()), *pending_rules]))
-        installed = {str(c.target): _sha256(c.data) for c in changes}
+        installed = {str(c.target): _sha256(c.data) for c in changes if c.data is not None}
         new_state = self._state(release, response, installed, tuple(rules), now)
         # The release being replaced becomes the one a revocation falls back to (unless
         # it was itself revoked, or edited on disk: then the older archive stays).
@@ -283,7 +283,9 @@ class Agent:
         core = _lazy("trails.verify.core")
         stored = None
         if floor is not None:
-            stored = core.StoredState(floor.version, dict(floor.files), floor.epoch)
+            stored = core.StoredState(
+                floor.version, dict(floor.files), floor.epoch, parse_time(floor.expires)
+            )
         verifier: ReleaseVerifier = core.ReleaseVerifier(policy, self.config.namespace, stored, now)
         return verifier
 
@@ -359,6 +361,12 @@ class Agent:
             Change(path, data, 0o640 if path == self.audit_rules else 0o644)
             for path, data in previous.contents.items()
         ]
+        # A target the revoked release added (e.g. audit.rules) goes, as on an update.
+        changes += [
+            Change(target, None)
+            for target in (self.osquery_conf, self.audit_rules)
+            if str(target) in state.installed and target not in previous.contents
+        ]
         restored = previous.state._replace(
             etag=None, last_modified=None, verified_at=format_time(now)
         )
@@ -383,7 +391,13 @@ class Agent:
                     f"({self.config.max_total_bytes}); raise it if the release is legitimate"
                 )
             budget -= entry.size
-            data = self._body(self.config.url(name), entry.size, FileSizeError)
+            try:
+                data = self._body(self.config.url(name), entry.size, FileSizeError)
+            except FileSizeError as exc:  # more than the signed size announced or sent
+                cause = exc.__context__  # the ResponseTooLarge (raised ``from None`` in _get)
+                size = cause.size if isinstance(cause, ResponseTooLarge) else None
+                core = _lazy("trails.verify.core")
+                raise core.file_size_error(name, entry.size, size, release) from None
             verifier.verify_file(release, name, data)
             contents[name] = data
         return contents
@@ -402,6 +416,8 @@ class Agent:
             )
             rules = rule_lines(rendered.decode(), allow_flush=self.config.audit_flush)
             changes.append(Change(self.audit_rules, rendered, 0o640))
+        elif changes:  # rules dropped: a file left in rules.d would load them at boot
+            changes.append(Change(self.audit_rules, None))
         if not changes:
             raise NothingToInstall(
                 f"the release lists neither {OSQUERY_CONF} nor {AUDIT_RULES}; fix the build"
@@ -442,8 +458,9 @@ class Agent:
         """Keep the replaced release (state and bytes) for ``on_revoked: restore_previous``."""
         contents: dict[Path, bytes] = {}
         for path in outgoing.installed:
-            data = backup.previous.get(Path(path))
-            if data is None:
+            if Path(path) in backup.previous:  # None: it was a symlink, never read through
+                data = backup.previous[Path(path)]
+            else:
                 data = read_optional(Path(path), 64 * 1024 * 1024)  # not replaced this time
             if data is None:
                 return

@@ -4,8 +4,10 @@
 before anything is replaced), records the planned renames in a journal, then
 ``os.replace``s each file. Each installed file is therefore always wholly old or wholly
 new; if the process dies between renames, the next run rolls the journal forward
-(the temp files are complete and verified). ``restore`` puts the previous bytes back
-after a later step (rule load, reload) fails.
+(the temp files are complete and verified). A change without data removes its target
+(a release that no longer ships ``audit.rules``). ``restore`` puts back exactly what was
+there after a later step (rule load, reload) fails: a regular file's bytes, mode and
+owner, or a symlink as a symlink. A target is never read or written through a symlink.
 
 ``AuditctlLoader`` touches only the rules trails loaded itself: it deletes them one by
 one (``auditctl -d``/``-W``) and loads the new file with ``auditctl -R``; it never
@@ -16,7 +18,9 @@ managed through ``/etc/audit/rules.d``.
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -27,7 +31,10 @@ from trails.verify.files import (
     TEMP_PREFIX,
     InstallIOError,
     atomic_write,
+    check_renames,
+    fsync_dir,
     read_optional,
+    read_trusted,
     replace,
     write_temp,
 )
@@ -56,14 +63,75 @@ class ReloadError(TransportError):
 
 class Change(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
     target: Path
-    data: bytes
+    data: bytes | None  # None: remove the target
     mode: int = 0o644
 
 
+class Saved(NamedTuple):
+    """One target as it was before an install: a regular file or a symlink."""
+
+    data: bytes | None  # a regular file's bytes (None for a symlink)
+    mode: int = 0o644
+    uid: int = -1
+    gid: int = -1
+    link: str | None = None  # a symlink's text, never followed
+
+
 class Backup(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
-    """The bytes each target held before an install (None: it did not exist)."""
+    """What each target held before an install.
+
+    ``previous``: a regular file's bytes (None: it did not exist, or was a symlink);
+    ``saved``: everything ``restore`` puts back (absent: the target did not exist).
+    """
 
     previous: Mapping[Path, bytes | None]
+    saved: Mapping[Path, Saved] = {}
+
+
+def _save(target: Path) -> Saved | None:
+    """The target as it is, read without following a symlink (None: it does not exist)."""
+    try:
+        st = target.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            return Saved(None, link=os.readlink(target))
+        if not stat.S_ISREG(st.st_mode):
+            raise InstallIOError(
+                f"{target} is not a regular file; remove it or point the agent config elsewhere"
+            )
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(target, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InstallIOError(f"could not read {target}: {exc.strerror}; nothing changed") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):  # swapped since the lstat
+            raise InstallIOError(f"{target} is not a regular file; remove it")
+        data = f.read(MAX_INSTALLED_BYTES + 1)
+    if len(data) > MAX_INSTALLED_BYTES:
+        raise InstallIOError(f"{target} is larger than {MAX_INSTALLED_BYTES} bytes; remove it")
+    return Saved(data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+
+
+def _put_back(target: Path, saved: Saved | None) -> None:
+    """Make ``target`` what ``saved`` says, by rename (a symlink there is replaced)."""
+    if saved is None:
+        target.unlink(missing_ok=True)
+        return
+    if saved.link is not None:
+        temp = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
+        os.symlink(saved.link, temp)
+        replace(temp, target)
+        return
+    temp = write_temp(target, saved.data or b"", saved.mode)
+    try:
+        os.chown(temp, saved.uid, saved.gid, follow_symlinks=False)
+        os.chmod(temp, saved.mode, follow_symlinks=False)  # chown clears set-id bits
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InstallIOError(f"could not restore the owner of {target}: {exc.strerror}") from None
+    replace(temp, target)
 
 
 def _no_checkpoint(point: str) -> None:
@@ -82,17 +150,22 @@ class Installer:
         journal was written (they were never installed).
         """
         pending_rules: tuple[str, ...] = ()
-        data = read_optional(self.journal, 1024 * 1024)
+        data = read_trusted(self.journal, 1024 * 1024)  # root's, or refused (exit 7)
         if data is not None:
             try:
                 doc = json.loads(data)
                 renames = [(Path(t), Path(d)) for t, d in doc["renames"]]
+                removes = [Path(str(t)) for t in doc.get("removes", [])]  # older journals: none
                 pending_rules = tuple(str(r) for r in doc["rules"])
-            except (ValueError, KeyError, TypeError):
-                renames = []  # a torn journal: its renames never started
+            except (ValueError, KeyError, TypeError, AttributeError):
+                renames, removes = [], []  # a torn journal: its renames never started
+            check_renames(renames, targets)  # only trails temp files over its own targets
             for temp, target in renames:
                 if temp.exists():
                     replace(temp, target)
+            for target in removes:
+                if target in targets:  # only a configured target, never another path
+                    _remove(target)
         for target in targets:
             if target.parent.is_dir():
                 for stale in target.parent.glob(f"{TEMP_PREFIX}{target.name}.*"):
@@ -100,19 +173,24 @@ class Installer:
         return pending_rules
 
     def install(self, changes: Sequence[Change], rules: Sequence[str]) -> Backup:
-        """Replace every target with its new bytes; each file is old or new, never mixed."""
-        previous = {c.target: read_optional(c.target, MAX_INSTALLED_BYTES) for c in changes}
+        """Replace every target with its new bytes (or remove it); each file is old or new,
+        never mixed."""
+        saved = {c.target: _save(c.target) for c in changes}
+        previous = {t: s.data if s is not None else None for t, s in saved.items()}
+        writes = [c for c in changes if c.data is not None]
+        removes = [c.target for c in changes if c.data is None and saved[c.target] is not None]
         temps: list[Path] = []
         try:
-            for change in changes:
-                temps.append(write_temp(change.target, change.data, change.mode))
+            for change in writes:
+                temps.append(write_temp(change.target, change.data or b"", change.mode))
         except InstallIOError:
             for temp in temps:
                 temp.unlink(missing_ok=True)
             raise
         self.checkpoint("temps-written")
         journal = {
-            "renames": [[str(t), str(c.target)] for t, c in zip(temps, changes, strict=True)],
+            "renames": [[str(t), str(c.target)] for t, c in zip(temps, writes, strict=True)],
+            "removes": [str(t) for t in removes],
             "rules": list(rules),
         }
         try:
@@ -122,11 +200,14 @@ class Installer:
                 temp.unlink(missing_ok=True)
             raise
         self.checkpoint("journal-written")
-        backup = Backup(previous)
+        backup = Backup(previous, {t: s for t, s in saved.items() if s is not None})
         try:
-            for temp, change in zip(temps, changes, strict=True):
+            for temp, change in zip(temps, writes, strict=True):
                 replace(temp, change.target)
                 self.checkpoint(f"replaced:{change.target.name}")
+            for target in removes:
+                _remove(target)
+                self.checkpoint(f"removed:{target.name}")
         except InstallIOError:
             self.restore(backup)
             raise
@@ -137,12 +218,9 @@ class Installer:
         for temp in self._journal_temps():
             temp.unlink(missing_ok=True)
         errors = []
-        for target, data in backup.previous.items():
+        for target in backup.previous:
             try:
-                if data is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    atomic_write(target, data)
+                _put_back(target, backup.saved.get(target))
             except (OSError, InstallIOError) as exc:
                 errors.append(f"{target}: {exc}")
         self.finish()
@@ -161,6 +239,15 @@ class Installer:
             return [Path(t) for t, _ in json.loads(data)["renames"]]
         except (ValueError, KeyError, TypeError):
             return []
+
+
+def _remove(target: Path) -> None:
+    try:
+        if os.path.lexists(target):
+            target.unlink()
+            fsync_dir(target.parent)
+    except OSError as exc:
+        raise InstallIOError(f"could not remove {target}: {exc.strerror}") from None
 
 
 def rule_lines(text: str, *, allow_flush: bool = False) -> list[str]:

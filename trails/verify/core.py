@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 
+from trails.errors import VerificationError
 from trails.models.manifest import (
     PAYLOAD_TYPE,
     Manifest,
@@ -64,17 +65,20 @@ __all__ = [
     "StoredState",
     "TrustPolicy",
     "VerifiedRelease",
+    "file_size_error",
     "verify_dsse",
 ]
 
 
 @dataclass(frozen=True)
 class StoredState:
-    """The rollback floor: the installed release's version, file hashes and epoch."""
+    """The rollback floor: the installed release's version, file hashes, epoch and expiry
+    (an older signature of the same version may not move ``expires`` backwards)."""
 
     version: int
     files: Mapping[str, str]
     epoch: int = 0
+    expires: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,20 @@ class ReleaseVerifier:
             manifest = parse_manifest(payload)
         except ManifestError as exc:
             raise ManifestInvalidError(f"signed {exc}; fix the build and re-sign") from None
+        try:
+            self._check_manifest(manifest, signer)
+        except VerificationError as exc:
+            exc.version = manifest.version  # for the --json refusal
+            raise
+        return VerifiedRelease(
+            manifest=manifest,
+            signer_subject=signer.subject,
+            signer_fingerprint=signer.fingerprint,
+            envelope_sha256=hashlib.sha256(envelope).hexdigest(),
+        )
+
+    def _check_manifest(self, manifest: Manifest, signer: SignerInfo) -> None:
+        """Checks 5-7 on the signed manifest: namespace, times, expiry, epoch, rollback."""
         self._check_namespace(manifest, signer)
         self._check_times(manifest, signer)
         if manifest.expires is None or manifest.expires <= self.now:
@@ -167,12 +185,6 @@ class ReleaseVerifier:
             )
         self._check_epoch(manifest, signer)
         self._check_rollback(manifest)
-        return VerifiedRelease(
-            manifest=manifest,
-            signer_subject=signer.subject,
-            signer_fingerprint=signer.fingerprint,
-            envelope_sha256=hashlib.sha256(envelope).hexdigest(),
-        )
 
     def _check_namespace(self, manifest: Manifest, signer: SignerInfo) -> None:
         if manifest.namespace != self.namespace:
@@ -272,19 +284,48 @@ class ReleaseVerifier:
                     f"release version {manifest.version} equals the installed one but its files "
                     "differ (equivocation); the publisher must bump the version"
                 )
+            floor = self.state.expires
+            if floor is not None and manifest.expires is not None and manifest.expires < floor:
+                raise RollbackError(
+                    f"release version {manifest.version} expires {format_time(manifest.expires)}, "
+                    f"before the installed signature of it ({format_time(floor)}): an older "
+                    "signature replayed (rollback); keep the installed config"
+                )
 
-    def verify_file(self, release: VerifiedRelease, name: str, data: bytes) -> None:
-        """Check 8: ``data`` is exactly the file the manifest names (size, then SHA-256)."""
+    def verify_file(
+        self, release: VerifiedRelease, name: str, data: bytes, *, size: int | None = None
+    ) -> None:
+        """Check 8: ``data`` is exactly the file the manifest names (size, then SHA-256).
+
+        ``data`` may be a bounded read (at most the signed size + 1 bytes); ``size`` is then
+        the file's true size when the caller knows it (a local file), for the message.
+        """
         entry = release.manifest.files.get(name)
         if entry is None:
             raise FileUnknownError(f"file {name!r} is not in the signed manifest; refuse it")
         if len(data) != entry.size:
-            raise FileSizeError(
-                f"file {name} is {len(data)} bytes, the manifest says {entry.size} (truncated "
-                "or replaced download); retry later"
-            )
+            if size is None:  # signed size + 1 bytes: a bounded read, the true size unknown
+                size = None if len(data) == entry.size + 1 else len(data)
+            raise file_size_error(name, entry.size, size, release)
         if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise FileHashError(
+            error = FileHashError(
                 f"file {name} does not match its signed SHA-256 (tampered mirror); keep the "
                 "installed config"
             )
+            error.version = release.manifest.version
+            raise error
+
+
+def file_size_error(
+    name: str, signed: int, actual: int | None, release: VerifiedRelease | None = None
+) -> FileSizeError:
+    """The refusal of a file whose size is not the signed one; ``actual`` is its true size,
+    None when only a lower bound is known (a download cut at the signed size)."""
+    what = f"{actual} bytes" if actual is not None else f"more than {signed} bytes"
+    error = FileSizeError(
+        f"file {name} is {what} where the manifest says {signed}, so it does not match the "
+        "signed manifest (tampered or stale mirror); keep the installed config"
+    )
+    if release is not None:
+        error.version = release.manifest.version
+    return error
