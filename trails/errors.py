@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     TRANSPORT = 4
     INTERNAL = 5
     REVOKED = 6  # the installed release was revoked (restored, removed or kept: agent.md)
+    UNTRUSTED = 7  # a local file the agent trusts is not root's or others can write it
 
 
 class TrailsError(Exception):
@@ -50,6 +51,13 @@ class TransportError(TrailsError):
     """Fetching or writing failed: network, timeout, disk. The data itself was not judged."""
 
     exit_code = ExitCode.TRANSPORT
+
+
+class UntrustedFileError(TrailsError):
+    """A local file trails acts on as root (agent.yaml, its state) could be written by
+    someone else: refused before it is read."""
+
+    exit_code = ExitCode.UNTRUSTED
 
 
 class InternalError(TrailsError):
