@@ -328,8 +328,8 @@ def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
 
     ``files``: paths (``%`` patterns are listed through ``file``) whose augeas nodes
     hold the setting; ``ok``: an SQL expression over ``value`` that every occurrence
-    must satisfy; ``default_ok``: an unset key passes, but only when some node was
-    read from the files.
+    must satisfy. An unset key, once some node was read from the files, is a failing
+    row, or a passing one with ``default_ok`` (the built-in default is compliant).
 
     ``unparsed``: ``file`` LIKE patterns of files the program also reads but that no
     lens of osquery 5.23.1 parses (the augeas table has no rows for them), e.g.
@@ -352,14 +352,16 @@ def config(spec: Mapping[str, Any], ctx: Context) -> Expanded:
         f"SELECT path, label AS key, value, ({spec['ok']}) AS ok "
         f"FROM ({union}) WHERE lower(label) = {key}"
     )
-    if spec.get("default_ok"):
-        # the compliant value is the built-in default: an absent key passes, but only
-        # when the files were parsed (some node was read from them)
-        occurrences += (
-            f" UNION ALL SELECT paths, {lit(spec['key'])}, '(not set: default applies)', 1 "
-            "FROM (SELECT group_concat(DISTINCT path) AS paths, count(*) AS nodes, "
-            f"sum(lower(label) = {key}) AS hits FROM ({union})) WHERE nodes > 0 AND hits = 0"
-        )
+    # An absent key is an observation once the files were parsed (some node was read):
+    # the program then applies its built-in default, which passes only with default_ok
+    # (CIS audits with `sshd -T`, which shows the defaults). Files never parsed leave
+    # nothing observed: no_evidence.
+    default_ok = 1 if spec.get("default_ok") else 0
+    occurrences += (
+        f" UNION ALL SELECT paths, {lit(spec['key'])}, '(not set: the default applies)', "
+        f"{default_ok} FROM (SELECT group_concat(DISTINCT path) AS paths, count(*) AS nodes, "
+        f"sum(lower(label) = {key}) AS hits FROM ({union})) WHERE nodes > 0 AND hits = 0"
+    )
     for pattern in spec.get("unparsed", ()):
         occurrences += (
             f" UNION ALL SELECT path, {lit(spec['key'])}, "
