@@ -123,6 +123,10 @@ def test_not_applicable_when() -> None:
     assert "os_version" in unknown["evidence"]
     posix = _run(control, {"os_version": [{"platform": "posix", "name": "Unknown"}]})
     assert posix["status"] == "no_evidence"
+    # the pack decides first: another OS is not_applicable even when the control's own
+    # condition reads a table that returned nothing there (systemd not running)
+    other_os = _run(control, {"os_version": [{"platform": "debian"}], "users": []})
+    assert other_os["status"] == "not_applicable"
 
 
 RULE = "-w /etc/localtime -p wa -k time-change"

@@ -78,7 +78,8 @@ def _probes(*sqls: str) -> list[tuple[str, str]]:
     """(table, probe) for every probed osquery table the queries read, sorted."""
     tables: set[str] = set()
     for sql in sqls:
-        tables |= _checker().tables_read(sql)
+        if sql:
+            tables |= _checker().tables_read(sql)
     return [(t, PROBES[t]) for t in sorted(tables) if t in PROBES]
 
 
@@ -103,13 +104,12 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
     else:
         observe = ""
         observed = "EXISTS (SELECT 1 FROM trails_q)"
-    na_queries = [_one_line(q) for q in (pack.applies_when, control.not_applicable_when) if q]
-    na_parts = []
-    if pack.applies_when:
-        na_parts.append(f"NOT EXISTS ({_one_line(pack.applies_when)})")
-    if control.not_applicable_when:
-        na_parts.append(f"EXISTS ({_one_line(control.not_applicable_when)})")
-    na = " OR ".join(na_parts) or "0"
+    # Applicability in two steps, each decided only from tables that returned rows:
+    # first the pack's (is this host what the benchmark is for?), then the control's.
+    applies = _one_line(pack.applies_when) if pack.applies_when else ""
+    exempt = _one_line(control.not_applicable_when) if control.not_applicable_when else ""
+    pack_na = f"NOT EXISTS ({applies})" if applies else "0"
+    control_na = f"EXISTS ({exempt})" if exempt else "0"
     check_sqls = [_one_line(body.sql)] + ([observe] if observe else [])
     reads_audit = AUDIT_RULES.osquery_name in set().union(
         *(_checker().tables_read(q) for q in check_sqls)
@@ -132,19 +132,25 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
     return (
         f"WITH trails_q AS MATERIALIZED ({_one_line(body.sql)}), "
         f"trails_bad AS MATERIALIZED (SELECT * FROM trails_q WHERE {offending}), "
-        f"trails_n AS MATERIALIZED (SELECT {_missing(_probes(*na_queries))} AS na_unread, "
-        f"{_missing(_probes(*check_sqls))} AS unread), "
-        f"trails_v AS MATERIALIZED (SELECT na_unread, unread, "
-        f"CASE WHEN na_unread = '' THEN ({na}) ELSE 0 END AS na, ({observed}) AS seen, "
-        f"({stale}) AS stale, (SELECT count(*) FROM trails_bad) AS bad FROM trails_n) "
+        f"trails_n AS MATERIALIZED (SELECT {_missing(_probes(applies))} AS pack_unread, "
+        f"{_missing(_probes(exempt))} AS control_unread, "
+        f"{_missing(_probes(*check_sqls))} AS check_unread), "
+        "trails_a AS MATERIALIZED (SELECT *, "
+        f"CASE WHEN pack_unread = '' THEN ({pack_na}) ELSE 0 END AS pack_na FROM trails_n), "
+        "trails_v AS MATERIALIZED (SELECT "
+        "CASE WHEN pack_unread <> '' OR pack_na THEN pack_unread "
+        "WHEN control_unread <> '' THEN control_unread "
+        f"WHEN ({control_na}) THEN '' ELSE check_unread END AS unread, "
+        f"pack_na OR (pack_unread = '' AND control_unread = '' AND ({control_na})) AS na, "
+        f"({observed}) AS seen, ({stale}) AS stale, "
+        "(SELECT count(*) FROM trails_bad) AS bad FROM trails_a) "
         f"SELECT {lit(control.id)} AS control_id, "
-        "CASE WHEN na_unread <> '' THEN 'no_evidence' WHEN na THEN 'not_applicable' "
-        "WHEN unread <> '' THEN 'no_evidence' WHEN stale THEN 'stale' "
+        "CASE WHEN unread <> '' THEN 'no_evidence' WHEN na THEN 'not_applicable' "
+        "WHEN stale THEN 'stale' "
         "WHEN NOT seen THEN 'no_evidence' WHEN bad > 0 THEN 'fail' ELSE 'pass' END AS status, "
-        "CASE WHEN na OR na_unread <> '' OR unread <> '' OR stale OR NOT seen THEN 0 "
+        "CASE WHEN na OR unread <> '' OR stale OR NOT seen THEN 0 "
         "ELSE bad END AS evidence_count, "
-        f"CASE WHEN na_unread <> '' THEN {unread.format('na_unread')} WHEN na THEN '[]' "
-        f"WHEN unread <> '' THEN {unread.format('unread')} "
+        f"CASE WHEN unread <> '' THEN {unread.format('unread')} WHEN na THEN '[]' "
         f"WHEN stale THEN {lit(STALE_NOTE)} "
         f"WHEN NOT seen THEN {lit(NOTHING_OBSERVED)} "
         f"ELSE {evidence} END AS evidence FROM trails_v;"
