@@ -41,10 +41,20 @@ class UsageError(TrailsError):
 
 
 class VerificationError(TrailsError):
-    """A security check refused the data. Subclasses name the check that said no."""
+    """A security check refused the data. Subclasses name the check that said no.
+
+    ``version`` is the refused release's version once its signed manifest was read
+    (None before that), for the ``--json`` refusal (``trails.commands.common.refusal``).
+    """
 
     exit_code = ExitCode.VERIFICATION_REFUSED
     check: str = "verification"
+    version: int | None = None
+
+
+def failure_name(error: TrailsError) -> str:
+    """The check that refused (``rollback``...) or the error family (``transport``...)."""
+    return error.check if isinstance(error, VerificationError) else error.exit_code.name.lower()
 
 
 class TransportError(TrailsError):

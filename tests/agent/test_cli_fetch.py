@@ -77,12 +77,33 @@ def test_refusal_is_exit_3_with_one_line(installed: Host) -> None:
     assert out.returncode == 3
     assert out.stderr.count("\n") == 1
     assert out.stderr.startswith("trails: error: release is for namespace 'linux/db'")
+    # the keys of a `trails verify --json` refusal, plus the outcome
     assert json.loads(out.stdout) == {
         "outcome": "refused",
+        "verified": False,
         "check": "namespace",
-        "error": out.stderr.strip().removeprefix("trails: error: "),
+        "reason": out.stderr.strip().removeprefix("trails: error: "),
+        "namespace": "linux/web",
+        "version": 101,
     }
     assert installed.snapshot() == before
+
+
+def test_size_mismatch_names_the_true_size(installed: Host) -> None:
+    files = installed.files(101)
+    installed.repo.publish(101, files)
+    signed = len(files["osquery.conf"])
+    for data in (files["osquery.conf"] + b" " * 9, files["osquery.conf"][:-4]):
+        installed.repo.put_file("osquery.conf", data)
+        out = fetch(installed, "--json")
+        assert out.returncode == 3
+        doc = json.loads(out.stdout)
+        assert (doc["check"], doc["namespace"], doc["version"]) == ("file-size", "linux/web", 101)
+        assert doc["reason"] == (
+            f"file osquery.conf is {len(data)} bytes where the manifest says {signed}, so it "
+            "does not match the signed manifest (tampered or stale mirror); keep the installed "
+            "config"
+        )
 
 
 def test_transport_failure_is_exit_4(installed: Host) -> None:
@@ -90,7 +111,8 @@ def test_transport_failure_is_exit_4(installed: Host) -> None:
     out = fetch(installed, "--json")
     assert out.returncode == 4
     assert "HTTP 404" in out.stderr
-    assert json.loads(out.stdout)["check"] == "transport"
+    doc = json.loads(out.stdout)
+    assert (doc["check"], doc["namespace"], doc["version"]) == ("transport", "linux/web", None)
 
 
 def test_bad_config_is_exit_2(tmp_path: Path) -> None:

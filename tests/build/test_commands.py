@@ -14,6 +14,7 @@ from tests.build.conftest import ROOT, PolicyRepo, run_trails
 from trails.build.diagnostics import failure, github_annotation
 from trails.build.diff import diff_builds, render_text
 from trails.build.pipeline import CompiledNamespace
+from trails.build.revisions import export_revision
 from trails.build.version import public_url
 from trails.build.writer import write_outputs
 from trails.cli import cli
@@ -32,8 +33,10 @@ def test_lint_text_json_and_github(repo: PolicyRepo) -> None:
     assert text.exit_code == 1
     line = "policies/linux/bad/policy.yaml:3: error: query q: unknown osquery table: nope"
     assert line in text.output
-    as_json = runner.invoke(cli, [*args, "--format", "json"])
+    as_json = runner.invoke(cli, [*args, "--json"])
     doc = json.loads(as_json.output)
+    assert json.loads(runner.invoke(cli, [*args, "--format", "json"]).output) == doc  # alias
+    assert runner.invoke(cli, [*args, "--json", "--format", "github"]).exit_code == 2
     assert doc["errors"] == 1
     assert doc["namespaces"] == ["linux"]
     assert doc["diagnostics"][0]["code"] == "sql.unknown-table"
@@ -241,9 +244,11 @@ def test_diff_exit_code_like_git(repo: PolicyRepo, monkeypatch: pytest.MonkeyPat
 
 
 def test_diff_with_packs_outside_the_repository(
-    repo: PolicyRepo, monkeypatch: pytest.MonkeyPatch
+    repo: PolicyRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    packs = ROOT / "cis_pci_packs"  # the shipped packs: not in the test's repository
+    # the shipped packs as committed, outside the test's repository
+    export_revision(ROOT, "HEAD", [ROOT / "cis_pci_packs"], tmp_path / "shared")
+    packs = tmp_path / "shared" / "cis_pci_packs"
     text = (repo.policies / "linux/policy.yaml").read_text()
     repo.write("linux/policy.yaml", text + INCLUDE_CIS)
     first = repo.commit("one")
@@ -253,7 +258,7 @@ def test_diff_with_packs_outside_the_repository(
     result = run_trails("diff", first, "HEAD", "--packs", str(packs), "--exit-code")
     assert result.returncode == 1, result.stderr
     assert "is outside the repository" in result.stderr
-    assert result.stdout == "linux (changed)\n  ~ option utc: true -> false\n"
+    assert result.stdout == "linux (changed)\n  ~ option utc: true -> false\n", result.stderr
     worktree = run_trails("diff", "--packs", str(packs), "--exit-code")
     assert worktree.returncode == 0, worktree.stderr
 

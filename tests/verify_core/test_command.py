@@ -89,10 +89,69 @@ def test_tampered_file_is_refused_with_exit_3(
 def test_oversized_file_is_refused(
     dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with (signed / NS / "osquery.conf").open("ab") as f:
+    conf = signed / NS / "osquery.conf"
+    signed_size = conf.stat().st_size
+    with conf.open("ab") as f:
         f.write(b" " * 100_000)
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--json")
+    doc = json.loads(out)
+    assert (code, doc["check"]) == (ExitCode.VERIFICATION_REFUSED, "file-size")
+    # the true size, not the bounded read's signed size + 1
+    assert doc["reason"] == (
+        f"file osquery.conf is {signed_size + 100_000} bytes where the manifest says "
+        f"{signed_size}, so it does not match the signed manifest (tampered or stale mirror); "
+        "keep the installed config"
+    )
+    assert err == f"trails: error: {doc['reason']}\n"
+
+
+def test_shorter_file_names_its_size(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = signed / NS / "osquery.conf"
+    data = conf.read_bytes()
+    conf.write_bytes(data[:-3])
     code, out, _ = verify(capsys, dev_pki, signed / NS, "--json")
-    assert (code, json.loads(out)["check"]) == (ExitCode.VERIFICATION_REFUSED, "file-size")
+    assert code == ExitCode.VERIFICATION_REFUSED
+    reason = json.loads(out)["reason"]
+    assert f"is {len(data) - 3} bytes where the manifest says {len(data)}" in reason
+    assert "does not match the signed manifest (tampered or stale mirror)" in reason
+
+
+def test_oversized_file_over_http_names_the_announced_size(
+    dev_pki: DevPki, signed: Path, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = signed / NS / "osquery.conf"
+    size = conf.stat().st_size
+    with conf.open("ab") as f:
+        f.write(b"\n" * 7)
+    code, out, _ = verify(capsys, dev_pki, f"{server}/{NS}/", "--json")
+    doc = json.loads(out)
+    assert (code, doc["check"]) == (ExitCode.VERIFICATION_REFUSED, "file-size")
+    assert f"osquery.conf is {size + 7} bytes where the manifest says {size}" in doc["reason"]
+
+
+def test_refusal_json_keys(
+    dev_pki: DevPki, signed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same keys as ``trails fetch --json`` (and ``trails report --json``) refusals."""
+    rules = signed / NS / "audit.rules"
+    rules.write_bytes(rules.read_bytes().replace(b"-p wa", b"-p rr"))
+    code, out, err = verify(capsys, dev_pki, signed / NS, "--json")
+    manifest = json.loads((signed / NS / "manifest.json").read_text())
+    assert code == ExitCode.VERIFICATION_REFUSED
+    assert json.loads(out) == {
+        "verified": False,
+        "check": "file-hash",
+        "reason": err.removeprefix("trails: error: ").strip(),
+        "namespace": NS,
+        "version": manifest["version"],
+    }
+    (signed / NS / "audit.rules").unlink()
+    (signed / NS / "release.dsse.json").write_text("{}")
+    code, out, _ = verify(capsys, dev_pki, signed / NS, "--json")
+    doc = json.loads(out)
+    assert (doc["check"], doc["namespace"], doc["version"]) == ("envelope", NS, None)
 
 
 def test_wrong_namespace_and_missing_file(

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from trails.commands.common import emit_json
+from trails.commands.common import emit_json, refusal
 from trails.errors import ExitCode, TrailsError
 from trails.verify.agent import Agent, rebase
 from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
@@ -23,7 +23,7 @@ from trails.verify.config import (
 from trails.verify.config_cache import ConfigCache
 from trails.verify.errors import InstalledRevokedError, ReleaseExpiredError
 from trails.verify.http import HttpTransport
-from trails.verify.outcome import FetchResult, failure_name
+from trails.verify.outcome import FetchResult
 
 
 def make_agent(config: AgentConfig, root: Path | None) -> Agent:
@@ -107,7 +107,7 @@ def run(argv: list[str]) -> int:
         if isinstance(exc, ReleaseExpiredError | InstalledRevokedError):
             print(f"trails: WARNING: {exc}", file=sys.stderr)
         if args.as_json:
-            emit_json({"outcome": "refused", "check": failure_name(exc), "error": str(exc)})
+            emit_json(refusal(exc, config.namespace, outcome="refused"))
         raise
     for warning in result.warnings:
         print(f"trails: warning: {warning}", file=sys.stderr)

@@ -31,7 +31,10 @@ def display_base(policies: Path) -> Path:
     type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="github prints workflow annotations (::error file=...).",
+    help="github prints workflow annotations (::error file=...); json is --json.",
+)
+@click.option(
+    "--json", "json_flag", is_flag=True, help="Print one JSON document (as every command)."
 )
 @click.option(
     "--namespace",
@@ -46,6 +49,7 @@ def lint(
     *,
     policies: Path,
     fmt: str,
+    json_flag: bool,
     namespaces: tuple[str, ...],
     osquery_schema: Path | None,
     packs_dir: Path | None,
@@ -54,6 +58,10 @@ def lint(
 
     Exits 1 when any error is found (warnings alone exit 0).
     """
+    if json_flag:  # (as_json is the diagnostics' JSON form)
+        if fmt not in ("text", "json"):
+            raise click.UsageError(f"--json and --format {fmt} ask for two outputs; give one")
+        fmt = "json"
     result = compile_repository(
         policies,
         schema=load_schema(osquery_schema),

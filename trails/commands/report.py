@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from trails.commands.common import emit_json
+from trails.commands.common import emit_json, refusal
 from trails.errors import CheckFailed, TransportError, UsageError
 from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
@@ -307,14 +307,7 @@ def _releases(
         return load_releases(releases, trust)
     except ReleaseRefused as exc:
         if as_json:  # as ``trails verify --json`` reports a refusal
-            emit_json(
-                {
-                    "verified": False,
-                    "namespace": exc.namespace,
-                    "check": exc.check,
-                    "reason": str(exc),
-                }
-            )
+            emit_json(refusal(exc, exc.namespace))
         raise
 
 

@@ -168,7 +168,8 @@ def _verified_release(
     for name, entry in sorted(files.items()):
         if (directory / name).exists():  # only what is here is evidence; all of it is checked
             present[name] = read_bounded(directory / name, entry.size)
-            verifier.verify_file(verified, name, present[name])
+            size = (directory / name).stat().st_size  # for the message, if it is too long
+            verifier.verify_file(verified, name, present[name], size=size)
     return _info(
         verified.manifest,
         verified.signer_subject,

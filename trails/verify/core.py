@@ -321,10 +321,15 @@ def file_size_error(
 ) -> FileSizeError:
     """The refusal of a file whose size is not the signed one; ``actual`` is its true size,
     None when only a lower bound is known (a download cut at the signed size)."""
-    what = f"{actual} bytes" if actual is not None else f"more than {signed} bytes"
+    what = (
+        f"is {actual} bytes where the manifest says {signed}"
+        if actual is not None
+        else f"is longer than the {signed} bytes the manifest says (not read further: "
+        "endless data refused)"
+    )
     error = FileSizeError(
-        f"file {name} is {what} where the manifest says {signed}, so it does not match the "
-        "signed manifest (tampered or stale mirror); keep the installed config"
+        f"file {name} {what}, so it does not match the signed manifest (tampered or stale "
+        "mirror); keep the installed config"
     )
     if release is not None:
         error.version = release.manifest.version

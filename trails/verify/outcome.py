@@ -10,12 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from trails.errors import TrailsError, VerificationError
+from trails.errors import TrailsError, failure_name
 from trails.models.manifest import format_time
 from trails.verify.state import AgentState
 
 OSQUERY_CONF = "osquery.conf"
 AUDIT_RULES = "audit.rules"
+
+__all__ = ["AUDIT_RULES", "OSQUERY_CONF", "FetchResult", "failure_name", "status_row"]
 
 
 class FetchResult(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
@@ -42,11 +44,6 @@ class FetchResult(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 3
             "audit_rules_loaded": self.audit_rules_loaded,
             "warnings": list(self.warnings),
         }
-
-
-def failure_name(error: TrailsError) -> str:
-    """The check that refused (``rollback``...) or the error family (``transport``...)."""
-    return error.check if isinstance(error, VerificationError) else error.exit_code.name.lower()
 
 
 def status_row(
