@@ -16,7 +16,7 @@ from typing import Any
 
 from trails.build.policy import PolicyFile, error
 from trails.build.source import LineDict, LineList, read_text
-from trails.build.templating import render_tree
+from trails.build.templating import TemplateLimitError, render_tree
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.evidence import CONTROL_QUERY_PREFIX
@@ -305,7 +305,8 @@ def merge_namespace(
         try:
             doc = render_tree(source, variables, policy.display, policy.doc.line)
         except SourceError as exc:
-            diags.append(error(exc.loc, exc.message, "policy.template"))
+            code = "policy.template-limit" if isinstance(exc, TemplateLimitError) else ""
+            diags.append(error(exc.loc, exc.message, code or "policy.template"))
             return m  # the rest of the chain would only add follow-on errors
         for key in ("platform", "arch", "status_db"):
             if key in doc:

@@ -8,6 +8,7 @@ namespace's chain, expand pack includes, validate everything, render the configs
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ from trails.build import audit
 from trails.build.checks import check_namespace
 from trails.build.config import osquery_config
 from trails.build.merge import Merged, merge_namespace
-from trails.build.policy import Repository, error, load_repository
+from trails.build.policy import Repository, display_path, error, load_repository
+from trails.build.source import leads_outside
 from trails.errors import SourceError, SourceLoc, UsageError
 from trails.models.canonical import canonical_json
 from trails.models.diagnostic import Diagnostic, Severity
@@ -49,15 +51,55 @@ class CompileResult:
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
+class SymlinkRefused(SourceError):
+    """A pack file that is a symlink leading outside the packs directory (never read)."""
+
+
+# The pack loader reads <pack>/ and audit/<arch>/ (trails/packs/): both are checked.
+_PACK_AUDIT_DIR = "audit"
+
+
 class _Includes:
     """Pack includes, compiled once per (pack, parameters, platform) across namespaces."""
 
     def __init__(self, packs_dir: Path) -> None:
         self.packs_dir = packs_dir
         self._cache: dict[tuple[str, str, str], Fragment | SourceError] = {}
+        self._escapes: dict[str, str | None] = {}
+
+    def _escape(self, top: Path) -> str | None:
+        """The first path under ``top`` (itself included) that is a symlink leading outside
+        the packs directory, checked before the pack loader opens anything."""
+        key = top.as_posix()
+        if key not in self._escapes:
+            self._escapes[key] = None
+            base = self.packs_dir
+            if top.is_symlink() or top.exists():
+                found = [top] if leads_outside(top, base) else []
+                # os.walk lists directory symlinks but does not descend into them.
+                for dirpath, dirnames, filenames in [] if found else os.walk(top):
+                    found += [
+                        Path(dirpath) / name
+                        for name in sorted(dirnames + filenames)
+                        if (Path(dirpath) / name).is_symlink()
+                        and leads_outside(Path(dirpath) / name, base)
+                    ]
+                    if found:
+                        break
+                if found:
+                    self._escapes[key] = display_path(found[0], base.parent)
+        return self._escapes[key]
 
     def get(self, ref: str, params: Mapping[str, Any], platform: str) -> Fragment:
         key = (ref, json.dumps(params, sort_keys=True, default=str), platform)
+        if "/" not in ref and ref not in (".", ".."):
+            for top in (self.packs_dir / ref, self.packs_dir / _PACK_AUDIT_DIR):
+                if escape := self._escape(top):
+                    raise SymlinkRefused(
+                        SourceLoc(escape),
+                        f"{escape} is a symlink leading outside {self.packs_dir.name}; "
+                        "refused unread",
+                    )
         if key not in self._cache:
             try:
                 self._cache[key] = trails.packs.include(
@@ -77,6 +119,9 @@ def _expand(m: Merged, includes: _Includes, diags: list[Diagnostic]) -> None:
         params = {"arch": m.arch, **inc.params}
         try:
             fragment = includes.get(inc.pack, params, m.platform)
+        except SymlinkRefused as exc:
+            diags.append(error(inc.loc, f"include {inc.pack}: {exc.message}", "include.symlink"))
+            continue
         except SourceError as exc:
             where = f" ({exc.loc})" if exc.loc.path else ""
             diags.append(

@@ -3,7 +3,9 @@
 ``policies/linux/policy.yaml`` is namespace ``linux``; ``policies/linux/pci/policy.yaml``
 is ``linux/pci`` and inherits from ``linux``. Directories are walked without following
 symlinks, so inheritance is a tree and cycles cannot exist; a too-deep or badly named
-namespace directory holding a policy is an error at its file.
+namespace directory holding a policy is an error at its file. A ``policy.yaml`` that is a
+symlink leading outside the policies directory is refused before it is read, so nothing
+from outside the repository (``/etc/shadow``) can be echoed in a schema error.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from trails.build.source import LineDict, line_of, load_yaml
+from trails.build.source import LineDict, leads_outside, line_of, load_yaml
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.namespace import MAX_DEPTH, namespace_error
@@ -138,6 +140,14 @@ def load_repository(root: Path, display_base: Path) -> Repository:
             continue
         if problem := namespace_error(rel):
             diagnostics.append(error(SourceLoc(display, 1), problem, "policy.namespace"))
+            continue
+        if leads_outside(path, root):
+            broken[rel] = error(
+                SourceLoc(display, 1),
+                "policy file is a symlink leading outside the policies directory; refused "
+                "unread (link to a file inside the directory instead)",
+                "policy.symlink",
+            )
             continue
         try:
             doc = load_yaml(path, display)

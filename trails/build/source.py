@@ -77,6 +77,15 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def leads_outside(path: Path, boundary: Path) -> bool:
+    """True when ``path`` (or a symlink on the way to it) resolves outside ``boundary``:
+    such a file is refused before it is opened, so no outside content reaches a message."""
+    try:
+        return not path.resolve(strict=False).is_relative_to(boundary.resolve(strict=False))
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
+
+
 def read_text(path: Path, display: str, *, limit: int = MAX_SOURCE_BYTES) -> str:
     """The file's text, refusing oversized, binary or non-UTF-8 content before parsing."""
     try:
