@@ -40,6 +40,8 @@ class ProtocolError(ConnectFailed):
 class ResponseTooLarge(TransportError):
     """The body is longer than the caller's maximum (endless data)."""
 
+    size: int | None = None  # the announced Content-Length, when there was one
+
 
 class TruncatedResponse(TransportError):
     """The connection ended before the body was complete."""
@@ -121,7 +123,9 @@ class ResponseReader:
             announced = content_length(length, self._url)
             if announced > max_bytes:
                 what = f"announces {announced} bytes"
-                raise ResponseTooLarge(too_large(self._url, max_bytes, what))
+                error = ResponseTooLarge(too_large(self._url, max_bytes, what))
+                error.size = announced
+                raise error
             return self._exact(announced)
         while len(self._buf) <= max_bytes and self._fill(max_bytes + 1 - len(self._buf)):
             pass
