@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Fault:
     kind: str  # stall | trickle | endless | truncate | status | redirect | no-length
+    # | slow-redirect (arg: (seconds, location): waits, then redirects)
     # | chunked | ambiguous | not-modified (a 304 whatever the request asked)
     arg: object = None
     times: int = 1_000_000  # how many requests it affects, then the path serves normally
@@ -91,6 +92,13 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 elif fault.kind == "redirect":
                     self.send_response(302)
                     self.send_header("Location", str(fault.arg))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif fault.kind == "slow-redirect":
+                    delay, location = fault.arg  # type: ignore[misc]
+                    mirror.stop.wait(float(delay))
+                    self.send_response(302)
+                    self.send_header("Location", str(location))
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif fault.kind == "stall":  # headers never come

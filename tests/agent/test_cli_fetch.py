@@ -41,7 +41,10 @@ def trails(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def fetch(h: Host, *extra: str) -> subprocess.CompletedProcess[str]:
-    return trails("fetch", "--config", str(h.config_path), "--root", str(h.root), *extra)
+    # --root alone never touches the kernel (test_attacks_local.py); these tests load
+    # their uniquely keyed rules into it, as a host's timer run does.
+    root = ["--root", str(h.root), "--load-kernel-rules"]
+    return trails("fetch", "--config", str(h.config_path), *root, *extra)
 
 
 def test_install_then_unchanged_as_json(host: Host) -> None:
@@ -151,7 +154,7 @@ print("CODE", code, "HEAVY", ",".join(heavy), "LAZY", ",".join(lazy), "SLOW", ",
 
 
 def _probe(h: Host) -> str:
-    args = ["fetch", "--config", str(h.config_path), "--root", str(h.root)]
+    args = ["fetch", "--config", str(h.config_path), "--root", str(h.root), "--load-kernel-rules"]
     out = subprocess.run(
         [
             sys.executable,
@@ -295,8 +298,9 @@ def test_in_process_json_outcome_with_a_warning(
         host.config_path.read_text() + f"crl_url: {host.repo.mirror.base_url}/crl.pem\n"
     )
     host.repo.publish(100, host.files(100))
+    args = ["fetch", "--config", str(host.config_path), "--root", str(host.root)]
     with pytest.raises(SystemExit) as info:
-        main(["fetch", "--config", str(host.config_path), "--root", str(host.root), "--json"])
+        main([*args, "--load-kernel-rules", "--json"])
     assert info.value.code == 0
     captured = capsys.readouterr()
     doc = json.loads(captured.out)

@@ -65,7 +65,8 @@ def test_build_sign_serve_fetch(tmp_path: Path, mirror: Mirror) -> None:
         f"crl_url: {mirror.base_url}/crl.pem\nrequire_crl: true\n"
         f"audit_load: augenrules\naugenrules: {recorder}\nauditctl: {AUDITCTL}\n"
     )
-    fetch = ["fetch", "--config", str(config), "--root", str(root), "--json"]
+    root_args = ["--root", str(root), "--load-kernel-rules"]  # augenrules: the recorder
+    fetch = ["fetch", "--config", str(config), *root_args, "--json"]
     first = json.loads(trails(*fetch, cwd=tmp_path).stdout)
     manifest = json.loads((dist / "linux/web/manifest.json").read_text())
     assert first["outcome"] == "installed"

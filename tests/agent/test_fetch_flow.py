@@ -183,14 +183,12 @@ def test_a_failing_rollback_step_does_not_stop_the_others(installed: Host) -> No
     h.config_path.write_text(h.config_path.read_text() + "osquery_reload: ['false']\n")
     agent = h.agent()
     real_unload = agent.loader.unload
-    calls: list[int] = []
+    new_rules = [f"-w /etc/passwd -p wa -k {h.key}"]
 
     def unload(rules: list[str]) -> None:
-        calls.append(len(calls))
-        if len(calls) == 2:  # the rollback's unload of the new rules
-            real_unload(rules)
-            raise AuditLoadError("simulated: auditctl went away")
         real_unload(rules)
+        if list(rules) == new_rules:  # the rollback's unload of the new rules
+            raise AuditLoadError("simulated: auditctl went away")
 
     agent.loader.unload = unload  # type: ignore[method-assign]
     with pytest.raises(RollbackIncomplete, match="rollback incomplete: simulated") as info:

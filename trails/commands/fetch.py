@@ -12,7 +12,7 @@ from pathlib import Path
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import ExitCode, TrailsError
-from trails.verify.agent import Agent, rebase
+from trails.verify.agent import Agent, NoKernel, rebase
 from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
 from trails.verify.config import (
     DEFAULT_CONFIG_PATH,
@@ -29,7 +29,9 @@ from trails.verify.outcome import FetchResult
 def make_agent(config: AgentConfig, root: Path | None) -> Agent:
     run = CommandRunner(config.command_timeout)
     loader: AuditLoader
-    if config.audit_load == "augenrules":
+    if config.audit_load == "none":
+        loader = NoKernel()
+    elif config.audit_load == "augenrules":
         loader = AugenrulesLoader(config.auditctl, config.augenrules, run)
     else:
         loader = AuditctlLoader(config.auditctl, run)
@@ -37,6 +39,7 @@ def make_agent(config: AgentConfig, root: Path | None) -> Agent:
         connect_timeout=config.connect_timeout,
         total_timeout=config.total_timeout,
         retries=config.retries,
+        redirect_origins=config.redirect_origins,
     )
     return Agent(config, transport=transport, loader=loader, root=root)
 
@@ -67,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
         epilog=(
             "exit codes: 0 installed or unchanged, 3 a security check refused the release\n"
             "(the installed config is kept), 4 download or install failed (kept too),\n"
-            "2 bad agent config, 6 the installed release was revoked (on_revoked acted)."
+            "2 bad agent config, 6 the installed release was revoked (on_revoked acted),\n"
+            "7 agent.yaml or the state directory is not root's or others can write it."
         ),
         # A fixed width: argparse builds a formatter for every add_argument, and without
         # a width each one imports shutil to ask the terminal (a cost on every timer run).
@@ -84,7 +88,13 @@ def parser() -> argparse.ArgumentParser:
         "--root",
         type=Path,
         metavar="DIR",
-        help="install under this sandbox root (every configured path is rebased)",
+        help="install under this sandbox root (every configured path is rebased); the "
+        "kernel's audit rules are left alone (audit_load: none) unless --load-kernel-rules",
+    )
+    p.add_argument(
+        "--load-kernel-rules",
+        action="store_true",
+        help="with --root: still load the sandbox's audit rules into the live kernel",
     )
     p.add_argument("--json", dest="as_json", action="store_true", help="print the outcome as JSON")
     p.add_argument(
@@ -99,6 +109,8 @@ def run(argv: list[str]) -> int:
     root = args.root.resolve() if args.root else None
     # The parsed agent.yaml is cached in the default state dir (see config_cache).
     config = load_config(args.config, ConfigCache(rebase(root, DEFAULT_STATE_DIR)))
+    if root is not None and not args.load_kernel_rules:
+        config = config._replace(audit_load="none")  # a sandbox never touches the kernel
     agent = make_agent(config, root)
     try:
         result = agent.run()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import itertools
+import shlex
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,7 @@ from trails.errors import (
 from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_time
 from trails.verify.apply import (
     AuditLoader,
+    AuditLoadError,
     Backup,
     Change,
     Checkpoint,
@@ -51,7 +54,13 @@ from trails.verify.errors import (
     RevocationError,
     SizeError,
 )
-from trails.verify.files import exclusive_lock, read_optional
+from trails.verify.files import (
+    atomic_write,
+    check_trusted_dir,
+    exclusive_lock,
+    read_optional,
+    read_trusted,
+)
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
 from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
 from trails.verify.state import STATE_FILE, AgentState, load_state, save_state
@@ -72,6 +81,41 @@ class NothingToInstall(VerificationError):
 
 class RollbackIncomplete(TransportError):
     """Applying failed and putting the previous config back failed too: needs a human."""
+
+
+class NoKernel:
+    """``audit_load: none`` (and ``trails fetch --root``): the kernel is never touched."""
+
+    def unload(self, rules: Sequence[str]) -> None:
+        raise InternalError("audit_load is none but rules were unloaded; report this bug")
+
+    def load(self, rules_file: Path, rules: Sequence[str]) -> None:
+        raise InternalError("audit_load is none but rules were loaded; report this bug")
+
+    def list_rules(self) -> list[str]:
+        raise AuditLoadError("audit_load is none: the kernel's rules are not read")
+
+    def audit_enabled(self) -> str:
+        raise AuditLoadError("audit_load is none: the kernel's audit state is not read")
+
+
+LOAD_FILE = "load.rules"  # the installed rules behind "-c", for auditctl -R
+
+
+def rule_keys(rule: str) -> tuple[str, ...]:
+    """Every key of a rule line (``-k k``, ``-F key=k``)."""
+    try:
+        args = shlex.split(rule)
+    except ValueError:
+        return ()
+    keys = [b for a, b in itertools.pairwise(args) if a == "-k"]
+    keys += [b[4:] for a, b in itertools.pairwise(args) if a == "-F" and b[:4] == "key="]
+    return tuple(keys)
+
+
+def _file_keys(data: bytes | None) -> set[str]:
+    lines = (data or b"").decode("utf-8", "replace").splitlines()
+    return {k for line in lines if line.strip()[:2] in ("-a", "-A", "-w") for k in rule_keys(line)}
 
 
 def rebase(root: Path | None, path: Path) -> Path:
@@ -112,6 +156,9 @@ class Agent:
         self.installer = Installer(self.state_dir, checkpoint)
         self.run_command = CommandRunner(config.command_timeout)
         self.warnings: list[str] = []
+        self.kernel = config.audit_load != "none"  # none: never touch the kernel's rules
+        # Keys of the rules in trails' own rules file: the only rules it deletes.
+        self.owned_keys: set[str] = set()
 
     # -- the run ---------------------------------------------------------------------
     def run(self) -> FetchResult:
@@ -120,7 +167,9 @@ class Agent:
             now = self.clock()  # the one reference time of this run
             state: AgentState | None = None
             try:
+                self.owned_keys = self._rules_file_keys()  # before and after a roll-forward
                 pending_rules = self.installer.recover([self.osquery_conf, self.audit_rules])
+                self.owned_keys |= self._rules_file_keys()
                 state = load_state(self.state_dir)
                 result = self._run(now, state, pending_rules)
             except TrailsError as exc:
@@ -186,12 +235,13 @@ class Agent:
         changes, rules = self._prepare(contents)
         old_rules = tuple(dict.fromkeys([*(state.loaded_rules if state else ()), *pending_rules]))
         installed = {str(c.target): _sha256(c.data) for c in changes if c.data is not None}
-        new_state = self._state(release, response, installed, tuple(rules), now)
+        loaded = tuple(rules) if self.kernel else ()
+        new_state = self._state(release, response, installed, loaded, now)
         # The release being replaced becomes the one a revocation falls back to (unless
         # it was itself revoked, or edited on disk: then the older archive stays).
         outgoing = state if intact and revoked is None else None
         self._apply(changes, rules, old_rules, new_state, outgoing=outgoing)
-        return self._result("installed", new_state, len(rules))
+        return self._result("installed", new_state, len(loaded))
 
     def _unconditional_304(self, url: str, state: AgentState | None, usable: bool) -> str:
         """Why the request was unconditional: the local damage a 304 must not hide."""
@@ -259,7 +309,7 @@ class Agent:
         trust = _lazy("trails.verify.trust")
         cfg = self.config
         roots_path = rebase(self.root, cfg.roots)
-        roots_data = read_optional(roots_path, 4 * 1024 * 1024)
+        roots_data = read_trusted(roots_path, 4 * 1024 * 1024)  # root's, or exit 7
         if roots_data is None:
             raise UsageError(f"roots file {roots_path} does not exist; install the root CA PEM")
         roots = trust.load_roots(roots_data, str(roots_path))
@@ -374,7 +424,8 @@ class Agent:
         _lazy("trails.verify.previous").drop_previous(self.state_dir)
 
     def _remove(self, state: AgentState) -> None:
-        self.loader.unload(state.loaded_rules)
+        if self.kernel:
+            self.loader.unload(self._owned(state.loaded_rules))
         for path in state.installed:
             Path(path).unlink(missing_ok=True)
         run_reload(self.config.osquery_reload, self.run_command)
@@ -434,19 +485,28 @@ class Agent:
         outgoing: AgentState | None = None,
     ) -> None:
         backup = self.installer.install(changes, rules)
+        # The new rules go in before the old ones go out, so the kernel is never without
+        # trails' rules; a rule in both sets stays loaded throughout.
+        new, old = set(rules), set(old_rules)
+        added = [r for r in rules if r not in old]  # what a rollback deletes again
+        removed = [r for r in self._owned(old_rules) if r not in new]
+        unloaded: list[str] = []  # what a rollback loads again
         reloaded = False
         try:
-            self.loader.unload(old_rules)
-            self.installer.checkpoint("old-rules-unloaded")
-            self.loader.load(self.audit_rules, rules)
+            if self.kernel:
+                self._load(rules)
             self.installer.checkpoint("rules-loaded")
+            for rule in removed if self.kernel else ():
+                self.loader.unload([rule])
+                unloaded.append(rule)
+            self.installer.checkpoint("old-rules-unloaded")
             run_reload(self.config.osquery_reload, self.run_command)
             reloaded = True
             if outgoing is not None:
                 self._archive(outgoing, backup)
             save_state(self.state_dir, new_state)
         except BaseException as exc:
-            problems = self._roll_back(backup, rules, old_rules, reload=reloaded)
+            problems = self._roll_back(backup, added, old_rules, unloaded, reload=reloaded)
             if problems and isinstance(exc, TrailsError):
                 raise RollbackIncomplete(
                     f"{exc}; rollback incomplete: {problems[0]}; check the host"
@@ -468,15 +528,25 @@ class Agent:
         _lazy("trails.verify.previous").save_previous(self.state_dir, outgoing, contents)
 
     def _roll_back(
-        self, backup: Backup, rules: Sequence[str], old_rules: Sequence[str], *, reload: bool
+        self,
+        backup: Backup,
+        added: Sequence[str],
+        old_rules: Sequence[str],
+        unloaded: Sequence[str],
+        *,
+        reload: bool,
     ) -> list[str]:
-        """Put back the previous files and rules; every step runs, problems are returned."""
-        steps: list[Callable[[], None]] = [
-            lambda: self.installer.restore(backup),
-            lambda: self.loader.unload(rules),
-        ]
-        if old_rules and self.audit_rules in backup.previous:
-            steps.append(lambda: self.loader.load(self.audit_rules, old_rules))
+        """Put back the previous files and rules; every step runs, problems are returned.
+
+        ``added``: the new rules that were not loaded before (deleted again);
+        ``unloaded``: the old rules this install deleted (the old file is loaded again).
+        """
+        steps: list[Callable[[], None]] = [lambda: self.installer.restore(backup)]
+        if self.kernel:
+            steps.append(lambda: self.loader.unload(added))
+            augenrules = self.config.audit_load == "augenrules"  # rebuilds from rules.d
+            if (unloaded or augenrules) and self.audit_rules in backup.previous:
+                steps.append(lambda: self._load(old_rules))
         if reload:  # osquery took the new config: make it read the old one again
             steps.append(lambda: run_reload(self.config.osquery_reload, self.run_command))
         problems = []
@@ -553,14 +623,59 @@ class Agent:
             osquery_conf=self.osquery_conf,
             audit_rules=self.audit_rules,
         )
+        kernel_rules: list[str] | None = None
+        if self.kernel:
+            with contextlib.suppress(TrailsError):
+                kernel_rules = self.loader.list_rules()
+            with contextlib.suppress(TrailsError):  # else empty: unknown, read as not locked
+                row["audit_enabled"] = self.loader.audit_enabled()
         try:
-            kernel_rules: list[str] | None = self.loader.list_rules()
-        except TrailsError:
-            kernel_rules = None
-        with contextlib.suppress(TrailsError):  # else empty: unknown, read as not locked
-            row["audit_enabled"] = self.loader.audit_enabled()
-        try:
+            # Never into a directory others can write (they could plant a link there).
+            if self.status_db.parent.exists():
+                check_trusted_dir(self.status_db.parent)
             write_status(self.status_db, row, kernel_rules, format_time(now))
         except TrailsError:
             if error is None:
                 raise
+
+    # -- the kernel's rules ----------------------------------------------------------
+    def _rules_file_keys(self) -> set[str]:
+        try:
+            return _file_keys(read_optional(self.audit_rules, 64 * 1024 * 1024))
+        except TrailsError:
+            return set()
+
+    def _owned(self, rules: Sequence[str]) -> list[str]:
+        """The rules trails may delete: each key is a key of a rule in its rules file.
+
+        A rule a forged or stale state lists under someone else's key (or no key) stays
+        in the kernel, with a warning."""
+        owned = []
+        for rule in rules:
+            keys = rule_keys(rule)
+            if keys and all(k in self.owned_keys for k in keys):
+                owned.append(rule)
+            else:
+                self.warnings.append(
+                    f"left {rule!r} in the kernel: its key is not one of trails' rules in "
+                    f"{self.audit_rules}; delete it by hand if it is stale"
+                )
+        return owned
+
+    def _load(self, rules: Sequence[str]) -> None:
+        """Load the installed rules file; a rule that is already loaded stays as it is.
+
+        For auditctl, the file is copied behind a ``-c`` line (go on past a rule the
+        kernel already has: ``Rule exists`` is not an error then, see apply.py)."""
+        if self.config.audit_load != "auditctl":
+            self.loader.load(self.audit_rules, rules)
+            return
+        if not rules:
+            return
+        data = read_optional(self.audit_rules, 64 * 1024 * 1024) or b""
+        load_file = self.state_dir / LOAD_FILE
+        atomic_write(load_file, b"-c\n" + data, mode=0o600)
+        try:
+            self.loader.load(load_file, rules)
+        finally:
+            load_file.unlink(missing_ok=True)

@@ -297,6 +297,19 @@ class CommandRunner:
             raise AuditLoadError(f"could not run {argv[0]}: {exc}") from None
 
 
+def _only_existing(proc: Completed, rules_file: Path) -> bool:
+    """auditctl -R failed only because rules were already loaded, and went on past them
+    (the file starts with ``-c``, as the agent's load file does: rules are loaded before
+    the old ones are deleted, so a rule in both sets is there already)."""
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error")]
+    try:
+        with rules_file.open("rb") as f:
+            goes_on = f.read(3) == b"-c\n"
+    except OSError:
+        return False
+    return goes_on and bool(errors) and all(e.endswith("(Rule exists)") for e in errors)
+
+
 def _first_line(proc: Completed) -> str:
     text = (proc.stderr or proc.stdout or "").strip().splitlines()
     return text[-1] if text else f"exit status {proc.returncode}"
@@ -318,7 +331,7 @@ class AuditctlLoader:
         if not rules:
             return
         proc = self.run([self.auditctl, "-R", str(rules_file)])
-        if proc.returncode != 0:
+        if proc.returncode != 0 and not _only_existing(proc, rules_file):
             raise AuditLoadError(
                 f"auditctl -R {rules_file} failed: {_first_line(proc)}; previous rules restored"
             )

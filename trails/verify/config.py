@@ -10,19 +10,23 @@ default. ``packaging/agent.yaml`` is the documented example. ``trails fetch`` pa
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from trails.errors import UsageError
 from trails.models.namespace import namespace_error
 from trails.models.status import DEFAULT_DB_PATH
 from trails.verify.config_cache import ConfigCache
+from trails.verify.files import check_trusted_dir, open_trusted
 from trails.verify.http import UnsupportedURL, check_url
 
 DEFAULT_CONFIG_PATH = "/etc/trails/agent.yaml"
 DEFAULT_STATE_DIR = Path("/var/lib/trails")
 MAX_CONFIG_BYTES = 64 * 1024
-AUDIT_LOAD_METHODS = ("auditctl", "augenrules")
+# none: never touch the kernel (a sandbox: ``trails fetch --root`` implies it).
+AUDIT_LOAD_METHODS = ("auditctl", "augenrules", "none")
 # What to do when the CRL revokes the release that is installed (docs/agent.md).
 ON_REVOKED = ("restore_previous", "remove", "keep")
 
@@ -37,8 +41,8 @@ class AgentConfig(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 3
     status_db: Path = Path(DEFAULT_DB_PATH)
     osquery_conf: Path = Path("/etc/osquery/osquery.conf")
     audit_rules: Path = Path("/etc/audit/rules.d/50-trails.rules")
-    audit_load: str = "auditctl"  # or "augenrules": rebuild and load the whole rule set
-    audit_flush: bool = False  # let a trails file's -D flush every rule (never by default)
+    audit_load: str = "auditctl"  # or "augenrules" (the whole rule set), "none" (no kernel)
+    audit_flush: bool = False  # only false: -D is never loaded (trails.audit_rules.controls)
     auditctl: str = "auditctl"
     augenrules: str = "augenrules"
     osquery_reload: tuple[str, ...] = ()  # argv, e.g. systemctl reload-or-restart osqueryd
@@ -51,6 +55,7 @@ class AgentConfig(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 3
     max_total_bytes: int = 128 * 1024 * 1024
     max_audit_rules: int = 10_000
     on_revoked: str = "restore_previous"
+    redirect_origins: tuple[str, ...] = ()  # other origins a redirect may lead to
 
     def url(self, name: str) -> str:
         return f"{self.base_url.rstrip('/')}/{self.namespace}/{name}"
@@ -62,6 +67,7 @@ _STRS = ("auditctl", "augenrules")
 _FLOATS = ("command_timeout", "connect_timeout", "total_timeout")
 _INTS = ("retries", "max_envelope_bytes", "max_crl_bytes", "max_total_bytes", "max_audit_rules")
 _KNOWN = {"base_url", "namespace", "crl_url", "audit_load", "osquery_reload", "on_revoked"}
+_KNOWN |= {"redirect_origins"}
 _KNOWN |= set(_PATHS) | set(_BOOLS) | set(_STRS) | set(_FLOATS) | set(_INTS)
 
 
@@ -119,6 +125,10 @@ def config_from_doc(doc: dict[Any, Any], source: str) -> AgentConfig:
             if not isinstance(doc[key], bool):
                 raise _bad(source, key, "must be true or false")
             values[key] = doc[key]
+    if values.get("audit_flush"):  # trails.audit_rules.controls: no host loads -D
+        raise _bad(
+            source, "audit_flush", "true is no longer supported (-D deletes other tools' rules)"
+        )
     for key in _STRS:
         if key in doc:
             if not isinstance(doc[key], str) or not doc[key]:
@@ -150,20 +160,44 @@ def config_from_doc(doc: dict[Any, Any], source: str) -> AgentConfig:
         if not (isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)):
             raise _bad(source, "osquery_reload", "must be a non-empty list of arguments")
         values["osquery_reload"] = tuple(argv)
+    if "redirect_origins" in doc and doc["redirect_origins"] is not None:
+        values["redirect_origins"] = _origins(doc["redirect_origins"], source)
     if values.get("require_crl") and "crl_url" not in values:
         raise _bad(source, "require_crl", "is true but no crl_url is set")
     return AgentConfig(**values)
 
 
+def _origins(value: object, source: str) -> tuple[str, ...]:
+    """``[https://cdn.example.com, http://10.0.0.5:8080]``: scheme, host, optional port."""
+    what = "must be a list of origins like https://cdn.example.com (no path)"
+    if not isinstance(value, list):
+        raise _bad(source, "redirect_origins", what)
+    origins = []
+    for item in value:
+        if not isinstance(item, str) or urlsplit(item).path not in ("", "/"):
+            raise _bad(source, "redirect_origins", what)
+        try:
+            check_url(item)
+        except UnsupportedURL:
+            raise _bad(source, "redirect_origins", what) from None
+        origins.append(item.rstrip("/"))
+    return tuple(origins)
+
+
 def load_config(path: Path, cache: ConfigCache | None = None) -> AgentConfig:
-    """Read and check ``path``; with ``cache``, identical bytes skip the YAML parser."""
+    """Read and check ``path``; with ``cache``, identical bytes skip the YAML parser.
+
+    The file names programs the agent runs as root, so it must be root's and writable
+    by nobody else, in a directory nobody else can write (exit 7 otherwise).
+    """
     try:
-        with path.open("rb") as f:
+        with os.fdopen(open_trusted(path), "rb") as f:
             data = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise UsageError(
             f"cannot read agent config {path}: {exc.strerror}; pass --config"
         ) from None
+    check_trusted_dir(path.parent, sticky_ok=True)
     if len(data) > MAX_CONFIG_BYTES:
         raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; is it the right file?")
     digest = hashlib.sha256(data).hexdigest()

@@ -5,11 +5,13 @@ A small interface (``Transport.get``) and one implementation, as in python-tuf's
 minimal HTTP/1.1 client on ``socket`` (one GET per connection, ``Connection: close``);
 the response is parsed by ``trails.verify.http_wire`` with bounds on the head and the
 body (never more than ``max_bytes + 1`` body bytes are read, so endless data costs
-nothing). Every socket operation waits at most until the request's total deadline, so
-a server that stalls or trickles one byte a second is cut off too. Only transport
-errors (refused connection, timeout, 5xx) are retried, with jittered exponential
-backoff; an oversized or truncated body is never retried because the mirror sent what
-it meant to.
+nothing). One deadline (``total_timeout``) covers a whole ``get``: every attempt,
+redirect and backoff sleep, and every socket operation waits at most until it, so a
+server that stalls, trickles one byte a second or redirects slowly is cut off too. Only
+transport errors (refused connection, timeout, 5xx) are retried, with jittered
+exponential backoff; an oversized or truncated body is never retried because the mirror
+sent what it meant to. A redirect may lead only to the requested URL's origin (scheme,
+host and port) or to one of ``redirect_origins``, and never from https to http.
 
 Not ``http.client``/``urllib``: they import the ``email`` package and ``ssl`` even for
 plain http, which would double the cost of a ``trails fetch`` that finds nothing new;
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -131,7 +133,9 @@ class HttpTransport:
         backoff: float = 0.5,
         ssl_context: ssl.SSLContext | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        redirect_origins: Sequence[str] = (),
     ) -> None:
+        self.redirect_origins = frozenset(_origin(o) for o in redirect_origins)
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
         self.retries = retries
@@ -148,10 +152,11 @@ class HttpTransport:
         last_modified: str | None = None,
     ) -> Response | NotModified:
         check_url(url)
+        deadline = time.monotonic() + self.total_timeout  # for every attempt and redirect
         attempt = 0
         while True:
             try:
-                return self._get_following_redirects(url, max_bytes, etag, last_modified)
+                return self._get_following_redirects(url, max_bytes, etag, last_modified, deadline)
             except (ConnectFailed, DeadlineExceeded, HTTPStatusError) as exc:
                 retryable = isinstance(exc, DeadlineExceeded) or (
                     exc.status in _RETRY_STATUSES
@@ -160,22 +165,38 @@ class HttpTransport:
                 )
                 if not retryable or attempt >= self.retries:
                     raise
-            # Jitter (0.5-1.5x) spreads a fleet's retries so a recovering server is not
-            # stampeded; os.urandom avoids importing random on the light path.
-            jitter = 0.5 + int.from_bytes(os.urandom(2), "big") / 0xFFFF
-            self._sleep(self.backoff * (2**attempt) * jitter)
+                # Jitter (0.5-1.5x) spreads a fleet's retries so a recovering server is
+                # not stampeded; os.urandom avoids importing random on the light path.
+                jitter = 0.5 + int.from_bytes(os.urandom(2), "big") / 0xFFFF
+                pause = self.backoff * (2**attempt) * jitter
+                if time.monotonic() + pause >= deadline:  # no time left for another try
+                    raise
+            self._sleep(pause)
             attempt += 1
 
     def _get_following_redirects(
-        self, url: str, max_bytes: int, etag: str | None, last_modified: str | None
+        self,
+        url: str,
+        max_bytes: int,
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
     ) -> Response | NotModified:
+        origin = _origin(url)
         for _ in range(MAX_REDIRECTS + 1):
-            result = self._get_once(url, max_bytes, etag, last_modified)
+            if time.monotonic() >= deadline:
+                raise DeadlineExceeded(_slow(url, "following redirects", self.total_timeout))
+            result = self._get_once(url, max_bytes, etag, last_modified, deadline)
             if isinstance(result, str):
                 target = urljoin(url, result)
                 check_url(target)
                 if urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https":
                     raise UnsupportedURL(f"{url} redirects to plain http; fix the server")
+                if _origin(target) != origin and _origin(target) not in self.redirect_origins:
+                    raise UnsupportedURL(
+                        f"{url} redirects to another origin {_show_origin(target)}; if that "
+                        "is your mirror, add it to redirect_origins in the agent config"
+                    )
                 url = target
                 continue
             return result
@@ -220,10 +241,14 @@ class HttpTransport:
             raise
 
     def _get_once(
-        self, url: str, max_bytes: int, etag: str | None, last_modified: str | None
+        self,
+        url: str,
+        max_bytes: int,
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
     ) -> Response | NotModified | str:
-        """One request; a ``str`` result is a redirect target."""
-        deadline = time.monotonic() + self.total_timeout
+        """One request, over by ``deadline``; a ``str`` result is a redirect target."""
         try:
             sock = self._connect(url, deadline)
         except TimeoutError:
@@ -261,6 +286,18 @@ class HttpTransport:
             raise ConnectFailed(f"GET {url} failed: {_describe(exc)}; is the server up?") from None
         finally:
             sock.close()
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, the default port filled in."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _show_origin(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}"
 
 
 def _slow(url: str, what: str, limit: float) -> str:

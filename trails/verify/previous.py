@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from trails.verify.files import atomic_write, read_optional
+from trails.verify.files import atomic_write, read_trusted
 from trails.verify.state import AgentState, StateError, parse_state
 
 PREVIOUS_FILE = "previous.json"
@@ -43,7 +43,7 @@ def drop_previous(state_dir: Path) -> None:
 def load_previous(state_dir: Path) -> Previous | None:
     """The archived release, or None when there is none or it is not intact."""
     path = state_dir / PREVIOUS_FILE
-    data = read_optional(path, MAX_PREVIOUS_BYTES)
+    data = read_trusted(path, MAX_PREVIOUS_BYTES)
     if data is None:
         return None
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from trails.errors import UsageError
-from trails.verify.files import atomic_write, read_optional
+from trails.verify.files import atomic_write, read_trusted
 
 STATE_FORMAT = 1
 STATE_FILE = "state.json"
@@ -96,7 +96,7 @@ def parse_state(data: bytes, source: str) -> AgentState:
 
 def load_state(state_dir: Path) -> AgentState | None:
     path = state_dir / STATE_FILE
-    data = read_optional(path, MAX_STATE_BYTES)
+    data = read_trusted(path, MAX_STATE_BYTES)
     return None if data is None else parse_state(data, str(path))
 
 
