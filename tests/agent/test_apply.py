@@ -178,14 +178,21 @@ def test_read_optional_bounds(tmp_path: Path) -> None:
         read_optional(tmp_path, 4)
 
 
-def test_rule_lines_keeps_rules_and_refuses_control_lines() -> None:
+def test_rule_lines_keeps_rules_and_applies_the_control_rule_set() -> None:
     text = "# c\n\n-w /etc/hosts -p wa -k k\n-a always,exit -S openat -k k\n-A exit,always -k k\n"
     assert len(rule_lines(text)) == 3
-    for bad in ("-D", "-e 2", "-b 8192", "-f 2", "-r 0", "--loginuid-immutable"):
-        with pytest.raises(AuditRulesRefused, match="is not a rule") as info:
+    for ok in ("-b 8192", "-f 2", "-r 0", "--loginuid-immutable", "--backlog_wait_time=60000"):
+        assert len(rule_lines(ok + "\n" + text + "-e 2\n")) == 3  # settings, not rules
+    for bad, why in (
+        ("-D", "deletes every rule"),
+        ("-e 0", "turns auditing off"),
+        ("-i", "ignore errors"),
+        ("-e 2\n-w /x -k k", "must be the last line"),
+        ("-R /etc/other.rules", "not a control line a trails release may carry"),
+    ):
+        with pytest.raises(AuditRulesRefused, match=why) as info:
             rule_lines(text + bad + "\n")
         assert info.value.check == "audit-rules"
-    assert rule_lines("-D\n-w /x -k k\n", allow_flush=True) == ["-w /x -k k"]
 
 
 def test_delete_argv() -> None:

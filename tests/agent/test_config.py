@@ -72,6 +72,7 @@ def test_shipped_example_parses() -> None:
         (BASE + "max_envelope_bytes: 0\n", "max_envelope_bytes is out of range"),
         (BASE + "audit_load: magic\n", "audit_load must be one of auditctl, augenrules"),
         (BASE + "osquery_reload: systemctl reload\n", "osquery_reload must be a non-empty"),
+        (BASE + "audit_flush: true\n", "audit_flush true is no longer supported (-D deletes"),
     ],
 )
 def test_bad_configs_are_usage_errors(text: str, message: str) -> None:

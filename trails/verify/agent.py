@@ -465,7 +465,7 @@ class Agent:
                 root=self.root or Path("/"),
                 max_rules=self.config.max_audit_rules,
             )
-            rules = rule_lines(rendered.decode(), allow_flush=self.config.audit_flush)
+            rules = rule_lines(rendered.decode())  # never -D: trails.audit_rules.controls
             changes.append(Change(self.audit_rules, rendered, 0o640))
         elif changes:  # rules dropped: a file left in rules.d would load them at boot
             changes.append(Change(self.audit_rules, None))
@@ -596,7 +596,8 @@ class Agent:
             signer_fingerprint=state.signer_fingerprint,
             installed=dict(state.installed),
             audit_rules_loaded=rules,
-            warnings=tuple(self.warnings),
+            # A kernel locked by -e 2 was left alone (trails.verify.apply.AuditctlLoader).
+            warnings=(*self.warnings, *getattr(self.loader, "notices", ())),
         )
 
     # -- status ----------------------------------------------------------------------

@@ -12,7 +12,8 @@ owner, or a symlink as a symlink. A target is never read or written through a sy
 ``AuditctlLoader`` touches only the rules trails loaded itself: it deletes them one by
 one (``auditctl -d``/``-W``) and loads the new file with ``auditctl -R``; it never
 flushes the kernel's rules. ``AugenrulesLoader`` is for hosts whose whole rule set is
-managed through ``/etc/audit/rules.d``.
+managed through ``/etc/audit/rules.d``. A kernel locked by ``-e 2`` is left alone (it
+refuses every change until reboot); the installed file loads at the next boot.
 """
 
 from __future__ import annotations
@@ -250,21 +251,25 @@ def _remove(target: Path) -> None:
         raise InstallIOError(f"could not remove {target}: {exc.strerror}") from None
 
 
-def rule_lines(text: str, *, allow_flush: bool = False) -> list[str]:
-    """The rule lines of an audit rules file; refuse control lines (-D, -e, -b, ...)."""
+def rule_lines(text: str) -> list[str]:
+    """The rule lines of an audit rules file, to delete one by one later; a control line
+    must be one a release may carry (``trails.audit_rules.controls``, as in the build)."""
+    from trails.audit_rules import controls  # noqa: PLC0415 - never on the 304 path
+
+    lines = [line.strip() for line in text.splitlines()]
+    numbered = [(n, line) for n, line in enumerate(lines, 1) if line and line[0] != "#"]
     rules = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        option = line.split(None, 1)[0]
+    for i, (number, line) in enumerate(numbered):
+        option, value = [*line.split(None, 1), ""][:2]
         if option in _RULE_OPTIONS:
             rules.append(line)
-        elif not (option == "-D" and allow_flush and line == "-D"):
-            raise AuditRulesRefused(
-                f"audit.rules line {number} ({option}) is not a rule (-a/-A/-w); trails only "
-                "loads its own rules; remove it from the policy"
-            )
+            continue
+        option, eq, attached = option.partition("=")  # --backlog_wait_time=60000
+        why = controls.refusal(
+            option, attached if eq else (value.strip() or None), last=i == len(numbered) - 1
+        )
+        if why is not None:
+            raise AuditRulesRefused(f"audit.rules line {number}: {why}")
     return rules
 
 
@@ -315,12 +320,32 @@ def _first_line(proc: Completed) -> str:
     return text[-1] if text else f"exit status {proc.returncode}"
 
 
+LOCKED_NOTICE = (
+    "the kernel's audit rules are locked (-e 2, enabled 2) and cannot change until reboot; "
+    "the installed rules file loads at the next boot"
+)
+
+
 class AuditctlLoader:
     def __init__(self, auditctl: str, run: CommandRunner) -> None:
         self.auditctl = auditctl
         self.run = run
+        self.notices: list[str] = []  # reported as warnings of the run
+
+    def locked(self) -> bool:
+        """The kernel refuses every rule change until reboot (a release's final ``-e 2``):
+        leave it alone; rules.d holds the installed file for the next boot."""
+        try:
+            locked = self.audit_enabled() == "2"
+        except AuditLoadError:
+            return False  # unknown: try, and report what auditctl says
+        if locked and LOCKED_NOTICE not in self.notices:
+            self.notices.append(LOCKED_NOTICE)
+        return locked
 
     def unload(self, rules: Sequence[str]) -> None:
+        if not rules or self.locked():
+            return
         for rule in rules:
             proc = self.run([self.auditctl, *delete_argv(rule)])
             # ENOENT: the rule is already gone (reboot, admin); that is what we wanted.
@@ -328,7 +353,7 @@ class AuditctlLoader:
                 raise AuditLoadError(f"auditctl could not delete {rule!r}: {_first_line(proc)}")
 
     def load(self, rules_file: Path, rules: Sequence[str]) -> None:
-        if not rules:
+        if not rules or self.locked():
             return
         proc = self.run([self.auditctl, "-R", str(rules_file)])
         if proc.returncode != 0 and not _only_existing(proc, rules_file):
@@ -364,6 +389,8 @@ class AugenrulesLoader(AuditctlLoader):
         return None
 
     def load(self, rules_file: Path, rules: Sequence[str]) -> None:
+        if self.locked():
+            return
         proc = self.run([self.augenrules, "--load"])
         if proc.returncode != 0:
             raise AuditLoadError(f"augenrules --load failed: {_first_line(proc)}")

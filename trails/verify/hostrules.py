@@ -3,7 +3,8 @@
 Globs (``-w /etc/cron.d/*``) can only be resolved on the host, against its own file
 system (under ``--root`` for a sandbox). The audit-rules engine parses, expands and
 renders; this module maps its findings to the agent's refusal, so a rule file that
-does not parse never reaches the installed file or the kernel.
+does not parse never reaches the installed file or the kernel. Control lines are judged
+by ``trails.audit_rules.controls``, the rule set the build applies.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trails import audit_rules
+from trails.audit_rules import controls
 from trails.audit_rules.normalise import default_arch
 from trails.models.diagnostic import Severity
 from trails.verify.apply import AuditRulesRefused
@@ -28,6 +30,8 @@ def expand(data: bytes, *, root: Path, max_rules: int) -> bytes:
     errors = [d for d in parsed.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise AuditRulesRefused(f"{errors[0]}; keep the installed rules and fix the policy")
+    for rule, why in controls.problems(parsed.rules):  # the build's rule set, in file order
+        raise AuditRulesRefused(f"audit.rules line {rule.loc.line}: {why}")
     try:
         expanded = audit_rules.expand_globs(parsed.rules, root=root, max_rules=max_rules)
     except audit_rules.GlobExpansionError as exc:
