@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from tests.build.conftest import PolicyRepo
 from trails.build import templating
-from trails.build.source import parse_yaml
 from trails.build.templating import TemplateLimitError, render_string, render_tree
 from trails.cli import cli
 from trails.errors import SourceError, SourceLoc
+from trails.models.yaml_source import parse_yaml
 
 LOC = SourceLoc("policies/evil/policy.yaml", 7)
 

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from trails.build import policy
-from trails.build.source import load_yaml, parse_yaml
+from trails.models.yaml_source import load_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = json.loads(policy.SCHEMA_PATH.read_text())

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trails.build.source import LineDict, LineList, line_of, load_yaml, parse_yaml, read_text
 from trails.build.templating import render_string, render_tree
 from trails.errors import SourceError, SourceLoc
+from trails.models.yaml_source import LineDict, LineList, line_of, load_yaml, parse_yaml, read_text
 
 
 def test_lines_are_kept_for_keys_and_items() -> None:

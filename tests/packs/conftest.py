@@ -29,9 +29,13 @@ controls:
     check: {sysctl: {kernel.randomize_va_space: '2'}}
     fixtures:
       - expect: pass
-        tables: {system_controls: [{name: kernel.randomize_va_space, current_value: '2'}]}
+        host:
+          files: {/etc/sysctl.d/60-aslr.conf: "kernel.randomize_va_space = 2\n"}
+          runtime: {sysctl: {kernel.randomize_va_space: '2'}}
       - expect: fail
-        tables: {system_controls: [{name: kernel.randomize_va_space, current_value: '1'}]}
+        host:
+          files: {/etc/sysctl.d/60-aslr.conf: "kernel.randomize_va_space = 2\n"}
+          runtime: {sysctl: {kernel.randomize_va_space: '1'}}
   - id: demo-2
     title: Audit the clock
     refs: {cis-demo: '2'}
@@ -43,8 +47,11 @@ controls:
     check: {audit_loaded: true}
     fixtures:
       - expect: pass
-        tables: {trails_audit_rules: [{rule: '-w /etc/localtime -p wa -k time-change'}]}
-      - {expect: fail, tables: {trails_audit_rules: []}}
+        host:
+          agent:
+            status: {audit_enabled: '1'}
+            audit_rules: ['-w /etc/localtime -p wa -k time-change']
+      - {expect: fail, host: {agent: {status: {audit_enabled: '1'}}}}
   - id: demo-3
     title: Someone reviews it
     refs: {cis-demo: '3'}

@@ -43,7 +43,7 @@ def test_fragment_shape(make_pack: PackFactory) -> None:
     assert query.interval == 600
     assert query.platform == "linux"
     assert query.loc.path.endswith("a.yaml")
-    assert query.loc.line == 16
+    assert query.loc.line == 22
     assert query.description == "Audit the clock"
     assert [r.text for r in frag.audit_rules] == ["-w /etc/localtime -p wa -k time-change"]
     rule_loc = frag.audit_rules[0].loc
@@ -100,7 +100,7 @@ def test_missing_audit_group_names_the_control(make_pack: PackFactory) -> None:
     (packs / "audit" / "x86_64" / "time-change.rules").unlink()
     with pytest.raises(SourceError, match="group 'time-change' not found") as info:
         include("demo", {}, packs, platform="linux")
-    assert info.value.loc.line == 16
+    assert info.value.loc.line == 22
 
 
 def test_empty_audit_group(make_pack: PackFactory) -> None:

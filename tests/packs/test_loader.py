@@ -19,7 +19,7 @@ def test_loads_controls_with_locations(make_pack: PackFactory) -> None:
     first = pack.controls[0]
     assert first.loc.path.endswith("controls/a.yaml")
     assert first.loc.line == 3
-    assert first.fixtures[1].loc.line == 14
+    assert first.fixtures[1].loc.line == 17
     assert first.profiles == (("server", 1),)
     assert first.platforms == ("linux",)
     assert first.refs_for("pci-dss-4.0.1") == ("2.2.6",)
@@ -35,7 +35,8 @@ def test_schema_error_names_the_line(make_pack: PackFactory) -> None:
     bad = CONTROLS_YAML.replace("severity: medium", "severity: extreme")
     with pytest.raises(SourceError) as info:
         load_pack(make_pack(controls_yaml=bad) / "demo")
-    assert info.value.loc.line == 16  # the second control starts there
+    # the line of the offending value itself
+    assert info.value.loc.line == bad.splitlines().index("    severity: extreme") + 1
     assert "extreme" in str(info.value)
 
 
@@ -94,7 +95,12 @@ def test_raw_query_no_rows_needs_observe(make_pack: PackFactory) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"\xff\xfe", "not UTF-8"), (b"a: [1\n", "invalid YAML"), (b"a: 1\na: 2\n", "duplicate key")],
+    [
+        (b"\xff\xfe", "not valid UTF-8"),
+        (b"a: [1\n", "malformed YAML"),
+        (b"a: 1\na: 2\n", "duplicate key"),
+        (b"a: &x [*x]\n", "recursive YAML alias|malformed YAML"),
+    ],
 )
 def test_bad_files(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "x.yaml"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trails.build.policy import PolicyFile, error
-from trails.build.source import LineDict, LineList, read_text
+from trails.models.yaml_source import LineDict, LineList, read_text
 from trails.build.templating import TemplateLimitError, render_tree
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity

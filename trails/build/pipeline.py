@@ -20,7 +20,7 @@ from trails.build.checks import check_namespace
 from trails.build.config import osquery_config
 from trails.build.merge import Merged, merge_namespace
 from trails.build.policy import Repository, display_path, error, load_repository
-from trails.build.source import leads_outside
+from trails.models.yaml_source import leads_outside
 from trails.errors import SourceError, SourceLoc, UsageError
 from trails.models.canonical import canonical_json
 from trails.models.diagnostic import Diagnostic, Severity

@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from trails.build.source import LineDict, leads_outside, line_of, load_yaml
+from trails.models.yaml_source import LineDict, leads_outside, load_yaml, schema_problems
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.namespace import MAX_DEPTH, namespace_error
@@ -73,26 +73,10 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def schema_errors(doc: Any, display: str) -> list[Diagnostic]:
     """JSON Schema violations, each at the line of the offending value."""
-    found = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        path = list(err.absolute_path)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
-            extra = [k for k in err.instance if k not in known]
-            path += extra[:1]  # point at the unknown key itself
-        loc = SourceLoc(display, line_of(doc, path))
-        found.append(error(loc, f"{where}: {_short(err)}", "policy.schema"))
-    return found
-
-
-def _short(err: jsonschema.ValidationError) -> str:
-    if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown key")
-    if err.validator == "oneOf" and isinstance(err.instance, dict | list):
-        return "is not one of the allowed forms (see docs/policies.md)"
-    message = err.message
-    return message if len(message) <= 200 else message[:197] + "..."
+    return [
+        error(SourceLoc(display, line), message, "policy.schema")
+        for line, message in schema_problems(_validator(), doc, "docs/policies.md")
+    ]
 
 
 def display_path(path: Path, base: Path) -> str:

@@ -30,7 +30,7 @@ from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace, _PassArg
 
-from trails.build.source import LineDict, LineList
+from trails.models.yaml_source import LineDict, LineList
 from trails.errors import SourceError, SourceLoc
 
 # The render bounds, in one place (docs/policies.md says the same).

@@ -1,8 +1,10 @@
-"""Reading policy sources safely: bounded size, UTF-8 text only, YAML with line numbers.
+"""Reading YAML sources safely (policies, packs): bounded size, UTF-8 text only, YAML
+with line numbers, and JSON Schema violations mapped to those lines.
 
 YAML is loaded with a ``SafeLoader`` subclass that builds plain dicts and lists which
 also remember the line of every key and item, so every later error can name file and
-line. Duplicate keys, which PyYAML would silently let the last one win, are errors.
+line. Duplicate keys, which PyYAML would silently let the last one win, are errors;
+aliases are counted as expanded, so a "billion laughs" document is refused.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from trails.errors import SourceError, SourceLoc
@@ -195,3 +198,28 @@ def line_of(doc: Any, path: list[str | int] | tuple[str | int, ...]) -> int:
         else:
             break
     return line
+
+
+def schema_problems(validator: jsonschema.Validator, doc: Any, docs: str) -> list[tuple[int, str]]:
+    """(line, ``where: message``) of every JSON Schema violation, at the offending value
+    (an unknown key at the key itself), in document order; ``docs`` names the document
+    describing the format."""
+    found = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            extra = [k for k in err.instance if k not in known]
+            path += extra[:1]
+        found.append((line_of(doc, path), f"{where}: {_short(err, docs)}"))
+    return found
+
+
+def _short(err: jsonschema.ValidationError, docs: str) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "oneOf" and isinstance(err.instance, dict | list):
+        return f"is not one of the allowed forms (see {docs})"
+    message = err.message
+    return message if len(message) <= 200 else message[:197] + "..."

@@ -7,16 +7,16 @@ problem is a ``SourceError`` naming file and line, and sizes are bounded.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from trails.errors import SourceError, SourceLoc
+from trails.models.yaml_source import parse_yaml, read_text, schema_problems
 from trails.packs.model import Check, Control, Fixture, Pack, Ref, RequirementDef
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -25,86 +25,34 @@ CONTROLS_DIR = "controls"
 _CHECK_KINDS_RAW = "query"
 
 
-class _Map(dict[str, Any]):
-    """A YAML mapping that remembers the line it started on."""
-
-    line = 0
-
-
-# libyaml's parser when present (several times faster on the 1 MB packs); same safe constructors.
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
-    pass
-
-
-def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Map]:
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    yield data
-    seen: set[object] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    for key, value in loader.construct_mapping(node, deep=True).items():
-        data[str(key)] = value
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+# the schema's definition for each file kind: validating against it directly names the
+# offending value instead of "matches neither a pack nor a controls file"
+_KINDS = {"pack": "pack", "controls": "controls_file"}
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator(kind: str | None) -> jsonschema.Draft202012Validator:
     text = resources.files("trails.schemas").joinpath("pack.schema.json").read_text("utf-8")
-    return jsonschema.Draft202012Validator(json.loads(text))
+    schema = json.loads(text)
+    if kind in _KINDS:
+        schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{_KINDS[kind]}"}
+    return jsonschema.Draft202012Validator(schema)
 
 
 def read_yaml(path: Path) -> Any:
     """Parse one pack file; a YAML error or an oversized file is a SourceError."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(SourceLoc(str(path)), f"cannot read pack file: {exc.strerror}") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise SourceError(SourceLoc(str(path)), f"pack file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        return yaml.load(raw.decode("utf-8"), Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
-    except UnicodeDecodeError as exc:
-        raise SourceError(SourceLoc(str(path)), "pack file is not UTF-8") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SourceError(SourceLoc(str(path), line), f"invalid YAML: {problem}") from exc
-
-
-def _line_at(doc: Any, path: Iterator[Any] | list[Any]) -> int:
-    """The line of the deepest mapping on a JSON path into ``doc``."""
-    line = getattr(doc, "line", 0)
-    node = doc
-    for key in path:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-        line = getattr(node, "line", line)
-    return int(line)
+    return parse_yaml(read_text(path, str(path), limit=MAX_FILE_BYTES), str(path))
 
 
 def validate(doc: Any, path: Path) -> None:
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    err = min(errors, key=lambda e: -len(e.absolute_path))
-    best = jsonschema.exceptions.best_match([err]) or err
-    where = "/".join(str(p) for p in best.absolute_path) or "top level"
-    line = _line_at(doc, list(best.absolute_path))
-    raise SourceError(SourceLoc(str(path), line), f"{where}: {best.message[:300]}")
+    """The first JSON Schema violation, at its line, as a SourceError."""
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    problems = schema_problems(
+        _validator(kind if isinstance(kind, str) else None), doc, "docs/packs.md"
+    )
+    if problems:
+        line, message = problems[0]
+        raise SourceError(SourceLoc(str(path), line), message)
 
 
 def _rows(value: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any], ...]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
 from trails.collector.libaugeas import Augeas, load
@@ -45,7 +46,7 @@ def generate(host: Host, query: Query) -> Iterator[Row]:
     if not isinstance(aug, Augeas):  # loaded once per host, as osquery keeps its handle
         aug = host.cache["augeas"] = load(host.root)
     for node, value, label, path in aug.nodes("|".join(wanted) or "/files//*"):
-        if path and not _read_inside_root(host, path):
+        if path.startswith("/") and not _read_inside_root(host, path):
             continue
         yield {"node": node, "value": value, "label": label, "path": path}
 
@@ -55,6 +56,8 @@ def _read_inside_root(host: Host, path: str) -> bool:
     under a root that is not ``/`` such a file is another machine's file, so its nodes
     are dropped rather than reported as the root's (the host itself resolves it in its
     own ``/``, which the collector does through ``Host.path``)."""
+    if host.root == Path("/"):
+        return True
     seen = host.cache.setdefault("augeas_inside", {})
     if path not in seen:
         where = os.path.realpath(str(host.root).rstrip("/") + path)
