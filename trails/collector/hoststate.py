@@ -21,6 +21,7 @@ the way osquery produces them. The shape (YAML or JSON)::
       cmdline: 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro'  # /proc/cmdline
       units: {ssh.service: {active_state: active, unit_file_state: enabled}}
       apparmor: {/usr/sbin/cupsd: enforce}   # loaded profiles: name -> mode (/sys)
+      selinux: {enforce: '1'}               # selinuxfs mounted; its root files (/sys/fs/selinux)
       processes:                  # /proc/<pid>/{stat,status,cmdline,comm,exe,fd,ns,net}
       - {pid: 700, name: chronyd, cmdline: /usr/sbin/chronyd -F 1, user: _chrony}
       # also: uid, gid (default 0; ``user`` is looked up in the state's /etc/passwd,
@@ -164,7 +165,15 @@ def _write_runtime(directory: Path, runtime: Mapping[str, Any], host: Host) -> R
     (proc / "modules").write_text(
         "".join(f"{m.replace('-', '_')} 16384 0 - Live 0x0000000000000000\n" for m in modules)
     )
-    (proc / "mounts").write_text("".join(f"{line}\n" for line in runtime.get("mounts", [])))
+    mounts = list(runtime.get("mounts", []))
+    selinux = runtime.get("selinux")
+    if selinux is not None:  # selinuxfs mounted, with the kernel's files at its root
+        mounts.append("selinuxfs /sys/fs/selinux selinuxfs rw,nosuid,noexec,relatime 0 0")
+        selinuxfs = sys / "fs" / "selinux"
+        selinuxfs.mkdir(parents=True)
+        for key, value in {"enforce": "1", "mls": "1", "policyvers": "33", **selinux}.items():
+            (selinuxfs / key).write_text(str(value))
+    (proc / "mounts").write_text("".join(f"{line}\n" for line in mounts))
     (proc / "cmdline").write_text(runtime.get("cmdline", "BOOT_IMAGE=/vmlinuz ro") + "\n")
     profiles = sys / "kernel" / "security" / "apparmor" / "policy" / "profiles"
     for number, (name, mode) in enumerate(sorted(runtime.get("apparmor", {}).items())):
