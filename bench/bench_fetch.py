@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.agent.kernel import AUDITCTL, delete_kernel_rules  # noqa: E402
-from tests.agent.repo import PKI, Repo, audit_rules  # noqa: E402
-from tests.agent.server import serve  # noqa: E402
+from testkit.kernel import AUDITCTL, delete_kernel_rules  # noqa: E402
+from testkit.repo import PKI, Repo, audit_rules  # noqa: E402
+from testkit.server import serve  # noqa: E402
 
 # For reference, what a conventional Python agent would import before doing anything: a
 # CLI framework, PyYAML, the stdlib HTTP client, subprocess, the status DB driver. The

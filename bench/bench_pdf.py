@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pypdf import PdfReader
 
-from tests.report.pdf.synth import synthetic_report
+from testkit.report_synth import synthetic_report
 from trails.report.pdf.render import render_pdf
 from trails.report.render.json_report import render_json
 

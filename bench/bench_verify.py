@@ -33,10 +33,7 @@ from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.trust import load_crls, load_roots
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.sign.helpers import (  # the same dist builder and openssl call the tests use
-    make_dist,
-    openssl_cms_verify,
-)
+from testkit.dist import make_dist, openssl_cms_verify  # what the tests build and run
 
 NS = "linux/pci"
 TRAILS = "trails verify (chain+CRL+sig+1 MiB hash)"

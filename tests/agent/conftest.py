@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
-from tests.agent.repo import OSQUERY_CONF, PKI, Repo, audit_rules
-from tests.agent.server import Mirror, serve
+from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
+from testkit.repo import OSQUERY_CONF, PKI, Repo, audit_rules
+from testkit.server import Mirror, serve
 from trails.commands.fetch import make_agent
 from trails.verify.agent import Agent
 from trails.verify.config import AgentConfig, load_config

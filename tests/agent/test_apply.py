@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
+from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
 from trails.errors import UsageError
 from trails.verify.apply import (
     AuditctlLoader,

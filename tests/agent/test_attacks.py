@@ -15,9 +15,9 @@ from datetime import timedelta
 
 import pytest
 
+from testkit.repo import NOW, PKI
+from testkit.server import Fault
 from tests.agent.conftest import Host
-from tests.agent.repo import NOW, PKI
-from tests.agent.server import Fault
 from trails.errors import ExitCode, TrailsError
 from trails.verify import errors as verr
 from trails.verify.http import DeadlineExceeded, ProtocolError, TruncatedResponse

@@ -12,8 +12,8 @@ import sqlite3
 
 import pytest
 
+from testkit.server import Fault
 from tests.agent.conftest import Host
-from tests.agent.server import Fault
 from trails.errors import ExitCode, TransportError
 
 pytestmark = pytest.mark.kernel

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from testkit.server import Fault, Mirror, serve
 from tests.agent.conftest import Host
-from tests.agent.server import Fault, Mirror, serve
 from trails.errors import ExitCode, TransportError
 from trails.verify.http import (
     DeadlineExceeded,

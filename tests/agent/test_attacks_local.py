@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
 from tests.agent.conftest import Host
-from tests.agent.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
 from tests.agent.test_cli_fetch import trails
 from trails.errors import ExitCode, TrailsError
 

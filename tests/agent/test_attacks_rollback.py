@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from testkit.kernel import kernel_rules
+from testkit.repo import NOW
 from tests.agent.conftest import Host
-from tests.agent.kernel import kernel_rules
-from tests.agent.repo import NOW
 from tests.agent.test_attacks import refused
 from trails.errors import ExitCode
 from trails.verify import errors as verr

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from testkit.kernel import kernel_rules
+from testkit.repo import NOW
 from tests.agent.conftest import Host
-from tests.agent.kernel import kernel_rules
-from tests.agent.repo import NOW
 from tests.agent.test_attacks import _with_crl, refused
 from trails.errors import ExitCode
 from trails.sign.signer import Signer

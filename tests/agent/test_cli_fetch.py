@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.kernel import kernel_rules
 from tests.agent.conftest import Host
-from tests.agent.kernel import kernel_rules
 
 pytestmark = pytest.mark.kernel
 REPO_ROOT = Path(__file__).parents[2]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.kernel import AUDITCTL
-from tests.agent.server import Mirror
+from testkit.kernel import AUDITCTL
+from testkit.server import Mirror
 
 REPO_ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.slow

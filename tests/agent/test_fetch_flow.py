@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit.kernel import AUDITCTL, kernel_rules
+from testkit.repo import NOW, Repo
+from testkit.server import Fault
 from tests.agent.conftest import Host
-from tests.agent.kernel import AUDITCTL, kernel_rules
-from tests.agent.repo import NOW, Repo
-from tests.agent.server import Fault
 from trails.errors import UsageError
 from trails.verify.agent import NothingToInstall, RollbackIncomplete
 from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError

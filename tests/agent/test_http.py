@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.agent.server import Fault, Mirror, serve
+from testkit.server import Fault, Mirror, serve
 from trails import __version__
 from trails.errors import TransportError
 from trails.verify.http import (

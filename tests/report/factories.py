@@ -7,8 +7,9 @@ values) into every host-supplied field. Both are deterministic.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
+from testkit.report_synth import HOSTILE_STRINGS, SINCE, UNTIL
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import RequirementSpec
 from trails.report.model import (
@@ -35,8 +36,6 @@ from trails.report.model import (
 )
 from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
 
-UNTIL = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
-SINCE = UNTIL - timedelta(days=1)
 CV_NEW = "20261122080000-abc1234"
 CV_OLD = "20261101080000-0ff1ce0"
 FPR = "ab" * 32
@@ -248,23 +247,6 @@ def example_report(simulated: bool = False) -> Report:
         removed=(Change("00000000-0000-4000-8000-000000000009", "cis-ubuntu-5.2.1", "pass", None),),
     )
     return _report(hosts, results, integrity=integrity, baseline=baseline, simulated=simulated)
-
-
-HOSTILE_STRINGS = (
-    "<para><b>bold</b><font color=red>red</font></para>",
-    "<script>alert(1)</script>",
-    "ctl\x00\x01\x07\x1b[31mred\x1b[0m\x7f\x85 end",
-    "evil\u202egnp.exe",
-    "=cmd|' /C calc'!A0",
-    "+1+1",
-    "-2+3",
-    "@SUM(1)",
-    "\tTAB",
-    "\rCR",
-    "bad \udcff\udcfe bytes",
-    "x" * (10 * 1024 * 1024),
-    "]]> & < > \" ' &amp;",
-)
 
 
 def hostile_report() -> Report:

@@ -149,7 +149,7 @@ def test_report_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_simulate_needs_controls_in_dist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.sign.helpers import make_dist
+    from testkit.dist import make_dist
 
     make_dist(tmp_path / "dist", "linux")
     code, _, err = run(capsys, "simulate", "--dist", tmp_path / "dist", "--out", tmp_path / "o")
@@ -205,7 +205,7 @@ def test_signed_report_verifies_and_catches_a_changed_byte(
 def test_simulate_from_dist_and_report_against_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.sign.helpers import make_dist
+    from testkit.dist import make_dist
 
     dist = tmp_path / "dist"
     make_dist(dist, "linux")

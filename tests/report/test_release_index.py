@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sign.helpers import DevPki, make_dev_pki, make_dist, run
+from testkit.dist import make_dist
+from tests.sign.helpers import DevPki, make_dev_pki, run
 from trails.report.releases import ReleaseRefused, ReleaseTrust, load_releases
 from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex, parse_index
 from trails.sign.signer import Signer
@@ -261,6 +262,7 @@ def test_cli_refuses_a_tree_without_index_and_says_to_re_sign(
     assert json.loads(stdout) == {
         "verified": False,
         "namespace": None,
+        "version": None,
         "check": "index",
         "reason": err.removeprefix("trails: error: ").strip(),
     }

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from tests.sign.helpers import make_dev_pki, make_dist, run
+from testkit.dist import make_dist
+from tests.sign.helpers import make_dev_pki, run
 from tests.verify_core.conftest import CASES, REFERENCE_TIME, VECTORS, load_case
 from trails.errors import TransportError, UsageError
 from trails.models.manifest import parse_manifest

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sign.helpers import FILES, make_dev_pki, make_dist, run
+from testkit.dist import FILES, make_dist
+from tests.sign.helpers import make_dev_pki, run
 from trails.errors import UsageError
 from trails.models.evidence import control_id_of
 from trails.report.releases import read_releases, scheduled_controls

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit.dist import make_dist
 from tests.report.pdf.pdfcheck import page_texts, to_pngs
 from tests.report.test_release_verification import NAMESPACE, vector_dist
-from tests.sign.helpers import DevPki, make_dev_pki, make_dist, run
+from tests.sign.helpers import DevPki, make_dev_pki, run
 from tests.verify_core.conftest import INDEX, VECTORS
 from trails.sign.index import INDEX_NAME
 

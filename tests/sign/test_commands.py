@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.sign.helpers import DevPki, make_dist, openssl_cms_verify, run
+from testkit.dist import make_dist, openssl_cms_verify
+from tests.sign.helpers import DevPki, run
 from trails.errors import ExitCode
 from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_manifest
 from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING, certificate_namespaces

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.sign.helpers import DevPki, make_dist, run
+from testkit.dist import make_dist
+from tests.sign.helpers import DevPki, run
 from tests.sign.test_commands import policy
 from trails.sign.oids import NamespaceExtensionError, decode_epoch, encode_epoch
 from trails.verify.core import ReleaseVerifier, StoredState

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.sign.helpers import DevPki, make_dist, run
+from testkit.dist import make_dist
+from tests.sign.helpers import DevPki, run
 from trails.errors import ExitCode
 from trails.models.manifest import PAYLOAD_TYPE, parse_manifest
 from trails.sign.index import (

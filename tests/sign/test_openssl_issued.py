@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.sign.helpers import DevPki, make_dist, run
+from testkit.dist import make_dist
+from tests.sign.helpers import DevPki, run
 from trails.models.manifest import PAYLOAD_TYPE
 from trails.sign.oids import certificate_namespaces
 from trails.sign.signer import Signer

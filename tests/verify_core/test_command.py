@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.sign.helpers import FILES, DevPki, make_dist, run
+from testkit.dist import FILES, make_dist
+from tests.sign.helpers import DevPki, run
 from trails.errors import ExitCode
 from trails.verify.state import AgentState, save_state
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from testkit.report_synth import synthetic_report
 from tests.report.factories import example_report, hostile_report
 from tests.report.pdf.pdfcheck import page_texts, to_pngs
-from tests.report.pdf.synth import synthetic_report
 from trails.report.pdf.render import render_pdf
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from testkit.report_synth import synthetic_report
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
 from tests.report.pdf.pdfcheck import outline_titles, page_texts, reader, to_pngs
-from tests.report.pdf.synth import synthetic_report
 from trails.report.model import IntegrityKind, Report
 from trails.report.pdf.render import render_pdf
 from trails.report.pdf.sections.controls import MAX_FAILING_ROWS

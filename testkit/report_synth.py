@@ -5,9 +5,8 @@ bench/bench_pdf.py. Deterministic for a given seed."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from tests.report.factories import HOSTILE_STRINGS, SINCE, UNTIL
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import RequirementSpec
 from trails.report.model import (
@@ -46,6 +45,26 @@ WEIGHTS = (
     (ReportStatus.NOT_APPLICABLE, 3),
     (ReportStatus.NO_EVIDENCE, 2),
     (ReportStatus.STALE, 1),
+)
+
+UNTIL = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+SINCE = UNTIL - timedelta(days=1)
+# what a host may send in any field: markup, scripts, control characters, RTL overrides,
+# formulas, huge values
+HOSTILE_STRINGS = (
+    "<para><b>bold</b><font color=red>red</font></para>",
+    "<script>alert(1)</script>",
+    "ctl\x00\x01\x07\x1b[31mred\x1b[0m\x7f\x85 end",
+    "evil\u202egnp.exe",
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(1)",
+    "\tTAB",
+    "\rCR",
+    "bad \udcff\udcfe bytes",
+    "x" * (10 * 1024 * 1024),
+    "]]> & < > \" ' &amp;",
 )
 
 

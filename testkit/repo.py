@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.agent.server import Mirror
+from testkit.server import Mirror
 from trails.models.manifest import PAYLOAD_TYPE, FileEntry, Manifest
 from trails.sign import pki
 from trails.sign.signer import Signer
