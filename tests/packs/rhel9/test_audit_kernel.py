@@ -17,14 +17,13 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from trails.packs.loader import load_pack
-from trails.packs.model import Control
+from trails.packs.model import Control, Fixture
 
-from ..harness import PACKS_DIR, fixture_tables, run_control
+from ..harness import PACKS_DIR, fixture_tables, host_state, run_control
 
 pytestmark = pytest.mark.kernel
 
@@ -33,16 +32,20 @@ PACK = load_pack(Path(PACKS_DIR) / "cis_rhel9")
 KEY = re.compile(r"(-F key=|-k )(\S+)$")
 
 
-def _x86_pass_fixture(control: Control) -> dict[str, Any] | None:
+def _pass_fixture(control: Control) -> Fixture | None:
+    """The control's passing host state whose agent loaded rules on this machine's arch."""
     for fixture in control.fixtures:
-        tables = fixture_tables(PACK, fixture)
-        arch = tables.get("os_version", [{}])[0].get("arch")
-        if fixture.expect == "pass" and "trails_audit_rules" in tables and arch == "x86_64":
-            return tables
+        agent = (fixture.host or {}).get("agent", {})
+        if (
+            fixture.expect == "pass"
+            and agent.get("audit_rules")
+            and "os_version" not in fixture.tables
+        ):
+            return fixture
     return None
 
 
-AUDIT_CONTROLS = [c for c in PACK.controls if c.check is not None and _x86_pass_fixture(c)]
+AUDIT_CONTROLS = [c for c in PACK.controls if c.check is not None and _pass_fixture(c)]
 
 
 def _kernel_audit_usable() -> bool:
@@ -93,9 +96,10 @@ def test_fixture_rules_round_trip_through_the_kernel(
     control: Control, key: tuple[str, list[str]]
 ) -> None:
     k, loaded = key
-    tables = _x86_pass_fixture(control)
-    assert tables is not None
-    wanted = [r["rule"] for r in tables["trails_audit_rules"] if r["key"] != "other"]
+    fixture = _pass_fixture(control)
+    assert fixture is not None
+    assert fixture.host is not None
+    wanted = list(fixture.host["agent"]["audit_rules"])
     not_loadable = []
     fixture_key: dict[str, str] = {}
     for line in wanted:
@@ -113,11 +117,15 @@ def test_fixture_rules_round_trip_through_the_kernel(
     assert loaded, f"{control.id}: nothing could be loaded"
     listing = [r for r in _auditctl("-l").stdout.splitlines() if r.endswith(k)]
     assert sorted(listing) == sorted(loaded), "auditctl -l prints the fixture rules differently"
-    kernel_rows = [
-        {"position": str(i), "rule": r, "key": "cis", "loaded_at": "now"}
-        for i, r in enumerate([_rekey(r, fixture_key[r]) for r in listing] + not_loadable, 1)
-    ]
-    (row,) = run_control(PACK, control, {**tables, "trails_audit_rules": kernel_rows})
-    assert row["status"] == "pass", row["evidence"]
-    (row,) = run_control(PACK, control, {**tables, "trails_audit_rules": kernel_rows[1:]})
-    assert row["status"] == "fail", "dropping a loaded rule must fail the control"
+    kernel = [_rekey(r, fixture_key[r]) for r in listing] + not_loadable
+    state = dict(host_state(PACK, fixture) or {})
+    tables = fixture_tables(PACK, fixture)
+
+    def status(rules: list[str]) -> str:
+        state["agent"] = {**state["agent"], "audit_rules": rules}
+        (row,) = run_control(PACK, control, tables, state=state)
+        return str(row["status"])
+
+    assert status(kernel) == "pass"
+    dropped = [status(kernel[:i] + kernel[i + 1 :]) for i in range(len(kernel))]
+    assert "fail" in dropped, "dropping a loaded rule the check needs must fail the control"
