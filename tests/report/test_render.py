@@ -199,3 +199,17 @@ def test_oscal_placeholder_cannot_be_forged_by_a_host() -> None:
     assert subjects == sum(r.collected is not None for r in report.results)
     items = result["local-definitions"]["inventory-items"]
     assert {i["description"] for i in items} == {forged}
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_csv_and_junit_say_when_the_data_is_simulated(simulated: bool) -> None:
+    report = example_report(simulated=simulated)
+    rows = list(csv.DictReader(io.StringIO(RENDERERS["csv"](report).decode(), newline="")))
+    assert rows
+    assert {r["simulated"] for r in rows} == {"true" if simulated else "false"}
+    root = ET.fromstring(RENDERERS["junit"](report))  # noqa: S314 (our own output)
+    assert root.get("name", "").endswith(" (SIMULATED DATA)") is simulated
+    suites = root.findall("testsuite")
+    assert suites
+    marks = [s.find("properties/property[@name='simulated']") for s in suites]
+    assert all((m is not None and m.get("value") == "true") is simulated for m in marks)

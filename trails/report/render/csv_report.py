@@ -31,6 +31,7 @@ COLUMNS = (
     "evidence_count",
     "detail",
     "evidence",
+    "simulated",  # true on every row of a report made from `trails simulate` output
 )
 
 
@@ -63,6 +64,7 @@ def render_csv(report: Report) -> bytes:
         )
         for c in report.controls
     }
+    simulated = "true" if report.metadata.simulated else "false"
     for r in report.results:
         evidence = (
             json.dumps([row.to_dict() for row in r.evidence], ensure_ascii=False, sort_keys=True)
@@ -79,6 +81,7 @@ def render_csv(report: Report) -> bytes:
                 str(r.evidence_count),
                 csv_cell(r.detail),
                 csv_cell(evidence),
+                simulated,
             )
         )
     return out.getvalue().encode("utf-8")

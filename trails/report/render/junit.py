@@ -2,6 +2,7 @@
 
 ``fail`` is a ``<failure>``; ``error``, ``no_evidence`` and ``stale`` are ``<error>``s
 (the control could not be judged); ``not_applicable`` and ``manual`` are ``<skipped>``.
+A report of simulated data says so in its name and in every suite's properties.
 Host text is escaped for XML and stripped of characters XML 1.0 cannot carry.
 """
 
@@ -55,6 +56,11 @@ def _case(result: ControlResult, title: str, classname: str) -> str:
 
 
 def _suites(report: Report) -> Iterator[str]:
+    marker = (
+        '    <properties><property name="simulated" value="true"/></properties>'
+        if report.metadata.simulated
+        else None
+    )
     hosts = report.hosts_by_uuid
     titles = {c.id: c.title for c in report.controls}
     for uuid, group in groupby(report.results, key=lambda r: r.host_uuid):
@@ -71,6 +77,8 @@ def _suites(report: Report) -> Iterator[str]:
             f" timestamp={_attr(format_time(report.metadata.generated_at))}"
             f" hostname={_attr(name)}>"
         )
+        if marker:
+            yield marker
         for result in results:
             yield _case(result, titles.get(result.control_id, ""), classname)
         yield "  </testsuite>"
@@ -78,9 +86,10 @@ def _suites(report: Report) -> Iterator[str]:
 
 def render_junit(report: Report) -> bytes:
     s = report.summary
+    title = report.metadata.title + (" (SIMULATED DATA)" if report.metadata.simulated else "")
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuites name={_attr(report.metadata.title)} tests="{s.total}"'
+        f'<testsuites name={_attr(title)} tests="{s.total}"'
         f' failures="{s[ReportStatus.FAIL]}"'
         f' errors="{sum(s[x] for x in _ERRORS)}" skipped="{sum(s[x] for x in _SKIPPED)}">'
     )
