@@ -332,3 +332,22 @@ def test_a_pass_at_the_same_time_never_hides_a_fail(tmp_path: Path) -> None:
         lines = [control("a", "fail", T0, d1, evidence), control("a", "pass", T0, d1)]
         report = _report(tmp_path, [lines[i] for i in order])
         assert _status(report)[("h1", "a")][0] is ReportStatus.FAIL
+
+
+def test_a_host_whose_controls_never_ran_is_still_accounted_for(tmp_path: Path) -> None:
+    """Issue 15 item 1: in-window lines with trails' decorations but no trails.* rows."""
+    release = _release(CV)
+    report = _report(
+        tmp_path,
+        [
+            control("a", "pass", T0, decorations("h1")),
+            line("osquery_info", [{"version": "5.23.1"}], T0, decorations("h2")),
+            line("osquery_info", [{"version": "5.23.1"}], T0, {"host_uuid": "h3"}),  # not ours
+        ],
+        releases=(ReleaseInfo(release, ("a", "z"), {}),),
+    )
+    assert {h.host_uuid for h in report.hosts} == {"h1", "h2"}
+    got = _status(report)
+    assert got[("h2", "a")][0] is ReportStatus.NO_EVIDENCE
+    assert got[("h2", "z")][0] is ReportStatus.NO_EVIDENCE
+    assert got[("h1", "a")][0] is ReportStatus.PASS

@@ -68,7 +68,9 @@ def _dt(ts: int | None) -> datetime | None:
 
 
 def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ...]:
-    """Every host that sent a trails row up to ``until``, with its newest decorations."""
+    """Every host that sent a trails row, or any line with trails' decorations (a
+    namespace), up to ``until``, with its newest decorations: a host whose control
+    queries never ran is still a host, with no_evidence for what its namespace schedules."""
     con.execute(
         """
         CREATE OR REPLACE TABLE host_info AS
@@ -77,8 +79,10 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
         FROM (SELECT host_uuid, max({'t': t, 'hostname': hostname, 'namespace': namespace,
                      'config_version': config_version, 'org': org, 'owner': owner,
                      'owner_group': owner_group, 'project': project}) AS m
-              FROM rows WHERE kind IN ('control', 'stats', 'integrity') AND first_of_line
-                AND host_uuid IS NOT NULL AND t <= $until GROUP BY host_uuid)
+              FROM rows WHERE first_of_line AND host_uuid IS NOT NULL AND t <= $until
+                AND (kind IN ('control', 'stats', 'integrity', 'empty')
+                     OR (kind = 'other' AND coalesce(namespace, '') <> ''))
+              GROUP BY host_uuid)
         """,
         {"until": window.until_ts},
     )
