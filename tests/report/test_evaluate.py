@@ -139,12 +139,16 @@ def test_host_newer_than_the_signed_release(tmp_path: Path) -> None:
         ],
         releases=(ReleaseInfo(release, ("a",), {}),),
     )
-    kinds = {(f.host_uuid, f.kind) for f in report.integrity}
+    kinds = {
+        (f.host_uuid, f.kind)
+        for f in report.integrity
+        if f.kind is not IntegrityKind.NO_INTEGRITY_DATA  # these hosts sent none
+    }
     assert kinds == {
         ("h1", IntegrityKind.NEWER_THAN_SIGNED),
         ("h3", IntegrityKind.OUTDATED_CONFIG),
     }
-    (newer,) = [f for f in report.integrity if f.host_uuid == "h1"]
+    (newer,) = [f for f in report.integrity if f.kind is IntegrityKind.NEWER_THAN_SIGNED]
     assert f"runs {CV}, newer than the newest release under --releases ({CV_OLD})" in newer.detail
 
 
@@ -351,3 +355,12 @@ def test_a_host_whose_controls_never_ran_is_still_accounted_for(tmp_path: Path) 
     assert got[("h2", "a")][0] is ReportStatus.NO_EVIDENCE
     assert got[("h2", "z")][0] is ReportStatus.NO_EVIDENCE
     assert got[("h1", "a")][0] is ReportStatus.PASS
+
+
+def test_a_host_without_integrity_data_is_a_finding(tmp_path: Path) -> None:
+    """Issue 15 item 1: no integrity row is not 'no finding'."""
+    d1, d2 = decorations("h1"), decorations("h2")
+    report = _report(tmp_path, [control("a", "pass", T0, d1), control("a", "pass", T0, d2),
+                                integrity(T0, d1)])  # fmt: skip
+    blind = [f.host_uuid for f in report.integrity if f.kind is IntegrityKind.NO_INTEGRITY_DATA]
+    assert blind == ["h2"]

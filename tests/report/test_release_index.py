@@ -18,11 +18,12 @@ import pytest
 
 from testkit.dist import make_dist
 from tests.sign.helpers import DevPki, make_dev_pki, run
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex, parse_index
+from trails.formats.names import INDEX_ENVELOPE
 from trails.report.releases import ReleaseRefused, ReleaseTrust, load_releases
-from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex, parse_index
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.trust_files import load_trust_policy
 
 V1, V2 = 20260501000000, 20260601000000
@@ -64,7 +65,7 @@ def _refused(dist: Path, trust: ReleaseTrust) -> ReleaseRefused:
 
 
 def _index(dist: Path) -> ReleaseIndex:
-    doc = json.loads((dist / INDEX_NAME).read_bytes())
+    doc = json.loads((dist / INDEX_ENVELOPE).read_bytes())
     return parse_index(base64.b64decode(doc["payload"]))
 
 
@@ -87,7 +88,7 @@ def test_index_and_releases_verify(pki: DevPki, dist: Path) -> None:
     assert seen is not None
     assert seen.releases == len(NAMESPACES)
     assert (seen.created, seen.expires) == (_index(dist).created, _index(dist).expires)
-    assert seen.envelope_sha256 == hashlib.sha256((dist / INDEX_NAME).read_bytes()).hexdigest()
+    assert seen.envelope_sha256 == hashlib.sha256((dist / INDEX_ENVELOPE).read_bytes()).hexdigest()
     assert {(seen.signer_subject, seen.signer_fingerprint)} == {
         (i.release.signer_subject, i.release.signer_fingerprint) for i in infos
     }
@@ -169,7 +170,7 @@ def test_signing_some_namespaces_indexes_only_those(
 
 def _resign_index(dist: Path, signer: Signer, **changes: datetime) -> None:
     index = _index(dist)._replace(**changes)
-    (dist / INDEX_NAME).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
+    (dist / INDEX_ENVELOPE).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
 def test_index_signer_must_cover_every_namespace(
@@ -198,26 +199,26 @@ def test_expired_index_is_refused(pki: DevPki, dist: Path) -> None:
 
 def test_edited_index_is_refused(pki: DevPki, dist: Path) -> None:
     """Dropping a namespace from the list (to hide a deleted directory) breaks the signature."""
-    saved = (dist / INDEX_NAME).read_bytes()
+    saved = (dist / INDEX_ENVELOPE).read_bytes()
     doc = json.loads(saved)
     payload = json.loads(base64.b64decode(doc["payload"]))
     payload["releases"] = payload["releases"][:1]
     doc["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
-    (dist / INDEX_NAME).write_text(json.dumps(doc))
+    (dist / INDEX_ENVELOPE).write_text(json.dumps(doc))
     shutil.rmtree(dist / "linux/web")
     refused = _refused(dist, _trust(pki))
     assert (refused.namespace, refused.check) == (None, "index-signature")
-    (dist / INDEX_NAME).write_bytes(b" " * (MAX_ENVELOPE_BYTES + 1))
+    (dist / INDEX_ENVELOPE).write_bytes(b" " * (MAX_ENVELOPE_BYTES + 1))
     assert _refused(dist, _trust(pki)).check == "index-size"
     release = dist / "linux/pci/release.dsse.json"
-    (dist / INDEX_NAME).write_bytes(release.read_bytes())  # a release is no index
+    (dist / INDEX_ENVELOPE).write_bytes(release.read_bytes())  # a release is no index
     assert _refused(dist, _trust(pki)).check == "index-envelope"
 
 
 def test_signed_index_the_parser_refuses(pki: DevPki, dist: Path) -> None:
     ci = Signer.load(pki.key("ci"), pki.chain("ci"))
     payload = _index(dist).to_bytes().replace(b'"type"', b'"type": "x", "type"', 1)
-    (dist / INDEX_NAME).write_bytes(ci.sign(payload, INDEX_PAYLOAD_TYPE))
+    (dist / INDEX_ENVELOPE).write_bytes(ci.sign(payload, INDEX_PAYLOAD_TYPE))
     refused = _refused(dist, _trust(pki))
     assert (refused.namespace, refused.check) == (None, "index")
     assert "repeats the key 'type'" in str(refused)
@@ -251,7 +252,7 @@ def test_cli_refuses_a_tree_without_index_and_says_to_re_sign(
     code, _, err = _report(capsys, dist, tmp_path, "--roots", pki.roots)
     assert code == 0, err
     assert "release index is not checked" not in err
-    (dist / INDEX_NAME).unlink()
+    (dist / INDEX_ENVELOPE).unlink()
     shutil.rmtree(tmp_path / "out")
     code, stdout, err = _report(capsys, dist, tmp_path, "--roots", pki.roots, "--json")
     assert code == 3
@@ -272,7 +273,7 @@ def test_cli_refuses_a_tree_without_index_and_says_to_re_sign(
 def test_cli_bypass_needs_no_index_and_says_so(
     pki: DevPki, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (dist / INDEX_NAME).unlink()
+    (dist / INDEX_ENVELOPE).unlink()
     shutil.rmtree(dist / "linux/web")
     code, _, err = _report(
         capsys, dist, tmp_path, "--roots", pki.roots, "--insecure-unverified-releases"

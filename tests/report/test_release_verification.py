@@ -20,7 +20,10 @@ from testkit.dist import make_dist
 from tests.sign.helpers import make_dev_pki, run
 from tests.verify_core.conftest import CASES, REFERENCE_TIME, VECTORS, load_case
 from trails.errors import TransportError, UsageError
-from trails.models.manifest import parse_manifest
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
+from trails.formats.manifest import parse_manifest
+from trails.formats.names import INDEX_ENVELOPE
 from trails.report.releases import (
     MAX_RELEASE_FILE,
     ReleaseRefused,
@@ -28,10 +31,8 @@ from trails.report.releases import (
     load_releases,
     read_releases,
 )
-from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
 from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.trust import load_crls, load_roots
 from trails.verify.trust_files import load_trust_policy
 
@@ -54,7 +55,7 @@ def write_index(
 ) -> None:
     """dist/index.dsse.json listing ``entries``, signed as `trails sign` signs it."""
     index = ReleaseIndex(REFERENCE_TIME - timedelta(days=31), expires, tuple(sorted(entries)))
-    (dist / INDEX_NAME).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
+    (dist / INDEX_ENVELOPE).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
 def vector_dist(tmp_path: Path, name: str = "good-p256") -> Path:

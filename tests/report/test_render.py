@@ -14,8 +14,8 @@ import pytest
 from trestle.oscal.assessment_results import AssessmentResults
 
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
+from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import format_time
 from trails.report.model import Report
 from trails.report.render import EXTENSIONS, RENDERERS
 from trails.report.render.csv_report import COLUMNS

@@ -21,7 +21,7 @@ from tests.report.pdf.pdfcheck import page_texts, to_pngs
 from tests.report.test_release_verification import NAMESPACE, vector_dist
 from tests.sign.helpers import DevPki, make_dev_pki, run
 from tests.verify_core.conftest import INDEX, VECTORS
-from trails.sign.index import INDEX_NAME
+from trails.formats.names import INDEX_ENVELOPE
 
 VECTOR_ROOTS = VECTORS / INDEX["roots"]
 VECTOR_UNTIL = INDEX["reference_time"]
@@ -78,7 +78,9 @@ def test_verified_release_report(
     assert release["verified"] is True
     assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
     index = doc["scope"]["release_index"]
-    assert index["envelope_sha256"] == hashlib.sha256((dist / INDEX_NAME).read_bytes()).hexdigest()
+    assert (
+        index["envelope_sha256"] == hashlib.sha256((dist / INDEX_ENVELOPE).read_bytes()).hexdigest()
+    )
     assert (index["releases"], index["signer_fingerprint"]) == (1, release["signer_fingerprint"])
     # Simulated hosts record the release's real signer, so the report names one signer.
     signer = {"subject": release["signer_subject"], "fingerprint": release["signer_fingerprint"]}
@@ -226,7 +228,7 @@ def test_older_whole_tree_shows_as_hosts_newer_than_signed(
     assert newer, "hosts on the current release must be flagged"
     assert f"warning: {len(newer)} hosts run a config newer than the newest release" in err
     assert doc["scope"]["release_index"]["envelope_sha256"] == (
-        hashlib.sha256((old / INDEX_NAME).read_bytes()).hexdigest()
+        hashlib.sha256((old / INDEX_ENVELOPE).read_bytes()).hexdigest()
     )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from trails.errors import UsageError
+from trails.formats.manifest import ManifestError, parse_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import ManifestError, parse_time
 from trails.report.model import SCHEMA, BaselineDiff, Change, ControlResult
 
 MAX_BASELINE_BYTES = 4 * 1024 * 1024 * 1024

@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
+from trails.formats.manifest import ManifestError, parse_time
 from trails.models.evidence import INSTALLED_HASH_COLUMN
-from trails.models.manifest import ManifestError, parse_time
 from trails.report.evaluate import Window
 from trails.report.model import Host, IntegrityFinding, IntegrityKind, bound_text
 from trails.report.releases import ReleaseInfo
@@ -92,6 +92,12 @@ def _host_findings(
 ) -> list[tuple[IntegrityKind, str, datetime | None]]:
     found: list[tuple[IntegrityKind, str, datetime | None]] = []
     seen = host.last_seen
+    if not row:
+        detail = (
+            "no trails.integrity row received: the agent's status, the installed release and "
+            "the installed config cannot be checked"
+        )
+        found.append((IntegrityKind.NO_INTEGRITY_DATA, detail, seen))
     running = row.get("config_version") or host.config_version
     if newest and running != newest:
         if released and _version_key(running) > _version_key(newest):

@@ -31,19 +31,18 @@ from typing import Any, NamedTuple
 from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.index import IndexEntry
+from trails.formats.manifest import Manifest, ManifestError, parse_manifest
+from trails.formats.names import INDEX_ENVELOPE, MANIFEST, OSQUERY_CONF
+from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE
 from trails.models.evidence import control_id_of
-from trails.models.manifest import Manifest, ManifestError, parse_manifest
 from trails.report.model import Release, ReleaseIndexSeen
-from trails.sign.index import INDEX_NAME, IndexEntry
 from trails.verify.core import ReleaseVerifier, TrustPolicy
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import FileUnknownError, SizeError
 from trails.verify.index import IndexMismatchError, VerifiedIndex, match_releases, verify_index
 from trails.verify.trust_files import read_bounded
 
-ENVELOPE = "release.dsse.json"
-MANIFEST = "manifest.json"
-OSQUERY_CONF = "osquery.conf"
 MAX_RELEASE_FILE = 16 * 1024 * 1024
 
 
@@ -242,7 +241,7 @@ def _load(directory: Path, root: Path, trust: ReleaseTrust) -> ReleaseInfo:
 
 
 def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIndex:
-    path = root / INDEX_NAME
+    path = root / INDEX_ENVELOPE
     if not path.is_file():
         raise ReleaseRefused(
             None,
@@ -253,7 +252,7 @@ def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIn
     envelope = read_bounded(path, MAX_ENVELOPE_BYTES)
     try:
         if len(envelope) > MAX_ENVELOPE_BYTES:
-            raise SizeError(f"{INDEX_NAME} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
+            raise SizeError(f"{INDEX_ENVELOPE} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
         return verify_index(envelope, policy, at)
     except VerificationError as exc:
         check = "index" if exc.check == "index" else f"index-{exc.check}"

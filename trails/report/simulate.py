@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import (
     CONTROL_QUERY_PREFIX,
     INSTALLED_HASH_COLUMN,
@@ -35,7 +36,6 @@ from trails.models.evidence import (
     SCHEDULE_STATS_QUERY,
     SIMULATED_DECORATION,
 )
-from trails.models.manifest import format_time
 from trails.models.status import STATUS
 from trails.report.releases import ReleaseInfo
 

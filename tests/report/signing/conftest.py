@@ -13,10 +13,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.report.factories import example_report
+from trails.formats.algorithms import generate_key
 from trails.report.pdf.render import render_pdf
 from trails.report.render.json_report import render_json
 from trails.sign import pki
-from trails.sign.algorithms import generate_key
 from trails.sign.keys import key_to_pem
 from trails.sign.signer import Signer
 

@@ -14,18 +14,17 @@ from hypothesis import strategies as st
 from tests.report.factories import example_report
 from tests.report.signing.conftest import Pki
 from trails.errors import TransportError, UsageError
+from trails.formats import report_signature as signing
+from trails.formats.manifest import PAYLOAD_TYPE as MANIFEST_PAYLOAD_TYPE
+from trails.formats.report_signature import PAYLOAD_TYPE, SCHEMA
 from trails.models.canonical import canonical_json
-from trails.models.manifest import PAYLOAD_TYPE as MANIFEST_PAYLOAD_TYPE
-from trails.report import signing
 from trails.report.signing import (
-    PAYLOAD_TYPE,
-    SCHEMA,
     ReportFileError,
     ReportPayloadError,
-    sign_report,
     verify_report,
     verify_report_envelope,
 )
+from trails.sign.report import sign_report
 from trails.verify.core import TrustPolicy
 from trails.verify.errors import (
     CertificateExpiredError,

@@ -13,7 +13,7 @@ from tests.report.pdf.pdfcheck import page_texts
 from tests.report.signing.conftest import Pki
 from trails.cli import main
 from trails.report.pdf.sections.overview import SIMULATED_BANNER
-from trails.report.signing import sign_report
+from trails.sign.report import sign_report
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:

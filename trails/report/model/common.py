@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import format_time
 
 json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 _ZERO = timedelta(0)

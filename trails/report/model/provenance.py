@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from trails.models.manifest import format_time
+from trails.formats.manifest import format_time
 from trails.report.model.common import optional_time
 
 
@@ -20,6 +20,8 @@ class IntegrityKind(StrEnum):
     # newer than the newest release in --releases: that tree is older than the deployed one
     # (replayed whole, index included?) or the host runs a config that was never signed
     NEWER_THAN_SIGNED = "newer_than_signed"
+    # no trails.integrity row in the window: agent, release and installed config unknown
+    NO_INTEGRITY_DATA = "no_integrity_data"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import format_time
 from trails.report.model import EvidenceRow, Host, Report, StatusCounts
 from trails.report.pdf import styles
 from trails.report.pdf.tables import Fixed, Mono, badge_markup

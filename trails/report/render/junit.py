@@ -14,8 +14,8 @@ from functools import lru_cache
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import format_time
 from trails.report.model import ControlResult, Report
 from trails.report.render.text import visible
 

@@ -23,8 +23,8 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.models.manifest import format_time
 from trails.report.model import ControlResult, Report
 from trails.report.render.text import visible
 

@@ -23,7 +23,24 @@ KIND_TITLES = {
     IntegrityKind.SILENT: "Silent hosts",
     IntegrityKind.CONFIG_HASH_MISMATCH: "Installed config differs from the signed manifest",
     IntegrityKind.NEWER_THAN_SIGNED: "Hosts running a config newer than the signed releases",
+    IntegrityKind.NO_INTEGRITY_DATA: "Hosts that sent no integrity data",
 }
+
+
+# Findings that need a host's trails.integrity row; silence is judged from any line.
+_FROM_INTEGRITY_ROWS = frozenset(IntegrityKind) - {IntegrityKind.SILENT}
+
+
+def _no_finding(kind: IntegrityKind, judged: int, blind: int) -> str:
+    """What an empty list means: nothing found, or nothing to look at."""
+    if kind not in _FROM_INTEGRITY_ROWS or not blind:
+        return "No finding."
+    if not judged:
+        return f"Cannot be judged: no integrity data received from {blind:,} hosts."
+    return (
+        f"No finding among the {judged:,} hosts that sent integrity data; no integrity data "
+        f"received from {blind:,} hosts."
+    )
 
 
 def integrity(report: Report) -> list[Flowable]:
@@ -39,6 +56,8 @@ def integrity(report: Report) -> list[Flowable]:
     by_kind: dict[IntegrityKind, list[IntegrityFinding]] = defaultdict(list)
     for finding in report.integrity:
         by_kind[finding.kind].append(finding)
+    blind = len(by_kind.get(IntegrityKind.NO_INTEGRITY_DATA, []))
+    judged = len(report.hosts) - blind
     for kind in IntegrityKind:
         findings = by_kind.get(kind, [])
         out.append(
@@ -47,7 +66,7 @@ def integrity(report: Report) -> list[Flowable]:
             )
         )
         if not findings:
-            out.append(Paragraph("No finding.", styles.BODY))
+            out.append(Paragraph(_no_finding(kind, judged, blind), styles.BODY))
             continue
         rows = [
             [
