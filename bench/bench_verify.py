@@ -24,7 +24,7 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trails.models.manifest import FileEntry, parse_manifest
+from trails.formats.manifest import FileEntry, parse_manifest
 from trails.sign.ca_dir import CaDir
 from trails.sign.pki import name
 from trails.sign.release import sign_dist

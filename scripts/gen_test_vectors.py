@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from trails.formats.algorithms import generate_key, sign_bytes
+from trails.formats.dsse import b64, encode_envelope, pae
+from trails.formats.manifest import PAYLOAD_TYPE, FileEntry, Manifest
+from trails.formats.oids import EKU_CONFIG_SIGNING, NAMESPACE_EXTENSION
 from trails.models.canonical import canonical_json
-from trails.models.manifest import PAYLOAD_TYPE, FileEntry, Manifest
 from trails.sign import pki
-from trails.sign.algorithms import generate_key, sign_bytes
-from trails.sign.dsse import b64, encode_envelope, pae
 from trails.sign.keys import key_to_pem
-from trails.sign.oids import EKU_CONFIG_SIGNING, NAMESPACE_EXTENSION
 from trails.sign.signer import Signer
 
 REFERENCE_TIME = datetime(2026, 6, 1, tzinfo=UTC)

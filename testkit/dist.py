@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trails.models.manifest import FileEntry, Manifest
+from trails.formats.manifest import FileEntry, Manifest
 
 FILES = {
     "osquery.conf": b'{\n  "schedule": {}\n}\n',

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from testkit.server import Mirror
-from trails.models.manifest import PAYLOAD_TYPE, FileEntry, Manifest
+from trails.formats.manifest import PAYLOAD_TYPE, FileEntry, Manifest
 from trails.sign import pki
 from trails.sign.signer import Signer
 

@@ -10,7 +10,7 @@ import pytest
 from tests.build.conftest import PolicyRepo, run_trails
 from trails.build.release import build_release
 from trails.errors import UsageError
-from trails.models.manifest import parse_manifest
+from trails.formats.manifest import parse_manifest
 from trails.osquery.schema import load_schema
 from trails.osquery.sqlcheck import check_query
 

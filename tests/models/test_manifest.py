@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trails.models.manifest import (
+from trails.formats.manifest import (
     FileEntry,
     Manifest,
     ManifestError,

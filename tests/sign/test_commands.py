@@ -14,8 +14,8 @@ from cryptography import x509
 from testkit.dist import make_dist, openssl_cms_verify
 from tests.sign.helpers import DevPki, run
 from trails.errors import ExitCode
-from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_manifest
-from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING, certificate_namespaces
+from trails.formats.manifest import PAYLOAD_TYPE, format_time, parse_manifest
+from trails.formats.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING, certificate_namespaces
 from trails.sign.release import parse_expires
 from trails.verify.core import ReleaseVerifier, TrustPolicy, verify_dsse
 from trails.verify.errors import RevocationError

@@ -11,7 +11,7 @@ from cryptography import x509
 from testkit.dist import make_dist
 from tests.sign.helpers import DevPki, run
 from tests.sign.test_commands import policy
-from trails.sign.oids import NamespaceExtensionError, decode_epoch, encode_epoch
+from trails.formats.oids import NamespaceExtensionError, decode_epoch, encode_epoch
 from trails.verify.core import ReleaseVerifier, StoredState
 
 

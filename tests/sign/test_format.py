@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trails.sign.dsse import encode_envelope, keyid, pae
-from trails.sign.oids import (
+from trails.formats.dsse import encode_envelope, keyid, pae
+from trails.formats.oids import (
     NamespaceExtensionError,
     decode_namespaces,
     encode_namespaces,

@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 from testkit.dist import make_dist
 from tests.sign.helpers import DevPki, run
 from trails.errors import ExitCode
-from trails.models.manifest import PAYLOAD_TYPE, parse_manifest
-from trails.sign.index import (
-    INDEX_NAME,
+from trails.formats.index import (
     INDEX_PAYLOAD_TYPE,
     MAX_INDEX_RELEASES,
     IndexEntry,
@@ -28,7 +26,9 @@ from trails.sign.index import (
     ReleaseIndex,
     parse_index,
 )
-from trails.sign.oids import EKU_CONFIG_SIGNING
+from trails.formats.manifest import PAYLOAD_TYPE, parse_manifest
+from trails.formats.names import INDEX_ENVELOPE
+from trails.formats.oids import EKU_CONFIG_SIGNING
 from trails.sign.release import sign_dist
 from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy, verify_dsse
@@ -50,7 +50,7 @@ def _sign(dev_pki: DevPki, capsys: pytest.CaptureFixture[str], dist: Path, *extr
 def _index_payload(dev_pki: DevPki, dist: Path) -> bytes:
     policy = TrustPolicy(roots=load_roots(dev_pki.roots.read_bytes()))
     payload, signer = verify_dsse(
-        (dist / INDEX_NAME).read_bytes(),
+        (dist / INDEX_ENVELOPE).read_bytes(),
         INDEX_PAYLOAD_TYPE,
         policy,
         datetime.now(UTC),
@@ -76,7 +76,7 @@ def test_sign_writes_a_signed_index_of_every_release(
     make_dist(dist, "linux/web", version=20260502000000)
     make_dist(dist, "linux/pci")
     out = _sign(dev_pki, capsys, dist, "--expires", "12h")
-    assert f"signed the index of 2 releases: {dist / INDEX_NAME}" in out
+    assert f"signed the index of 2 releases: {dist / INDEX_ENVELOPE}" in out
     payload = _index_payload(dev_pki, dist)
     doc = json.loads(payload)
     jsonschema.validate(doc, SCHEMA)
@@ -89,7 +89,7 @@ def test_sign_writes_a_signed_index_of_every_release(
         assert entry.manifest_sha256 == hashlib.sha256(release).hexdigest()
         assert (entry.version, entry.config_version) == (manifest.version, manifest.config_version)
         assert manifest.expires == index.expires  # the same --expires as the releases
-    index_x5c = json.loads((dist / INDEX_NAME).read_bytes())["x5c"]
+    index_x5c = json.loads((dist / INDEX_ENVELOPE).read_bytes())["x5c"]
     assert index_x5c == json.loads((dist / "linux/pci/release.dsse.json").read_bytes())["x5c"]
     now = datetime.now(UTC)
     assert now - timedelta(minutes=5) < index.created <= now
@@ -109,7 +109,7 @@ def test_index_lists_only_the_namespaces_signed_in_the_run(
     )
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["index"]["path"] == str(dist / INDEX_NAME)
+    assert doc["index"]["path"] == str(dist / INDEX_ENVELOPE)
     assert doc["index"]["namespaces"] == ["linux/web"]
     assert doc["index"]["expires"] == doc["releases"][0]["expires"]
     index = parse_index(_index_payload(dev_pki, dist))
@@ -125,7 +125,7 @@ def test_refused_sign_writes_no_index(
     args = ("--key", dev_pki.key("ci"), "--chain", dev_pki.chain("ci"))
     code, _, err = run(capsys, "sign", dist, *args)
     assert code == ExitCode.USAGE, err
-    assert not (dist / INDEX_NAME).exists()
+    assert not (dist / INDEX_ENVELOPE).exists()
     assert not (dist / "linux/pci/release.dsse.json").exists()
 
 

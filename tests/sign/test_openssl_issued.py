@@ -16,8 +16,8 @@ from cryptography import x509
 
 from testkit.dist import make_dist
 from tests.sign.helpers import DevPki, run
-from trails.models.manifest import PAYLOAD_TYPE
-from trails.sign.oids import certificate_namespaces
+from trails.formats.manifest import PAYLOAD_TYPE
+from trails.formats.oids import certificate_namespaces
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.errors import NamespaceScopeError

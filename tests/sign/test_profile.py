@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography import x509
 
 from tests.sign.helpers import DevPki
-from trails.sign.oids import EKU_CONFIG_SIGNING, NAMESPACE_EXTENSION
+from trails.formats.oids import EKU_CONFIG_SIGNING, NAMESPACE_EXTENSION
 
 
 def load(path: Path) -> list[x509.Certificate]:

@@ -12,10 +12,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from trails.errors import UsageError
-from trails.models.manifest import PAYLOAD_TYPE
-from trails.sign.algorithms import UnsupportedKey, generate_key, key_type, sign_bytes, verify_bytes
+from trails.formats.algorithms import (
+    UnsupportedKey,
+    generate_key,
+    key_type,
+    sign_bytes,
+    verify_bytes,
+)
+from trails.formats.manifest import PAYLOAD_TYPE
+from trails.formats.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING
 from trails.sign.keys import key_to_pem, load_key, read_passphrase, write_private
-from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING
 from trails.sign.signer import Signer, load_chain
 from trails.verify.core import TrustPolicy, verify_dsse
 from trails.verify.trust import load_roots

@@ -11,7 +11,7 @@ import pytest
 
 from tests.report.test_release_verification import GOOD_ENTRY, VECTOR_SIGNER
 from tests.verify_core.conftest import REFERENCE_TIME, VECTORS, load_case
-from trails.sign.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
+from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier, TrustPolicy
 from trails.verify.errors import (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.sign.helpers import DevPki, make_dev_pki
-from trails.models.manifest import parse_time
+from trails.formats.manifest import parse_time
 from trails.verify.core import StoredState, TrustPolicy
 from trails.verify.trust import load_crls, load_roots
 

@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 
 from tests.verify_core.conftest import REFERENCE_TIME, VECTORS, Case, load_case
 from trails.errors import VerificationError
-from trails.models.manifest import PAYLOAD_TYPE
+from trails.formats.algorithms import ec_hash, generate_key
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.manifest import PAYLOAD_TYPE
+from trails.formats.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING
 from trails.sign import pki
-from trails.sign.algorithms import ec_hash, generate_key
 from trails.sign.keys import load_key
-from trails.sign.oids import EKU_CONFIG_SIGNING, EKU_REPORT_SIGNING
 from trails.sign.signer import Signer, load_chain
 from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, verify_dsse
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import (
     CrlError,
     EkuError,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.verify_core.conftest import REFERENCE_TIME, VECTORS, load_case
 from trails.errors import VerificationError
-from trails.models.manifest import PAYLOAD_TYPE, parse_manifest
+from trails.formats.manifest import PAYLOAD_TYPE, parse_manifest
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier, StoredState
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from trails.models.manifest import FileEntry, Manifest
+from trails.formats.manifest import FileEntry, Manifest
 from trails.verify.core import ReleaseVerifier, VerifiedRelease, file_size_error
 from trails.verify.errors import FileSizeError
 

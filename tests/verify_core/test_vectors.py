@@ -8,7 +8,7 @@ import pytest
 
 from tests.verify_core.conftest import CASES, REFERENCE_TIME, VECTORS, load_case
 from trails.errors import ExitCode, VerificationError
-from trails.models.manifest import parse_manifest
+from trails.formats.manifest import parse_manifest
 from trails.verify import errors
 from trails.verify.core import ReleaseVerifier
 

@@ -21,7 +21,7 @@ from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.fragment import AuditRuleSource, ScheduledQuery
-from trails.models.manifest import TAG_KEYS
+from trails.formats.manifest import TAG_KEYS
 from trails.models.namespace import ancestors
 from trails.models.status import DEFAULT_DB_PATH
 

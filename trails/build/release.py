@@ -13,12 +13,10 @@ from trails.build.pipeline import CompiledNamespace, CompileResult, Progress, co
 from trails.build.version import SourceVersion, source_version
 from trails.build.writer import write_outputs
 from trails.errors import UsageError
-from trails.models.manifest import FileEntry, Manifest
+from trails.formats.manifest import FileEntry, Manifest
+from trails.formats.names import AUDIT_RULES, MANIFEST, OSQUERY_CONF
 from trails.osquery.schema import OsquerySchema
 
-OSQUERY_CONF = "osquery.conf"
-AUDIT_RULES = "audit.rules"
-MANIFEST = "manifest.json"
 PACKS_DIR_NAME = "cis_pci_packs"
 
 

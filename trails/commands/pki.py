@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 import click
 
 from trails.errors import UsageError
+from trails.formats.algorithms import KEY_TYPES
+from trails.formats.oids import PURPOSES
 from trails.models.namespace import pattern_error
 from trails.sign import pki as profile
-from trails.sign.algorithms import KEY_TYPES
 from trails.sign.ca_dir import CaDir
 from trails.sign.keys import read_passphrase
-from trails.sign.oids import PURPOSES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

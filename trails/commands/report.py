@@ -24,7 +24,7 @@ from trails.report.releases import (
     load_releases,
 )
 from trails.report.render import EXTENSIONS, RENDERERS
-from trails.report.signing import sign_report
+from trails.sign.report import sign_report
 from trails.sign.signer import Signer
 from trails.verify.trust_files import load_trust_policy
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from trails.commands.common import emit_json
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
 from trails.report.signing import (
     check_files,
     raise_for_mismatch,
     unlisted_files,
     verify_report_envelope,
 )
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
 from trails.verify.trust_files import load_trust_policy, read_bounded
 

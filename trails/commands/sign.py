@@ -12,7 +12,7 @@ import click
 
 from trails.commands.common import emit_json
 from trails.commands.pki import passphrase_options
-from trails.models.manifest import format_time
+from trails.formats.manifest import format_time
 from trails.sign.keys import read_passphrase
 from trails.sign.release import (
     PlannedRelease,

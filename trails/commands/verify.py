@@ -17,7 +17,9 @@ from typing import Any
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import ExitCode, TransportError, UsageError, VerificationError
-from trails.models.manifest import format_time, parse_time
+from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.manifest import format_time, parse_time
+from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE_NAME
 from trails.verify.core import (
     ReleaseVerifier,
     StoredState,
@@ -25,12 +27,9 @@ from trails.verify.core import (
     VerifiedRelease,
     file_size_error,
 )
-from trails.verify.envelope import MAX_ENVELOPE_BYTES
 from trails.verify.errors import SizeError
 from trails.verify.trust import MAX_CRL_BYTES, load_crls
 from trails.verify.trust_files import load_trust_policy, read_bounded
-
-ENVELOPE_NAME = "release.dsse.json"
 
 
 class _TooLarge(SizeError):

@@ -24,11 +24,10 @@ import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from trails.formats.manifest import Manifest, ManifestError, format_time, parse_time
 from trails.models.canonical import DuplicateKeyError, canonical_json, loads_unique
-from trails.models.manifest import Manifest, ManifestError, format_time, parse_time
 from trails.models.namespace import is_namespace
 
-INDEX_NAME = "index.dsse.json"
 INDEX_TYPE = "trails.index/v1"
 INDEX_PAYLOAD_TYPE = "application/vnd.trails.index+json"
 MAX_INDEX_RELEASES = 1024  # ~200 bytes each: the envelope stays well under 1 MiB

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from trails.models.manifest import MAX_EPOCH
+from trails.formats.manifest import MAX_EPOCH
 from trails.models.namespace import pattern_error
 
 _ARC = "2.25.40574217868494480703806191070881460741"

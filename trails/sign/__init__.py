@@ -1,5 +1,3 @@
-"""Signing releases: the PKI profile, DSSE envelopes, the signer, CMS interop and the dev PKI.
-
-Kept empty so the agent's verification path can import ``trails.sign.dsse`` and
-``trails.sign.oids`` (stdlib + cryptography only) without pulling in anything else.
-"""
+"""Signing releases and reports: the signer, the dev PKI, CMS interop. The formats it
+writes (DSSE, manifest, index, the PKI profile) live in ``trails.formats``, which
+``trails.verify`` reads; ``trails.sign`` and ``trails.verify`` never import each other."""

@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from trails.errors import TransportError, UsageError
+from trails.formats.algorithms import SigningKey, UnsupportedKey, generate_key
+from trails.formats.manifest import format_time, parse_time
 from trails.models.canonical import canonical_json
-from trails.models.manifest import format_time, parse_time
 from trails.sign import pki
-from trails.sign.algorithms import SigningKey, UnsupportedKey, generate_key
 from trails.sign.keys import key_to_pem, load_key, write_private
 
 PEM = serialization.Encoding.PEM

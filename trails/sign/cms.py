@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from trails.errors import UsageError
-from trails.sign.algorithms import ec_hash
+from trails.formats.algorithms import ec_hash
 from trails.sign.signer import Signer
 
 

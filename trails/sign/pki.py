@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import NameOID
 
-from trails.sign.algorithms import ec_hash, key_type
-from trails.sign.oids import (
+from trails.formats.algorithms import ec_hash, key_type
+from trails.formats.oids import (
     EPOCH_EXTENSION,
     NAMESPACE_EXTENSION,
     PURPOSES,

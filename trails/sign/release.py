@@ -1,6 +1,6 @@
 """``trails sign dist/``: turn each ``dist/<namespace>/manifest.json`` (unsigned, from
 ``trails build``) into ``release.dsse.json``, and optionally the CMS interop files; then
-sign the set of releases of the run into ``dist/index.dsse.json`` (``trails.sign.index``).
+sign the set of releases of the run into ``dist/index.dsse.json`` (``trails.formats.index``).
 
 Everything is checked before anything is written, so a refused namespace leaves the
 whole dist directory as it was.
@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from trails.errors import TransportError, UsageError
-from trails.models.duration import parse_duration
-from trails.models.manifest import (
+from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
+from trails.formats.manifest import (
     PAYLOAD_TYPE,
     Manifest,
     ManifestError,
@@ -26,15 +26,19 @@ from trails.models.manifest import (
     parse_manifest,
     parse_time,
 )
+from trails.formats.names import (
+    CMS_CONTENT,
+    CMS_SIGNATURE,
+    INDEX_ENVELOPE,
+    MANIFEST,
+    RELEASE_ENVELOPE,
+)
+from trails.formats.oids import EKU_CONFIG_SIGNING
+from trails.models.duration import parse_duration
 from trails.models.namespace import pattern_matches
 from trails.sign.cms import require_cms_key, sign_detached
-from trails.sign.index import INDEX_NAME, INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
-from trails.sign.oids import EKU_CONFIG_SIGNING
 from trails.sign.signer import Signer
 
-ENVELOPE_NAME = "release.dsse.json"
-CMS_CONTENT_NAME = "release.manifest.json"
-CMS_SIGNATURE_NAME = "release.manifest.json.p7s"
 MAX_MANIFEST_BYTES = 1024 * 1024
 
 
@@ -64,10 +68,10 @@ def find_manifests(dist: Path) -> dict[str, Path]:
     if not dist.is_dir():
         raise UsageError(f"{dist} is not a directory; run `trails build` first")
     found: dict[str, Path] = {}
-    for path in sorted(dist.rglob("manifest.json")):
+    for path in sorted(dist.rglob(MANIFEST)):
         found[path.parent.relative_to(dist).as_posix()] = path
     if not found:
-        raise UsageError(f"no */manifest.json under {dist}; run `trails build` first")
+        raise UsageError(f"no */{MANIFEST} under {dist}; run `trails build` first")
     return found
 
 
@@ -179,10 +183,10 @@ def write_release(item: PlannedRelease, signer: Signer, *, cms: bool) -> SignedR
     """Sign one planned namespace: release.dsse.json (+ the CMS pair)."""
     payload = item.manifest.to_bytes()
     out = item.directory
-    written = [_write(out / ENVELOPE_NAME, signer.sign(payload, PAYLOAD_TYPE))]
+    written = [_write(out / RELEASE_ENVELOPE, signer.sign(payload, PAYLOAD_TYPE))]
     if cms:
-        written.append(_write(out / CMS_SIGNATURE_NAME, sign_detached(signer, payload)))
-        written.append(_write(out / CMS_CONTENT_NAME, payload))
+        written.append(_write(out / CMS_SIGNATURE, sign_detached(signer, payload)))
+        written.append(_write(out / CMS_CONTENT, payload))
     expires = item.manifest.expires
     if expires is None:  # pragma: no cover - plan_dist always sets it
         raise UsageError("internal: planned release without expiry")
@@ -196,7 +200,7 @@ def write_index(
     signer, same chain, the same ``expires``). Written after the releases it lists."""
     entries = tuple(sorted(IndexEntry.of(item.manifest) for item in plan))
     index = ReleaseIndex(created=now, expires=expires, releases=entries)
-    return _write(dist / INDEX_NAME, signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
+    return _write(dist / INDEX_ENVELOPE, signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
 def sign_plan(

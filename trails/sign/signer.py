@@ -11,15 +11,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from trails.errors import UsageError
-from trails.sign.algorithms import UnsupportedKey, key_type, sign_bytes
-from trails.sign.dsse import encode_envelope, pae
-from trails.sign.keys import load_key
-from trails.sign.oids import (
+from trails.formats.algorithms import UnsupportedKey, key_type, sign_bytes
+from trails.formats.dsse import encode_envelope, pae
+from trails.formats.oids import (
     NamespaceExtensionError,
     certificate_epoch,
     certificate_namespaces,
     extended_key_usages,
 )
+from trails.sign.keys import load_key
 
 MAX_CHAIN_FILE = 256 * 1024
 

@@ -33,7 +33,8 @@ from trails.errors import (
     UsageError,
     VerificationError,
 )
-from trails.models.manifest import PAYLOAD_TYPE, format_time, parse_time
+from trails.formats.manifest import PAYLOAD_TYPE, format_time, parse_time
+from trails.formats.names import AUDIT_RULES, OSQUERY_CONF, RELEASE_ENVELOPE
 from trails.verify.apply import (
     AuditLoader,
     AuditLoadError,
@@ -62,7 +63,7 @@ from trails.verify.files import (
     read_trusted,
 )
 from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
-from trails.verify.outcome import AUDIT_RULES, OSQUERY_CONF, FetchResult, status_row
+from trails.verify.outcome import FetchResult, status_row
 from trails.verify.state import STATE_FILE, AgentState, load_state, save_state
 from trails.verify.statusdb import write_status
 
@@ -71,7 +72,6 @@ if TYPE_CHECKING:
     from trails.verify.previous import Previous
     from trails.verify.trust import TrustPolicy
 
-ENVELOPE = "release.dsse.json"
 LOCK_FILE = "lock"
 
 
@@ -192,7 +192,7 @@ class Agent:
         etag = state.etag if intact and state else None
         last_modified = state.last_modified if intact and state else None
         response = self._get(
-            cfg.url(ENVELOPE),
+            cfg.url(RELEASE_ENVELOPE),
             cfg.max_envelope_bytes,
             SizeError,
             etag=etag,
@@ -349,7 +349,7 @@ class Agent:
         certificate expired, a required CRL is stale) is raised as it is.
         """
         core = _lazy("trails.verify.core")
-        oids = _lazy("trails.sign.oids")  # cryptography: never on a 304 run without a CRL
+        oids = _lazy("trails.formats.oids")  # cryptography: never on a 304 run without a CRL
         try:
             core.verify_dsse(
                 state.envelope.encode(),

@@ -23,7 +23,7 @@ from cryptography.x509.verification import (
 )
 from cryptography.x509.verification import VerificationError as PathError
 
-from trails.sign.oids import extended_key_usages
+from trails.formats.oids import extended_key_usages
 from trails.verify.errors import (
     CertificateExpiredError,
     ChainError,

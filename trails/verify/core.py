@@ -3,7 +3,7 @@ expected namespace, the stored state and one reference time in; a verified relea
 one specific ``VerificationError`` out. No I/O and no clock, as in python-tuf.
 
 Imports only the stdlib, cryptography and ``trails.models`` (plus the tiny format
-modules ``trails.sign.dsse`` / ``trails.sign.oids``), because ``trails fetch`` loads it
+modules ``trails.formats.dsse`` / ``trails.formats.oids``), because ``trails fetch`` loads it
 on every run.
 """
 
@@ -19,7 +19,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 
 from trails.errors import VerificationError
-from trails.models.manifest import (
+from trails.formats.algorithms import UnsupportedKey, verify_bytes
+from trails.formats.dsse import EnvelopeFormatError, EnvelopeTooLarge, pae, parse_envelope
+from trails.formats.manifest import (
     PAYLOAD_TYPE,
     Manifest,
     ManifestError,
@@ -27,19 +29,17 @@ from trails.models.manifest import (
     latest_version,
     parse_manifest,
 )
-from trails.models.namespace import pattern_matches
-from trails.sign.algorithms import UnsupportedKey, verify_bytes
-from trails.sign.dsse import pae
-from trails.sign.oids import (
+from trails.formats.oids import (
     EKU_CONFIG_SIGNING,
     NamespaceExtensionError,
     certificate_epoch,
     certificate_namespaces,
 )
+from trails.models.namespace import pattern_matches
 from trails.verify.chain import build_chain, check_eku, check_revocation
-from trails.verify.envelope import parse_envelope
 from trails.verify.errors import (
     CreatedOutsideCertificateError,
+    EnvelopeError,
     EpochError,
     EquivocationError,
     ExpiresAfterCertificateError,
@@ -52,6 +52,7 @@ from trails.verify.errors import (
     ReleaseExpiredError,
     RollbackError,
     SignatureError,
+    SizeError,
     VersionCreatedError,
 )
 from trails.verify.trust import TrustPolicy
@@ -113,7 +114,12 @@ def verify_dsse(
     """
     if now.tzinfo is None:
         raise ValueError("the reference time must be timezone-aware")
-    env = parse_envelope(envelope, (payload_type,))
+    try:
+        env = parse_envelope(envelope, (payload_type,))
+    except EnvelopeTooLarge as exc:
+        raise SizeError(str(exc)) from None
+    except EnvelopeFormatError as exc:
+        raise EnvelopeError(str(exc)) from None
     leaf = env.chain[0]
     path = build_chain(leaf, env.chain[1:], policy, now)
     check_eku(path, eku)

@@ -14,6 +14,7 @@ from pathlib import Path
 from trails import audit_rules
 from trails.audit_rules import controls
 from trails.audit_rules.normalise import default_arch
+from trails.formats.names import AUDIT_RULES
 from trails.models.diagnostic import Severity
 from trails.verify.apply import AuditRulesRefused
 
@@ -26,7 +27,7 @@ def expand(data: bytes, *, root: Path, max_rules: int) -> bytes:
         raise AuditRulesRefused("audit.rules is not UTF-8 text; fix the build") from None
     # Validate for this host's architecture: a rule auditctl or the kernel would refuse
     # is caught here, before any file is replaced.
-    parsed = audit_rules.check(text, "audit.rules", arch=default_arch())
+    parsed = audit_rules.check(text, AUDIT_RULES, arch=default_arch())
     errors = [d for d in parsed.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise AuditRulesRefused(f"{errors[0]}; keep the installed rules and fix the policy")

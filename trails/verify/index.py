@@ -1,4 +1,4 @@
-"""Verification of the release index (``dist/index.dsse.json``, ``trails.sign.index``), in
+"""Verification of the release index (``dist/index.dsse.json``, ``trails.formats.index``), in
 the style of the core: bytes, a trust policy and one reference time in; a verified index
 or one specific ``VerificationError`` out. No I/O and no clock.
 
@@ -15,16 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from trails.models.manifest import format_time
-from trails.models.namespace import pattern_matches
-from trails.sign.index import (
+from trails.formats.index import (
     INDEX_PAYLOAD_TYPE,
     IndexEntry,
     IndexFormatError,
     ReleaseIndex,
     parse_index,
 )
-from trails.sign.oids import EKU_CONFIG_SIGNING, NamespaceExtensionError, certificate_namespaces
+from trails.formats.manifest import format_time
+from trails.formats.oids import EKU_CONFIG_SIGNING, NamespaceExtensionError, certificate_namespaces
+from trails.models.namespace import pattern_matches
 from trails.verify.core import SignerInfo, verify_dsse
 from trails.verify.errors import NamespaceScopeError, ReleaseExpiredError, ReleaseIndexError
 from trails.verify.trust import TrustPolicy

@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from trails.errors import TrailsError, failure_name
-from trails.models.manifest import format_time
+from trails.formats.manifest import format_time
+from trails.formats.names import AUDIT_RULES, OSQUERY_CONF
 from trails.verify.state import AgentState
 
-OSQUERY_CONF = "osquery.conf"
-AUDIT_RULES = "audit.rules"
-
-__all__ = ["AUDIT_RULES", "OSQUERY_CONF", "FetchResult", "failure_name", "status_row"]
+__all__ = ["FetchResult", "failure_name", "status_row"]
 
 
 class FetchResult(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
