@@ -53,10 +53,10 @@ def test_file_needs_a_path_and_globs_like_osquery(tmp_path: Path) -> None:
             "mode": "0600",
             "type": "regular",
         },
-        {
+        {  # a matched directory keeps the glob's "/": boost makes it its own parent
             "path": "/etc/ssh/sshd_config.d/",
-            "directory": "/etc/ssh",
-            "filename": "sshd_config.d",
+            "directory": "/etc/ssh/sshd_config.d",
+            "filename": ".",
             "mode": "0755",
             "type": "directory",
         },

@@ -11,6 +11,7 @@ the way osquery produces them. The shape (YAML or JSON)::
       /etc/ssh/sshd_config.d: {dir: true}
       /etc/localtime: {link: /usr/share/zoneinfo/UTC}
     packages: [openssh-server, 'aide=0.17.4-1', {name: x, status: deinstall ok config-files}]
+    rpms: [{name: aide, version: '0.16', release: 100.el9, arch: x86_64}]   # /var/lib/rpm
     agent:                         # the trails agent's status DB (/var/lib/trails/trails.db)
       status: {namespace: linux, last_result: ok}   # last_attempt_at defaults to now
       audit_rules: ['-w /etc/localtime -p wa -k time-change']   # `auditctl -l` lines
@@ -41,8 +42,8 @@ is listed: osquery reads the socket lists only through a process's ``/proc/<pid>
 ``sys`` is the root's ``/sys``, as on a running system (the ``file`` table sees
 ``/sys/class/net/wlan0/wireless``); ``proc`` is kept apart.
 
-Packages go into ``/var/lib/dpkg/status`` (the only package database a host state can
-write without a package manager; RPM fixtures keep ``rpm_packages`` rows).
+``packages`` go into ``/var/lib/dpkg/status``; ``rpms`` into a real RPM database built
+by ``rpm`` (trails.collector.rpmdb).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from trails.collector.interface import Host, Runtime
+from trails.collector.rpmdb import write_rpmdb
 from trails.models.status import AUDIT_RULES, DEFAULT_DB_PATH, STATUS, TABLES
 
 DEFAULT_VERSION = "1.0-1"
@@ -87,6 +89,9 @@ def materialise(state: Mapping[str, Any], directory: Path) -> Host:
     packages = state.get("packages")
     if packages is not None:
         _write_dpkg_status(host.path("/var/lib/dpkg/status"), packages)
+    rpms = state.get("rpms")
+    if rpms is not None:
+        write_rpmdb(root, rpms)
     agent = state.get("agent")
     if agent is not None:
         _write_agent_db(host.path(DEFAULT_DB_PATH), agent)

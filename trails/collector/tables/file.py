@@ -54,9 +54,11 @@ def resolve_pattern(host: Host, pattern: str, *, folders_only: bool = False) -> 
 
 
 def _parent(path: str) -> str:
-    trimmed = path[:-1] if path.endswith("/") and len(path) > 1 else path
-    parent = trimmed.rsplit("/", 1)[0]
-    return parent or "/"
+    """boost's ``parent_path``: of a directory matched with its trailing ``/`` (osquery's
+    glob marks directories so) it is the directory itself, whose ``filename`` is ``.``."""
+    if path.endswith("/") and len(path) > 1:
+        return path[:-1]
+    return path.rsplit("/", 1)[0] or "/"
 
 
 def stat_row(host: Host, path: str, parent: str) -> Row | None:
@@ -68,7 +70,7 @@ def stat_row(host: Host, path: str, parent: str) -> Row | None:
         return None
     row: Row = {
         "path": path,
-        "filename": os.path.basename(path.rstrip("/")) if path != "/" else "/",
+        "filename": "." if path.endswith("/") and path != "/" else os.path.basename(path) or "/",
         "directory": parent,
         "symlink": "0",
     }
