@@ -89,3 +89,21 @@ def test_an_emptied_table_drops_raw_rows_too(tmp_path: Path) -> None:
         {"username": "root"}
     ]
     assert query(open_host_db(host, raw=raw, empty=("users",)), "SELECT * FROM users") == []
+
+
+def test_rpms_are_registered_in_a_real_rpm_database(tmp_path: Path) -> None:
+    rpms = [
+        {"name": "aide", "version": "0.16", "release": "100.el9", "arch": "x86_64"},
+        {"name": "bash", "version": "5.1.8", "release": "9.el9", "arch": "x86_64", "epoch": 1},
+    ]
+    host = materialise({"rpms": rpms}, tmp_path / "a")
+    assert (host.root / "var" / "lib" / "rpm" / "rpmdb.sqlite").is_file()
+    rows = _q(host, "SELECT name, version, release, arch, epoch FROM rpm_packages ORDER BY name")
+    assert rows == [
+        {"name": "aide", "version": "0.16", "release": "100.el9", "arch": "x86_64", "epoch": None},
+        {"name": "bash", "version": "5.1.8", "release": "9.el9", "arch": "x86_64", "epoch": 1},
+    ]
+    # the same set again comes from the cache, and an empty set is an empty database
+    again = materialise({"rpms": rpms}, tmp_path / "b")
+    assert len(_q(again, "SELECT * FROM rpm_packages")) == 2
+    assert _q(materialise({"rpms": []}, tmp_path / "c"), "SELECT * FROM rpm_packages") == []
