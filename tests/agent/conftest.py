@@ -12,9 +12,9 @@ import pytest
 from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
 from testkit.repo import OSQUERY_CONF, PKI, Repo, audit_rules
 from testkit.server import Mirror, serve
+from trails.agent.agent import Agent
+from trails.agent.config import AgentConfig, load_config
 from trails.commands.fetch import make_agent
-from trails.verify.agent import Agent
-from trails.verify.config import AgentConfig, load_config
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
-from trails.errors import UsageError
-from trails.verify.apply import (
+from trails.agent.apply import (
     AuditctlLoader,
     AuditLoadError,
     AuditRulesRefused,
@@ -27,15 +26,16 @@ from trails.verify.apply import (
     rule_lines,
     run_reload,
 )
-from trails.verify.files import (
+from trails.agent.files import (
     InstallIOError,
     atomic_write,
     exclusive_lock,
     read_optional,
     replace,
 )
-from trails.verify.state import AgentState, StateError, load_state, parse_state, save_state
-from trails.verify.statusdb import rule_key, write_status
+from trails.agent.state import AgentState, StateError, load_state, parse_state, save_state
+from trails.agent.statusdb import rule_key, write_status
+from trails.errors import UsageError
 
 
 def test_install_replaces_files_and_restore_puts_them_back(tmp_path: Path) -> None:

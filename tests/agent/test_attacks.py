@@ -18,9 +18,9 @@ import pytest
 from testkit.repo import NOW, PKI
 from testkit.server import Fault
 from tests.agent.conftest import Host
+from trails.agent.http import DeadlineExceeded, ProtocolError, TruncatedResponse
 from trails.errors import ExitCode, TrailsError
 from trails.verify import errors as verr
-from trails.verify.http import DeadlineExceeded, ProtocolError, TruncatedResponse
 
 pytestmark = pytest.mark.kernel
 

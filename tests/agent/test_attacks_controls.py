@@ -22,8 +22,8 @@ import pytest
 
 from tests.agent.conftest import Host, write_config
 from tests.agent.test_attacks import refused
+from trails.agent.apply import AuditRulesRefused
 from trails.errors import ExitCode
-from trails.verify.apply import AuditRulesRefused
 
 pytestmark = pytest.mark.kernel
 

@@ -17,14 +17,14 @@ import pytest
 
 from testkit.server import Fault, Mirror, serve
 from tests.agent.conftest import Host
-from trails.errors import ExitCode, TransportError
-from trails.verify.http import (
+from trails.agent.http import (
     DeadlineExceeded,
     HTTPStatusError,
     HttpTransport,
     Response,
     UnsupportedURL,
 )
+from trails.errors import ExitCode, TransportError
 
 pytestmark = pytest.mark.kernel
 

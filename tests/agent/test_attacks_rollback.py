@@ -19,9 +19,9 @@ from testkit.kernel import kernel_rules
 from testkit.repo import NOW
 from tests.agent.conftest import Host
 from tests.agent.test_attacks import refused
+from trails.agent.apply import ReloadError
 from trails.errors import ExitCode
 from trails.verify import errors as verr
-from trails.verify.apply import ReloadError
 
 pytestmark = pytest.mark.kernel
 

@@ -181,7 +181,7 @@ _CRASHER = """
 import os, signal, sys
 from pathlib import Path
 from trails.commands.fetch import make_agent
-from trails.verify.config import load_config
+from trails.agent.config import load_config
 
 config, root, point = sys.argv[1:]
 agent = make_agent(load_config(Path(config)), Path(root))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trails.verify import command
-from trails.verify.command import CommandTimeout, run_command
+from trails.agent import command
+from trails.agent.command import CommandTimeout, run_command
 
 
 def test_output_and_exit_status_are_collected() -> None:

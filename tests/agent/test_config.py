@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trails.agent.config import AgentConfig, load_config, parse_config
 from trails.errors import TrailsError, UsageError
-from trails.verify.config import AgentConfig, load_config, parse_config
 
 BASE = "base_url: https://cfg.example.test/trails\nnamespace: linux/web\nroots: /etc/r.pem\n"
 EXAMPLE = Path(__file__).parents[2] / "packaging" / "agent.yaml"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from trails.agent import config as config_module
+from trails.agent.config import load_config, parse_config
+from trails.agent.config_cache import CACHE_FILE, MAX_CACHE_BYTES, ConfigCache
 from trails.errors import UsageError
-from trails.verify import config as config_module
-from trails.verify.config import load_config, parse_config
-from trails.verify.config_cache import CACHE_FILE, MAX_CACHE_BYTES, ConfigCache
 
 BASE = "base_url: https://cfg.example.test/trails\nnamespace: linux/web\nroots: /etc/r.pem\n"
 

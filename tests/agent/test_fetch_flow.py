@@ -14,13 +14,13 @@ from testkit.kernel import AUDITCTL, kernel_rules
 from testkit.repo import NOW, Repo
 from testkit.server import Fault
 from tests.agent.conftest import Host
+from trails.agent.agent import NothingToInstall, RollbackIncomplete
+from trails.agent.apply import AuditLoadError, AuditRulesRefused, ReloadError
+from trails.agent.files import Busy, InstallIOError
+from trails.agent.http import HTTPStatusError
+from trails.agent.state import StateError
 from trails.errors import UsageError
-from trails.verify.agent import NothingToInstall, RollbackIncomplete
-from trails.verify.apply import AuditLoadError, AuditRulesRefused, ReloadError
 from trails.verify.errors import ReleaseExpiredError, SizeError
-from trails.verify.files import Busy, InstallIOError
-from trails.verify.http import HTTPStatusError
-from trails.verify.state import StateError
 
 pytestmark = pytest.mark.kernel
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trails.verify.apply import AuditRulesRefused
-from trails.verify.hostrules import expand
+from trails.agent.apply import AuditRulesRefused
+from trails.agent.hostrules import expand
 
 
 def test_plain_rules_survive_expansion(tmp_path: Path) -> None:

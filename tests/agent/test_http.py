@@ -19,8 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from testkit.server import Fault, Mirror, serve
 from trails import __version__
-from trails.errors import TransportError
-from trails.verify.http import (
+from trails.agent.http import (
     ConnectFailed,
     DeadlineExceeded,
     HTTPStatusError,
@@ -32,6 +31,7 @@ from trails.verify.http import (
     TruncatedResponse,
     UnsupportedURL,
 )
+from trails.errors import TransportError
 
 
 @pytest.fixture

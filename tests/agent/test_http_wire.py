@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trails.errors import TransportError
-from trails.verify.http_wire import (
+from trails.agent.http_wire import (
     CHUNK,
     MAX_HEAD_BYTES,
     MAX_HEADERS,
@@ -21,6 +20,7 @@ from trails.verify.http_wire import (
     TruncatedResponse,
     parse_head,
 )
+from trails.errors import TransportError
 
 URL = "http://mirror.test/ns/release.dsse.json"
 TOKEN = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~", min_size=1)

@@ -59,7 +59,7 @@ def test_systemd_analyze_accepts_the_units(tmp_path: Path) -> None:
 
 def test_shipped_agent_config_checks_the_crl() -> None:
     """Issue 12: a revoked signer is stopped only where a CRL is fetched and required."""
-    from trails.verify.config import parse_config
+    from trails.agent.config import parse_config
 
     config = parse_config((PACKAGING / "agent.yaml").read_text(), "packaging/agent.yaml")
     assert config.crl_url

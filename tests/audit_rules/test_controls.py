@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from trails.agent import hostrules
+from trails.agent.apply import AuditRulesRefused, rule_lines
 from trails.audit_rules import controls
 from trails.build.audit import render_rules
 from trails.errors import SourceLoc
 from trails.models.diagnostic import Severity
 from trails.models.fragment import AuditRuleSource
-from trails.verify import hostrules
-from trails.verify.apply import AuditRulesRefused, rule_lines
 
 RULE = "-w /etc/shadow -p wa -k shadow"
 LINES = [

@@ -24,7 +24,7 @@ from trails.formats.names import INDEX_ENVELOPE
 from trails.report.releases import ReleaseRefused, ReleaseTrust, load_releases
 from trails.sign.signer import Signer
 from trails.verify.core import ReleaseVerifier
-from trails.verify.trust_files import load_trust_policy
+from trails.verify.fetch import load_trust_policy
 
 V1, V2 = 20260501000000, 20260601000000
 NAMESPACES = ("linux/pci", "linux/web")

@@ -33,8 +33,8 @@ from trails.report.releases import (
 )
 from trails.sign.signer import Signer
 from trails.verify.core import TrustPolicy
+from trails.verify.fetch import load_trust_policy
 from trails.verify.trust import load_crls, load_roots
-from trails.verify.trust_files import load_trust_policy
 
 NAMESPACE = "linux/pci"
 # The agent-state checks (rollback, equivocation) need stored state; a report has none.

@@ -18,8 +18,8 @@ from cryptography import x509
 
 from testkit.dist import FILES, make_dist
 from tests.sign.helpers import DevPki, run
+from trails.agent.state import AgentState, save_state
 from trails.errors import ExitCode
-from trails.verify.state import AgentState, save_state
 
 NS = "linux/pci"
 

@@ -10,20 +10,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from trails.commands.common import emit_json, refusal
-from trails.errors import ExitCode, TrailsError
-from trails.verify.agent import Agent, NoKernel, rebase
-from trails.verify.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
-from trails.verify.config import (
+from trails.agent.agent import Agent, rebase
+from trails.agent.apply import AuditctlLoader, AuditLoader, AugenrulesLoader, CommandRunner
+from trails.agent.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_STATE_DIR,
     AgentConfig,
     load_config,
 )
-from trails.verify.config_cache import ConfigCache
+from trails.agent.config_cache import ConfigCache
+from trails.agent.http import HttpTransport
+from trails.agent.kernel import NoKernel
+from trails.agent.outcome import FetchResult
+from trails.commands.common import emit_json, refusal
+from trails.errors import ExitCode, TrailsError
 from trails.verify.errors import InstalledRevokedError, ReleaseExpiredError
-from trails.verify.http import HttpTransport
-from trails.verify.outcome import FetchResult
 
 
 def make_agent(config: AgentConfig, root: Path | None) -> Agent:

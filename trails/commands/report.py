@@ -26,7 +26,7 @@ from trails.report.releases import (
 from trails.report.render import EXTENSIONS, RENDERERS
 from trails.sign.report import sign_report
 from trails.sign.signer import Signer
-from trails.verify.trust_files import load_trust_policy
+from trails.verify.fetch import load_trust_policy
 
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
 _FAIL_ON = {

@@ -16,7 +16,7 @@ from trails.report.signing import (
     verify_report_envelope,
 )
 from trails.verify.errors import SizeError
-from trails.verify.trust_files import load_trust_policy, read_bounded
+from trails.verify.fetch import load_trust_policy, read_bounded
 
 
 @click.command("verify-report")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,97 +16,54 @@ from typing import Any
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import ExitCode, TransportError, UsageError, VerificationError
-from trails.formats.dsse import MAX_ENVELOPE_BYTES
 from trails.formats.manifest import format_time, parse_time
-from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE_NAME
-from trails.verify.core import (
-    ReleaseVerifier,
-    StoredState,
-    TrustPolicy,
-    VerifiedRelease,
-    file_size_error,
-)
+from trails.verify.core import ReleaseVerifier, StoredState, TrustPolicy, VerifiedRelease
 from trails.verify.errors import SizeError
+from trails.verify.fetch import (
+    DirectoryFetcher,
+    Fetcher,
+    TooLarge,
+    fetch_and_verify,
+    load_trust_policy,
+)
 from trails.verify.trust import MAX_CRL_BYTES, load_crls
-from trails.verify.trust_files import load_trust_policy, read_bounded
 
 
-class _TooLarge(SizeError):
-    """A read past ``max_bytes``; ``size`` is the true size when it is known."""
-
-    def __init__(self, message: str, size: int | None) -> None:
-        super().__init__(message)
-        self.size = size
-
-
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
-
-
-# Reads ``name``, at most ``max_bytes`` + 1 bytes (so the caller can tell it was too long).
-Reader = Callable[[str, int], bytes]
-
-
-def _reader(release: str) -> Reader:
-    """A bounded reader for the release directory or URL (http.py only for URLs)."""
+def _fetcher(release: str) -> Fetcher:
+    """The release directory, or its URL (the agent's HTTP client, only for URLs)."""
     if release.startswith(("http://", "https://")):
-        from trails.verify.http import (  # noqa: PLC0415 - only for URLs
-            HttpTransport,
-            NotModified,
-            ResponseTooLarge,
-        )
+        from trails.agent.fetcher import HttpFetcher  # noqa: PLC0415 - only for URLs
+        from trails.agent.http import HttpTransport  # noqa: PLC0415 - only for URLs
 
         transport = HttpTransport(connect_timeout=10.0, total_timeout=60.0, retries=1)
         base = release.rstrip("/") + "/"
-
-        def get(name: str, max_bytes: int) -> bytes:
-            try:
-                response = transport.get(base + name, max_bytes=max_bytes)
-            except ResponseTooLarge as exc:
-                # More than the envelope cap or the manifest's size: an attack, not bad luck.
-                raise _TooLarge(str(exc), exc.size) from None
-            if isinstance(response, NotModified):  # pragma: no cover - no validators sent
-                raise TransportError(f"{base + name} answered 304 to a plain GET; retry")
-            return response.body
-
-        return get
+        return HttpFetcher(transport, lambda name: base + name)
     directory = Path(release)
     if not directory.is_dir():
         raise UsageError(f"{release} is neither a directory nor an http(s) URL")
-
-    def read(name: str, max_bytes: int) -> bytes:
-        data = read_bounded(directory / name, max_bytes)
-        if len(data) > max_bytes:  # too long: the refusal names the true size
-            size = _size(directory / name)
-            raise _TooLarge(f"{name} is {size} bytes, over {max_bytes}; endless data", size)
-        return data
-
-    return read
+    return DirectoryFetcher(directory)
 
 
 def _with_crl_from(url: str, policy: TrustPolicy, warnings: list[str]) -> TrustPolicy:
     """The policy with the CRL at ``url``; an optional CRL that cannot be fetched is skipped
     with a warning, as the agent does with its ``crl_url``."""
-    read = _reader(url.rsplit("/", 1)[0])
+    base, name = url.rsplit("/", 1)
     try:
-        data = read(url.rsplit("/", 1)[1], MAX_CRL_BYTES)
+        data = _fetcher(base).fetch(name, MAX_CRL_BYTES)
+    except TooLarge:
+        raise SizeError(f"CRL {url} is over {MAX_CRL_BYTES} bytes; endless data") from None
     except TransportError as exc:
         if policy.require_crl:
             raise
         warnings.append(f"CRL not checked: {exc}")
         return policy
-    if len(data) > MAX_CRL_BYTES:
-        raise SizeError(f"CRL {url} is over {MAX_CRL_BYTES} bytes; endless data")
     return replace(policy, crls=load_crls(data, url))
 
 
 def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
     if state_dir is None:
         return None
-    from trails.verify.state import load_state  # noqa: PLC0415 - only with --state-dir
+    from trails.agent.state import load_state  # noqa: PLC0415 - only with --state-dir
 
     state = load_state(state_dir)
     if state is None or state.namespace != namespace:
@@ -118,21 +74,6 @@ def _state(state_dir: Path | None, namespace: str) -> StoredState | None:
         epoch=state.epoch,
         expires=parse_time(state.expires),
     )
-
-
-def verify_release(read: Reader, verifier: ReleaseVerifier) -> VerifiedRelease:
-    """Checks 1-8: the envelope, then every file the manifest names, bounded by its size."""
-    envelope = read(ENVELOPE_NAME, MAX_ENVELOPE_BYTES)
-    if len(envelope) > MAX_ENVELOPE_BYTES:
-        raise SizeError(f"{ENVELOPE_NAME} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
-    release = verifier.verify_envelope(envelope)
-    for name, entry in sorted(release.manifest.files.items()):
-        try:
-            data = read(name, entry.size)
-        except _TooLarge as exc:  # longer than signed: refused by the file-size check
-            raise file_size_error(name, entry.size, exc.size, release) from None
-        verifier.verify_file(release, name, data)
-    return release
 
 
 def _verdict(release: VerifiedRelease) -> dict[str, Any]:
@@ -219,7 +160,7 @@ def run(argv: list[str]) -> int:
         if crl_url:
             policy = _with_crl_from(crl_url, policy, warnings)
         verifier = ReleaseVerifier(policy, args.namespace, stored, now)
-        result = verify_release(_reader(args.release), verifier)
+        result = fetch_and_verify(_fetcher(args.release), verifier).release
     except (VerificationError, TransportError) as exc:
         if args.as_json:
             emit_json(refusal(exc, args.namespace))

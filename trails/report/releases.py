@@ -31,7 +31,6 @@ from typing import Any, NamedTuple
 from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
-from trails.formats.dsse import MAX_ENVELOPE_BYTES
 from trails.formats.index import IndexEntry
 from trails.formats.manifest import Manifest, ManifestError, parse_manifest
 from trails.formats.names import INDEX_ENVELOPE, MANIFEST, OSQUERY_CONF
@@ -39,9 +38,9 @@ from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE
 from trails.models.evidence import control_id_of
 from trails.report.model import Release, ReleaseIndexSeen
 from trails.verify.core import ReleaseVerifier, TrustPolicy
-from trails.verify.errors import FileUnknownError, SizeError
+from trails.verify.errors import FileUnknownError
+from trails.verify.fetch import DirectoryFetcher, fetch_and_verify, fetch_envelope, read_bounded
 from trails.verify.index import IndexMismatchError, VerifiedIndex, match_releases, verify_index
-from trails.verify.trust_files import read_bounded
 
 MAX_RELEASE_FILE = 16 * 1024 * 1024
 
@@ -147,28 +146,20 @@ def _info(
 def _verified_release(
     directory: Path, namespace: str, policy: TrustPolicy, at: datetime
 ) -> ReleaseInfo:
-    """Checks 1-8 of docs/design.md §6 on the envelope and on every file present next to it.
+    """Checks 1-8 of docs/design.md §6 on the envelope and on every file present next to it
+    (``fetch_and_verify``: only what is here is evidence; all of it is checked).
 
     The bytes that are hashed are the bytes that are used (osquery.conf), so nothing
     can change between the check and the read.
     """
     verifier = ReleaseVerifier(policy, namespace, None, at)
-    envelope = read_bounded(directory / ENVELOPE, MAX_ENVELOPE_BYTES)
-    if len(envelope) > MAX_ENVELOPE_BYTES:
-        raise SizeError(f"{ENVELOPE} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
-    verified = verifier.verify_envelope(envelope)
-    files = verified.manifest.files
-    if OSQUERY_CONF not in files and (directory / OSQUERY_CONF).exists():
+    fetched = fetch_and_verify(DirectoryFetcher(directory), verifier, missing_ok=True)
+    verified, present = fetched.release, fetched.files or {}
+    if OSQUERY_CONF not in verified.manifest.files and (directory / OSQUERY_CONF).exists():
         raise FileUnknownError(
             f"{OSQUERY_CONF} lies next to the release but is not in its signed manifest; "
             "rebuild and re-sign"
         )
-    present: dict[str, bytes] = {}
-    for name, entry in sorted(files.items()):
-        if (directory / name).exists():  # only what is here is evidence; all of it is checked
-            present[name] = read_bounded(directory / name, entry.size)
-            size = (directory / name).stat().st_size  # for the message, if it is too long
-            verifier.verify_file(verified, name, present[name], size=size)
     return _info(
         verified.manifest,
         verified.signer_subject,
@@ -249,10 +240,8 @@ def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIn
             f"{path} is missing, so a deleted or replayed release could not be told; "
             "re-sign the dist/ tree with `trails sign` (it writes the index)",
         )
-    envelope = read_bounded(path, MAX_ENVELOPE_BYTES)
     try:
-        if len(envelope) > MAX_ENVELOPE_BYTES:
-            raise SizeError(f"{INDEX_ENVELOPE} is over {MAX_ENVELOPE_BYTES} bytes; endless data")
+        envelope = fetch_envelope(DirectoryFetcher(root), INDEX_ENVELOPE)
         return verify_index(envelope, policy, at)
     except VerificationError as exc:
         check = "index" if exc.check == "index" else f"index-{exc.check}"

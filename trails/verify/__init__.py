@@ -1,2 +1,4 @@
-"""Verifying releases. ``core`` is pure (bytes, trust, one reference time); the agent's
-network, disk and install steps sit in their own modules around it."""
+"""Verifying releases: the pure core (``core``, ``chain``, ``trust``, ``index``, ``errors``:
+bytes, a trust policy and one reference time in, a verdict out) and ``fetch``, the one
+routine that reads a release through a small fetcher interface and runs every check.
+The agent (``trails.agent``), ``trails verify`` and ``trails report`` all call it."""

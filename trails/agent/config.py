@@ -4,7 +4,7 @@ Parsed strictly: an unknown key, a wrong type or an impossible value is a
 ``UsageError`` (exit 2) naming the key, so a typo never silently falls back to a
 default. ``packaging/agent.yaml`` is the documented example. ``trails fetch`` passes a
 ``ConfigCache`` so that a run reading the same bytes as last time skips PyYAML (see
-``trails.verify.config_cache``); the cached document is validated the same way.
+``trails.agent.config_cache``); the cached document is validated the same way.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from trails.agent.config_cache import ConfigCache
+from trails.agent.files import check_trusted_dir, open_trusted
+from trails.agent.http import UnsupportedURL, check_url
 from trails.errors import UsageError
 from trails.models.namespace import namespace_error
 from trails.models.status import DEFAULT_DB_PATH
-from trails.verify.config_cache import ConfigCache
-from trails.verify.files import check_trusted_dir, open_trusted
-from trails.verify.http import UnsupportedURL, check_url
 
 DEFAULT_CONFIG_PATH = "/etc/trails/agent.yaml"
 DEFAULT_STATE_DIR = Path("/var/lib/trails")
@@ -31,7 +31,7 @@ AUDIT_LOAD_METHODS = ("auditctl", "augenrules", "none")
 ON_REVOKED = ("restore_previous", "remove", "keep")
 
 
-class AgentConfig(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class AgentConfig(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     base_url: str
     namespace: str
     roots: Path

@@ -3,7 +3,7 @@
 A small interface (``Transport.get``) and one implementation, as in python-tuf's
 ``FetcherInterface``: the verification core never sees a socket. ``HttpTransport`` is a
 minimal HTTP/1.1 client on ``socket`` (one GET per connection, ``Connection: close``);
-the response is parsed by ``trails.verify.http_wire`` with bounds on the head and the
+the response is parsed by ``trails.agent.http_wire`` with bounds on the head and the
 body (never more than ``max_bytes + 1`` body bytes are read, so endless data costs
 nothing). One deadline (``total_timeout``) covers a whole ``get``: every attempt,
 redirect and backoff sleep, and every socket operation waits at most until it, so a
@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from trails import __version__
-from trails.errors import TransportError
-from trails.verify.http_wire import (
+from trails.agent.http_wire import (
     ConnectFailed,
     ProtocolError,
     ResponseReader,
     ResponseTooLarge,
     TruncatedResponse,
 )
+from trails.errors import TransportError
 
 if TYPE_CHECKING:
     import ssl
@@ -76,14 +76,14 @@ class HTTPStatusError(TransportError):
         self.status = status
 
 
-class Response(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Response(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     url: str
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
 
 
-class NotModified(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class NotModified(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     """304: the server says the resource is unchanged since ``etag``/``last_modified``."""
 
     url: str

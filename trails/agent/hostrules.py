@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from trails import audit_rules
+from trails.agent.apply import AuditRulesRefused
 from trails.audit_rules import controls
 from trails.audit_rules.normalise import default_arch
 from trails.formats.names import AUDIT_RULES
 from trails.models.diagnostic import Severity
-from trails.verify.apply import AuditRulesRefused
 
 
 def expand(data: bytes, *, root: Path, max_rules: int) -> bytes:

@@ -1,7 +1,7 @@
 """HTTP/1.1 responses as the agent reads them: strict, bounded, and free of sockets.
 
 ``ResponseReader`` pulls bytes from a ``recv(n)`` callable (a socket under a deadline in
-``trails.verify.http``, a list of byte strings in the tests), so every bound is tested
+``trails.agent.http``, a list of byte strings in the tests), so every bound is tested
 without a network: the head is at most ``MAX_HEAD_BYTES`` in at most ``MAX_HEADERS``
 fields, a body is ``Content-Length``, chunked or read-to-EOF framed and never longer than
 the caller's ``max_bytes`` (at most ``max_bytes + 1`` body bytes are ever requested when
@@ -47,7 +47,7 @@ class TruncatedResponse(TransportError):
     """The connection ended before the body was complete."""
 
 
-class Head(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Head(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     status: int
     reason: str
     headers: dict[str, str]  # lower-case name -> value; repeated fields joined by ", "

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+from trails.agent.files import atomic_write, read_trusted
 from trails.errors import UsageError
-from trails.verify.files import atomic_write, read_trusted
 
 STATE_FORMAT = 1
 STATE_FILE = "state.json"
@@ -26,7 +26,7 @@ class StateError(UsageError):
     """The stored state is unreadable; an operator must look at it."""
 
 
-class AgentState(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class AgentState(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     namespace: str
     version: int
     config_version: str

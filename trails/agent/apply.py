@@ -26,9 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from trails.errors import TransportError, VerificationError
-from trails.verify.command import Completed, run_command
-from trails.verify.files import (
+from trails.agent.command import Completed, run_command
+from trails.agent.files import (
     TEMP_PREFIX,
     InstallIOError,
     atomic_write,
@@ -39,6 +38,7 @@ from trails.verify.files import (
     replace,
     write_temp,
 )
+from trails.errors import TransportError, VerificationError
 
 JOURNAL_FILE = "pending.json"
 MAX_INSTALLED_BYTES = 64 * 1024 * 1024
@@ -62,7 +62,7 @@ class ReloadError(TransportError):
     """The osquery reload command failed; the previous files are put back."""
 
 
-class Change(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Change(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     target: Path
     data: bytes | None  # None: remove the target
     mode: int = 0o644
@@ -78,7 +78,7 @@ class Saved(NamedTuple):
     link: str | None = None  # a symlink's text, never followed
 
 
-class Backup(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Backup(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     """What each target held before an install.
 
     ``previous``: a regular file's bytes (None: it did not exist, or was a symlink);

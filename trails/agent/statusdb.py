@@ -11,8 +11,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from trails.agent.files import InstallIOError
 from trails.models.status import AUDIT_RULES, STATUS, StatusTable
-from trails.verify.files import InstallIOError
 
 
 def _replace_rows(

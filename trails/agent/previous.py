@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from trails.verify.files import atomic_write, read_trusted
-from trails.verify.state import AgentState, StateError, parse_state
+from trails.agent.files import atomic_write, read_trusted
+from trails.agent.state import AgentState, StateError, parse_state
 
 PREVIOUS_FILE = "previous.json"
 MAX_PREVIOUS_BYTES = 256 * 1024 * 1024
 
 
-class Previous(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Previous(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     state: AgentState
     contents: dict[Path, bytes]  # installed path -> the bytes trails wrote there
 

@@ -6,8 +6,13 @@ reference time taken at the start of the run. Nothing is written before every ch
 passed, and every failure after the first write puts the previous files and rules back.
 Every attempt, refused or not, is recorded in the status database.
 
+Download and verification go through the one routine ``trails.verify.fetch.fetch_and_verify``
+(over ``trails.agent.fetcher.HttpFetcher``); a revoked installed release is handled in
+``trails.agent.revocation``, the kernel's rule ownership in ``trails.agent.kernel``.
+
 The 304 path (nothing changed) must stay cheap: it never imports the verification
-core or cryptography, which are loaded only when there is a release to verify. For the
+core or cryptography, which are loaded (plain imports at the call site) only when there
+is a release to verify. For the
 same reason the agent's records (config, state, result, HTTP responses, commands) are
 ``NamedTuple``s rather than frozen dataclasses: building a dataclass costs about 1 ms
 at import, and the whole 304 run is budgeted at three interpreter start-ups (issue 4).
@@ -17,27 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
-import itertools
-import shlex
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from trails.errors import (
-    InternalError,
-    TrailsError,
-    TransportError,
-    UsageError,
-    VerificationError,
-)
-from trails.formats.manifest import PAYLOAD_TYPE, format_time, parse_time
-from trails.formats.names import AUDIT_RULES, OSQUERY_CONF, RELEASE_ENVELOPE
-from trails.verify.apply import (
+from trails.agent.apply import (
     AuditLoader,
-    AuditLoadError,
     Backup,
     Change,
     Checkpoint,
@@ -47,29 +38,34 @@ from trails.verify.apply import (
     rule_lines,
     run_reload,
 )
-from trails.verify.config import AgentConfig
-from trails.verify.errors import (
-    FileSizeError,
-    InstalledRevokedError,
-    ReleaseExpiredError,
-    RevocationError,
-    SizeError,
-)
-from trails.verify.files import (
+from trails.agent.config import AgentConfig
+from trails.agent.files import (
     atomic_write,
     check_trusted_dir,
     exclusive_lock,
     read_optional,
     read_trusted,
 )
-from trails.verify.http import NotModified, Response, ResponseTooLarge, Transport
-from trails.verify.outcome import FetchResult, status_row
-from trails.verify.state import STATE_FILE, AgentState, load_state, save_state
-from trails.verify.statusdb import write_status
+from trails.agent.http import NotModified, Response, ResponseTooLarge, Transport
+from trails.agent.kernel import LOAD_FILE, file_keys, rule_keys
+from trails.agent.outcome import FetchResult, status_row
+from trails.agent.state import AgentState, load_state, save_state
+from trails.agent.statusdb import write_status
+from trails.errors import (
+    InternalError,
+    TrailsError,
+    TransportError,
+    UsageError,
+    VerificationError,
+)
+from trails.formats.manifest import format_time, parse_time
+from trails.formats.names import AUDIT_RULES, OSQUERY_CONF, RELEASE_ENVELOPE
+from trails.verify.errors import InstalledRevokedError, ReleaseExpiredError, SizeError
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from trails.verify.core import ReleaseVerifier, VerifiedRelease
-    from trails.verify.previous import Previous
     from trails.verify.trust import TrustPolicy
 
 LOCK_FILE = "lock"
@@ -83,41 +79,6 @@ class RollbackIncomplete(TransportError):
     """Applying failed and putting the previous config back failed too: needs a human."""
 
 
-class NoKernel:
-    """``audit_load: none`` (and ``trails fetch --root``): the kernel is never touched."""
-
-    def unload(self, rules: Sequence[str]) -> None:
-        raise InternalError("audit_load is none but rules were unloaded; report this bug")
-
-    def load(self, rules_file: Path, rules: Sequence[str]) -> None:
-        raise InternalError("audit_load is none but rules were loaded; report this bug")
-
-    def list_rules(self) -> list[str]:
-        raise AuditLoadError("audit_load is none: the kernel's rules are not read")
-
-    def audit_enabled(self) -> str:
-        raise AuditLoadError("audit_load is none: the kernel's audit state is not read")
-
-
-LOAD_FILE = "load.rules"  # the installed rules behind "-c", for auditctl -R
-
-
-def rule_keys(rule: str) -> tuple[str, ...]:
-    """Every key of a rule line (``-k k``, ``-F key=k``)."""
-    try:
-        args = shlex.split(rule)
-    except ValueError:
-        return ()
-    keys = [b for a, b in itertools.pairwise(args) if a == "-k"]
-    keys += [b[4:] for a, b in itertools.pairwise(args) if a == "-F" and b[:4] == "key="]
-    return tuple(keys)
-
-
-def _file_keys(data: bytes | None) -> set[str]:
-    lines = (data or b"").decode("utf-8", "replace").splitlines()
-    return {k for line in lines if line.strip()[:2] in ("-a", "-A", "-w") for k in rule_keys(line)}
-
-
 def rebase(root: Path | None, path: Path) -> Path:
     """``/etc/x`` under ``--root R`` is ``R/etc/x``."""
     return path if root is None else root / path.relative_to(path.anchor)
@@ -125,12 +86,6 @@ def rebase(root: Path | None, path: Path) -> Path:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _lazy(module: str) -> ModuleType:
-    # The verification core (cryptography) and the audit-rule engine are loaded only
-    # when there is a release to verify and install: a 304 run never pays for them.
-    return importlib.import_module(module)
 
 
 class Agent:
@@ -206,33 +161,43 @@ class Agent:
             # A server without validators sent the envelope we verified and installed:
             # the same as a 304 (the expiry is still checked).
             return self._unchanged(now, state)
+        # There is a release to verify: the core and cryptography are loaded from here on.
+        from trails.agent import revocation  # noqa: PLC0415 - never on the 304 path
+        from trails.agent.fetcher import HttpFetcher  # noqa: PLC0415 - never on the 304 path
+        from trails.verify.fetch import fetch_and_verify  # noqa: PLC0415 - never on the 304 path
+
         policy = self._policy(now)
         floor = state if usable else None
-        revoked = None if floor is None else self._revocation(policy, now, floor)
+        revoked = None if floor is None else revocation.revocation(policy, now, floor)
         previous = None
         if revoked is not None:  # a revoked release is no rollback floor
-            previous = self._valid_previous(policy, now)
+            previous = revocation.valid_previous(self.state_dir, cfg.namespace, policy, now)
             floor = previous.state if previous else None
-        verifier = self._verifier(policy, now, floor)
         try:
-            release: VerifiedRelease = verifier.verify_envelope(response.body)
+            fetched = fetch_and_verify(
+                HttpFetcher(self.transport, cfg.url),
+                self._verifier(policy, now, floor),
+                envelope=response.body,  # fetched above with the conditional request
+                # Same files re-signed (e.g. to extend expires): nothing to download.
+                unchanged=state.files if intact and state is not None else None,
+                max_total_bytes=cfg.max_total_bytes,
+            )
         except VerificationError as exc:
             if state is not None and revoked is not None:
-                raise self._act_on_revoked(now, state, revoked, previous, exc) from exc
+                raise revocation.act_on_revoked(
+                    self, now, state, revoked, previous, refused=exc
+                ) from exc
             raise
+        release = fetched.release
         if state is not None and revoked is not None:
             self.warnings.append(
                 f"the installed release v{state.version} was revoked ({revoked}); replaced"
             )
-        manifest = release.manifest
-        files = {name: entry.sha256 for name, entry in manifest.files.items()}
-        if intact and state is not None and state.files == files:
-            # Same files re-signed (e.g. to extend expires): nothing to download or install.
+        if fetched.files is None and state is not None:  # renewed: nothing to install
             new_state = self._state(release, response, state.installed, state.loaded_rules, now)
             save_state(self.state_dir, new_state)
             return self._result("renewed", new_state, len(state.loaded_rules))
-        contents = self._download(verifier, release)
-        changes, rules = self._prepare(contents)
+        changes, rules = self._prepare(fetched.files or {})
         old_rules = tuple(dict.fromkeys([*(state.loaded_rules if state else ()), *pending_rules]))
         installed = {str(c.target): _sha256(c.data) for c in changes if c.data is not None}
         loaded = tuple(rules) if self.kernel else ()
@@ -240,7 +205,7 @@ class Agent:
         # The release being replaced becomes the one a revocation falls back to (unless
         # it was itself revoked, or edited on disk: then the older archive stays).
         outgoing = state if intact and revoked is None else None
-        self._apply(changes, rules, old_rules, new_state, outgoing=outgoing)
+        self.apply(changes, rules, old_rules, new_state, outgoing=outgoing)
         return self._result("installed", new_state, len(loaded))
 
     def _unconditional_304(self, url: str, state: AgentState | None, usable: bool) -> str:
@@ -275,6 +240,7 @@ class Agent:
             raise too_large(f"{exc}; keep the installed config") from None
 
     def _body(self, url: str, max_bytes: int, too_large: type[VerificationError]) -> bytes:
+        """A plain GET (the CRL); the release's files go through ``fetch_and_verify``."""
         response = self._get(url, max_bytes, too_large)
         if isinstance(response, NotModified):  # no validators were sent
             raise TransportError(f"{url}: 304 to a plain GET; fix the server")
@@ -282,11 +248,14 @@ class Agent:
 
     def _unchanged(self, now: datetime, state: AgentState) -> FetchResult:
         if self.config.crl_url:  # re-check the installed release against today's CRL
+            from trails.agent import revocation  # noqa: PLC0415 - only with a CRL
+
             policy = self._policy(now)
-            revoked = self._revocation(policy, now, state, strict=True)
+            revoked = revocation.revocation(policy, now, state, strict=True)
             if revoked is not None:
-                previous = self._valid_previous(policy, now)
-                raise self._act_on_revoked(now, state, revoked, previous, None)
+                ns = self.config.namespace
+                previous = revocation.valid_previous(self.state_dir, ns, policy, now)
+                raise revocation.act_on_revoked(self, now, state, revoked, previous, refused=None)
         expires = parse_time(state.expires)
         if expires <= now:
             raise ReleaseExpiredError(
@@ -306,14 +275,15 @@ class Agent:
         return data is not None and _sha256(data) == digest
 
     def _policy(self, now: datetime) -> TrustPolicy:
-        trust = _lazy("trails.verify.trust")
+        from trails.verify import trust  # noqa: PLC0415 - cryptography: not on the 304 path
+
         cfg = self.config
         roots_path = rebase(self.root, cfg.roots)
         roots_data = read_trusted(roots_path, 4 * 1024 * 1024)  # root's, or exit 7
         if roots_data is None:
             raise UsageError(f"roots file {roots_path} does not exist; install the root CA PEM")
         roots = trust.load_roots(roots_data, str(roots_path))
-        crls: tuple[Any, ...] = ()
+        crls: tuple[x509.CertificateRevocationList, ...] = ()
         if cfg.crl_url:
             try:
                 crl = self._body(cfg.crl_url, cfg.max_crl_bytes, SizeError)
@@ -324,134 +294,19 @@ class Agent:
                 self.warnings.append(f"CRL not checked: {exc}")
             else:
                 crls = trust.load_crls(crl, cfg.crl_url)
-        policy: TrustPolicy = trust.TrustPolicy(roots=roots, crls=crls, require_crl=cfg.require_crl)
-        return policy
+        return trust.TrustPolicy(roots=roots, crls=crls, require_crl=cfg.require_crl)
 
     def _verifier(
         self, policy: TrustPolicy, now: datetime, floor: AgentState | None
     ) -> ReleaseVerifier:
-        core = _lazy("trails.verify.core")
+        from trails.verify.core import ReleaseVerifier, StoredState  # noqa: PLC0415 - see above
+
         stored = None
         if floor is not None:
-            stored = core.StoredState(
+            stored = StoredState(
                 floor.version, dict(floor.files), floor.epoch, parse_time(floor.expires)
             )
-        verifier: ReleaseVerifier = core.ReleaseVerifier(policy, self.config.namespace, stored, now)
-        return verifier
-
-    # -- a revoked installed release (docs/agent.md, on_revoked) -------------------------
-    def _revocation(
-        self, policy: TrustPolicy, now: datetime, state: AgentState, *, strict: bool = False
-    ) -> VerificationError | None:
-        """The revocation of the installed release's signer chain by today's CRL, if any.
-
-        ``strict`` (a 304 run): any other refusal of the installed envelope (its signer
-        certificate expired, a required CRL is stale) is raised as it is.
-        """
-        core = _lazy("trails.verify.core")
-        oids = _lazy("trails.formats.oids")  # cryptography: never on a 304 run without a CRL
-        try:
-            core.verify_dsse(
-                state.envelope.encode(),
-                PAYLOAD_TYPE,
-                policy,
-                now,
-                eku=oids.EKU_CONFIG_SIGNING,
-            )
-        except VerificationError as exc:
-            if isinstance(exc, RevocationError):
-                return exc
-            if strict:
-                raise
-        return None
-
-    def _valid_previous(self, policy: TrustPolicy, now: datetime) -> Previous | None:
-        """The archived previous release, if it is of this namespace, unexpired and its
-        signer chain still verifies (not revoked) today."""
-        previous: Previous | None = _lazy("trails.verify.previous").load_previous(self.state_dir)
-        if previous is None or previous.state.namespace != self.config.namespace:
-            return None
-        if parse_time(previous.state.expires) <= now:
-            return None
-        try:
-            if self._revocation(policy, now, previous.state, strict=True) is not None:
-                return None
-        except VerificationError:
-            return None
-        return previous
-
-    def _act_on_revoked(
-        self,
-        now: datetime,
-        state: AgentState,
-        revoked: VerificationError,
-        previous: Previous | None,
-        refused: VerificationError | None,
-    ) -> InstalledRevokedError:
-        """Apply ``on_revoked`` and return the error that reports it (exit 6)."""
-        mode = self.config.on_revoked
-        if mode == "keep":
-            done = "kept it (on_revoked: keep)"
-        elif mode == "restore_previous" and previous is not None:
-            self._restore(now, state, previous)
-            done = f"restored v{previous.state.version} (on_revoked: restore_previous)"
-        else:
-            self._remove(state)
-            done = f"removed its files and audit rules (on_revoked: {mode}, no valid previous)"
-            if mode == "remove":
-                done = "removed its files and audit rules (on_revoked: remove)"
-        also = f"; the offered release was refused too ({refused.check})" if refused else ""
-        return InstalledRevokedError(
-            f"the installed release {state.namespace} v{state.version} is revoked ({revoked}); "
-            f"{done}{also}; publish a release signed by a valid signer"
-        )
-
-    def _restore(self, now: datetime, state: AgentState, previous: Previous) -> None:
-        changes = [
-            Change(path, data, 0o640 if path == self.audit_rules else 0o644)
-            for path, data in previous.contents.items()
-        ]
-        # A target the revoked release added (e.g. audit.rules) goes, as on an update.
-        changes += [
-            Change(target, None)
-            for target in (self.osquery_conf, self.audit_rules)
-            if str(target) in state.installed and target not in previous.contents
-        ]
-        restored = previous.state._replace(
-            etag=None, last_modified=None, verified_at=format_time(now)
-        )
-        self._apply(changes, list(previous.state.loaded_rules), state.loaded_rules, restored)
-        _lazy("trails.verify.previous").drop_previous(self.state_dir)
-
-    def _remove(self, state: AgentState) -> None:
-        if self.kernel:
-            self.loader.unload(self._owned(state.loaded_rules))
-        for path in state.installed:
-            Path(path).unlink(missing_ok=True)
-        run_reload(self.config.osquery_reload, self.run_command)
-        (self.state_dir / STATE_FILE).unlink(missing_ok=True)
-        _lazy("trails.verify.previous").drop_previous(self.state_dir)
-
-    def _download(self, verifier: ReleaseVerifier, release: VerifiedRelease) -> dict[str, bytes]:
-        contents: dict[str, bytes] = {}
-        budget = self.config.max_total_bytes
-        for name, entry in sorted(release.manifest.files.items()):
-            if entry.size > budget:
-                raise SizeError(
-                    f"release files exceed the agent's max_total_bytes "
-                    f"({self.config.max_total_bytes}); raise it if the release is legitimate"
-                )
-            budget -= entry.size
-            try:
-                data = self._body(self.config.url(name), entry.size, FileSizeError)
-            except FileSizeError as exc:  # more than the signed size announced or sent
-                cause = exc.__context__  # the ResponseTooLarge (raised ``from None`` in _get)
-                size = cause.size if isinstance(cause, ResponseTooLarge) else None
-                core = _lazy("trails.verify.core")
-                raise core.file_size_error(name, entry.size, size, release) from None
-            verifier.verify_file(release, name, data)
-            contents[name] = data
-        return contents
+        return ReleaseVerifier(policy, self.config.namespace, stored, now)
 
     def _prepare(self, contents: dict[str, bytes]) -> tuple[list[Change], list[str]]:
         """Map release files to install targets; expand audit-rule globs on this host."""
@@ -460,7 +315,9 @@ class Agent:
         if OSQUERY_CONF in contents:
             changes.append(Change(self.osquery_conf, contents[OSQUERY_CONF], 0o644))
         if AUDIT_RULES in contents:
-            rendered: bytes = _lazy("trails.verify.hostrules").expand(
+            from trails.agent.hostrules import expand  # noqa: PLC0415 - never on the 304 path
+
+            rendered = expand(
                 contents[AUDIT_RULES],
                 root=self.root or Path("/"),
                 max_rules=self.config.max_audit_rules,
@@ -475,7 +332,7 @@ class Agent:
             )
         return changes, rules
 
-    def _apply(
+    def apply(
         self,
         changes: list[Change],
         rules: list[str],
@@ -489,7 +346,7 @@ class Agent:
         # trails' rules; a rule in both sets stays loaded throughout.
         new, old = set(rules), set(old_rules)
         added = [r for r in rules if r not in old]  # what a rollback deletes again
-        removed = [r for r in self._owned(old_rules) if r not in new]
+        removed = [r for r in self.owned(old_rules) if r not in new]
         unloaded: list[str] = []  # what a rollback loads again
         reloaded = False
         try:
@@ -525,7 +382,9 @@ class Agent:
             if data is None:
                 return
             contents[Path(path)] = data
-        _lazy("trails.verify.previous").save_previous(self.state_dir, outgoing, contents)
+        from trails.agent.previous import save_previous  # noqa: PLC0415 - never on a 304
+
+        save_previous(self.state_dir, outgoing, contents)
 
     def _roll_back(
         self,
@@ -596,7 +455,7 @@ class Agent:
             signer_fingerprint=state.signer_fingerprint,
             installed=dict(state.installed),
             audit_rules_loaded=rules,
-            # A kernel locked by -e 2 was left alone (trails.verify.apply.AuditctlLoader).
+            # A kernel locked by -e 2 was left alone (trails.agent.apply.AuditctlLoader).
             warnings=(*self.warnings, *getattr(self.loader, "notices", ())),
         )
 
@@ -642,11 +501,11 @@ class Agent:
     # -- the kernel's rules ----------------------------------------------------------
     def _rules_file_keys(self) -> set[str]:
         try:
-            return _file_keys(read_optional(self.audit_rules, 64 * 1024 * 1024))
+            return file_keys(read_optional(self.audit_rules, 64 * 1024 * 1024))
         except TrailsError:
             return set()
 
-    def _owned(self, rules: Sequence[str]) -> list[str]:
+    def owned(self, rules: Sequence[str]) -> list[str]:
         """The rules trails may delete: each key is a key of a rule in its rules file.
 
         A rule a forged or stale state lists under someone else's key (or no key) stays

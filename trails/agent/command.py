@@ -30,7 +30,7 @@ class CommandTimeout(OSError):
     """The command did not finish before its deadline (it has been killed)."""
 
 
-class Completed(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class Completed(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     argv: tuple[str, ...]
     returncode: int
     stdout: str

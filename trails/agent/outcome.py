@@ -10,15 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from trails.agent.state import AgentState
 from trails.errors import TrailsError, failure_name
 from trails.formats.manifest import format_time
 from trails.formats.names import AUDIT_RULES, OSQUERY_CONF
-from trails.verify.state import AgentState
 
 __all__ = ["FetchResult", "failure_name", "status_row"]
 
 
-class FetchResult(NamedTuple):  # a NamedTuple: see trails.verify.agent on the 304 budget
+class FetchResult(NamedTuple):  # a NamedTuple: see trails.agent.agent on the 304 budget
     outcome: str  # "installed", "unchanged" (304), "renewed" (same files, new expiry)
     namespace: str
     version: int
