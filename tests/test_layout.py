@@ -37,12 +37,13 @@ def test_trails_imports_nothing_from_tests_testkit_or_bench() -> None:
 
 
 # The dependency rule of README "Layout" and docs/design.md §2, as data: each package of
-# trails/ and the packages it may import. ``trails.errors`` and ``trails.__init__`` (the
-# version) are the base every package may use; ``cli``/``cli_group`` only dispatch to
-# ``commands`` by module name. Nothing else is allowed: a lower layer never imports an
-# upper one, and ``sign`` and ``verify`` never import each other (both import
-# ``formats``); ``agent`` and ``report`` call the pure core in ``verify``.
-BASE = {"errors", "__init__"}
+# trails/ and the packages it may import. ``trails.errors``, ``trails.__init__`` (the
+# version) and ``trails.fileio`` (the one atomic write) are the base every package may
+# use; ``cli``/``cli_group`` only dispatch to ``commands`` by module name. Nothing else is
+# allowed: a lower layer never imports an upper one, and ``sign`` and ``verify`` never
+# import each other (both import ``formats``); ``agent`` and ``report`` call the pure
+# core in ``verify``.
+BASE = {"errors", "__init__", "fileio"}
 LOWER = {"formats", "models", "packs", "collector", "osquery", "audit_rules"}
 MIDDLE = {"build", "sign", "verify", "agent", "report", "check"}
 ALLOWED: dict[str, set[str]] = {

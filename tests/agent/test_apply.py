@@ -28,14 +28,13 @@ from trails.agent.apply import (
 )
 from trails.agent.files import (
     InstallIOError,
-    atomic_write,
     exclusive_lock,
     read_optional,
-    replace,
 )
 from trails.agent.state import AgentState, StateError, load_state, parse_state, save_state
 from trails.agent.statusdb import rule_key, write_status
 from trails.errors import UsageError
+from trails.fileio import atomic_write, replace
 
 
 def test_install_replaces_files_and_restore_puts_them_back(tmp_path: Path) -> None:

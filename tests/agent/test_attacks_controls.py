@@ -53,6 +53,8 @@ elif args[:1] == ["-R"]:
             state["rules"].append(line)
         elif (opt, value) == ("-e", "2"):
             state["enabled"] = "2"
+elif args == ["-e", "2"]:
+    state["enabled"] = "2"
 elif args[:1] in (["-d"], ["-W"]):
     rule = " ".join(["-a" if args[0] == "-d" else "-w", *args[1:]])
     if rule not in state["rules"]:
@@ -118,11 +120,38 @@ def test_backlog_settings_and_a_final_lock_install(fake_host: tuple[Host, FakeAu
     text = h.rules_file.read_text()
     assert text.startswith("-b 8192\n--backlog_wait_time 60000\n-f 1\n")
     assert text.endswith("-e 2\n")
-    assert [call[0] for call in fake.changes()] == ["-R"]  # one load, no -D, no deletes
+    # one load (without the final -e 2), no -D, no deletes, then the lock
+    assert fake.changes()[1:] == [["-e", "2"]]
+    assert fake.changes()[0][0] == "-R"
     assert fake.enabled == "2"
     state = json.loads(h.state_file.read_text())
     assert len(state["loaded_rules"]) == 2
     assert all(not r.startswith(("-b", "-e", "-f", "--")) for r in state["loaded_rules"])
+
+
+def test_a_final_lock_is_sent_after_the_old_rules_are_deleted(
+    fake_host: tuple[Host, FakeAuditctl],
+) -> None:
+    """New rules in, old rules out, THEN -e 2: sent with the new rules, the lock would
+    keep the old ones in the kernel beside them until reboot."""
+    h, fake = fake_host
+    h.repo.publish(100, h.files(100))
+    assert h.agent().run().outcome == "installed"
+    old = json.loads(fake.state.read_text())["rules"]
+    assert old
+    start = len(fake.changes())
+    files = h.files(101)
+    files["audit.rules"] = f"-w /etc/group -p wa -k {h.key}\n-e 2\n".encode()
+    h.repo.publish(101, files)
+    assert h.agent().run().outcome == "installed"
+    calls = fake.changes()[start:]
+    assert calls[0][0] == "-R"
+    deletes = calls[1:-1]  # every old rule deleted (-W a watch, -d a syscall rule) ...
+    assert len(deletes) == len(old)
+    assert {c[0] for c in deletes} <= {"-W", "-d"}
+    assert calls[-1] == ["-e", "2"]  # and only then the lock
+    kernel = json.loads(fake.state.read_text())
+    assert kernel == {"enabled": "2", "rules": [f"-w /etc/group -p wa -k {h.key}"]}
 
 
 def test_a_locked_kernel_takes_the_next_release_at_boot(

@@ -155,7 +155,7 @@ def test_failed_build_keeps_the_previous_output(repo: PolicyRepo, tmp_path: Path
     failed = run_trails("build", "--policies", str(repo.policies), "--out", str(out))
     assert failed.returncode == 1
     assert _files(out) == before
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob(".trails-tmp-*"))
 
 
 def test_progress_bar_for_many_namespaces(repo: PolicyRepo, tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from trails.build.diff import diff_builds, render_text
 from trails.build.pipeline import CompiledNamespace
 from trails.build.revisions import export_revision
 from trails.build.version import public_url
+from trails import fileio
+from trails.build import writer
 from trails.build.writer import write_outputs
 from trails.cli import cli
 from trails.errors import CheckFailed, SourceLoc, TransportError, UsageError
@@ -292,18 +294,18 @@ def test_write_failure_leaves_no_partial_files(
     out = tmp_path / "dist"
     (out / "a").mkdir(parents=True)
     (out / "a/osquery.conf").write_text("old")
-    real_mkstemp = tempfile.mkstemp
-    calls: list[object] = []
+    real_write_temp = fileio.write_temp
+    calls: list[Path] = []
 
-    def failing_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        calls.append(kwargs)
+    def failing_write_temp(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") -> Path:
+        calls.append(target)
         if len(calls) == 3:  # the disk fills up while staging the third file
-            raise OSError(28, "No space left on device", str(kwargs.get("dir")))
-        return real_mkstemp(*args, **kwargs)
+            raise fileio.io_error("write", target, OSError(28, "No space left on device"), hint)
+        return real_write_temp(target, data, mode, hint=hint)
 
-    monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
+    monkeypatch.setattr(writer, "write_temp", failing_write_temp)
     with pytest.raises(TransportError, match="No space left on device"):
         write_outputs(out, {"a": {"osquery.conf": b"new", "x.rules": b"r"}, "b": {"f": b"x"}})
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob(".trails-tmp-*"))
     assert (out / "a/osquery.conf").read_text() == "old"  # nothing was moved into place
     assert not (out / "a/x.rules").exists()

@@ -40,14 +40,13 @@ from trails.agent.apply import (
 )
 from trails.agent.config import AgentConfig
 from trails.agent.files import (
-    atomic_write,
     check_trusted_dir,
     exclusive_lock,
     read_optional,
     read_trusted,
 )
 from trails.agent.http import NotModified, Response, ResponseTooLarge, Transport
-from trails.agent.kernel import LOAD_FILE, file_keys, rule_keys
+from trails.agent.kernel import LOAD_FILE, file_keys, rule_keys, split_lock
 from trails.agent.outcome import FetchResult, status_row
 from trails.agent.state import AgentState, load_state, save_state
 from trails.agent.statusdb import write_status
@@ -58,6 +57,7 @@ from trails.errors import (
     UsageError,
     VerificationError,
 )
+from trails.fileio import atomic_write
 from trails.formats.manifest import format_time, parse_time
 from trails.formats.names import AUDIT_RULES, OSQUERY_CONF, RELEASE_ENVELOPE
 from trails.verify.errors import InstalledRevokedError, ReleaseExpiredError, SizeError
@@ -350,13 +350,16 @@ class Agent:
         unloaded: list[str] = []  # what a rollback loads again
         reloaded = False
         try:
-            if self.kernel:
-                self._load(rules)
+            # A final -e 2 is held back until the old rules are deleted: loaded first, it
+            # would lock the kernel with old and new rules both in it until reboot.
+            lock = self._load(rules, hold_lock=True) if self.kernel else False
             self.installer.checkpoint("rules-loaded")
             for rule in removed if self.kernel else ():
                 self.loader.unload([rule])
                 unloaded.append(rule)
             self.installer.checkpoint("old-rules-unloaded")
+            if lock:
+                self.loader.lock()
             run_reload(self.config.osquery_reload, self.run_command)
             reloaded = True
             if outgoing is not None:
@@ -400,7 +403,7 @@ class Agent:
         ``added``: the new rules that were not loaded before (deleted again);
         ``unloaded``: the old rules this install deleted (the old file is loaded again).
         """
-        steps: list[Callable[[], None]] = [lambda: self.installer.restore(backup)]
+        steps: list[Callable[[], object]] = [lambda: self.installer.restore(backup)]
         if self.kernel:
             steps.append(lambda: self.loader.unload(added))
             augenrules = self.config.audit_load == "augenrules"  # rebuilds from rules.d
@@ -522,20 +525,25 @@ class Agent:
                 )
         return owned
 
-    def _load(self, rules: Sequence[str]) -> None:
+    def _load(self, rules: Sequence[str], *, hold_lock: bool = False) -> bool:
         """Load the installed rules file; a rule that is already loaded stays as it is.
 
         For auditctl, the file is copied behind a ``-c`` line (go on past a rule the
-        kernel already has: ``Rule exists`` is not an error then, see apply.py)."""
+        kernel already has: ``Rule exists`` is not an error then, see apply.py), without
+        its final ``-e 2``: sent here, or with ``hold_lock`` by the caller once the old
+        rules are deleted (``loader.lock()``); returns whether it was held back."""
         if self.config.audit_load != "auditctl":
             self.loader.load(self.audit_rules, rules)
-            return
+            return False
         if not rules:
-            return
-        data = read_optional(self.audit_rules, 64 * 1024 * 1024) or b""
+            return False
+        data, lock = split_lock(read_optional(self.audit_rules, 64 * 1024 * 1024) or b"")
         load_file = self.state_dir / LOAD_FILE
         atomic_write(load_file, b"-c\n" + data, mode=0o600)
         try:
             self.loader.load(load_file, rules)
         finally:
             load_file.unlink(missing_ok=True)
+        if lock and not hold_lock:
+            self.loader.lock()
+        return lock and hold_lock

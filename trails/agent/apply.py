@@ -27,18 +27,9 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from trails.agent.command import Completed, run_command
-from trails.agent.files import (
-    TEMP_PREFIX,
-    InstallIOError,
-    atomic_write,
-    check_renames,
-    fsync_dir,
-    read_optional,
-    read_trusted,
-    replace,
-    write_temp,
-)
+from trails.agent.files import KEPT, InstallIOError, check_renames, read_optional, read_trusted
 from trails.errors import TransportError, VerificationError
+from trails.fileio import TEMP_PREFIX, atomic_write, fsync_dir, replace, write_temp
 
 JOURNAL_FILE = "pending.json"
 MAX_INSTALLED_BYTES = 64 * 1024 * 1024
@@ -123,16 +114,16 @@ def _put_back(target: Path, saved: Saved | None) -> None:
     if saved.link is not None:
         temp = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
         os.symlink(saved.link, temp)
-        replace(temp, target)
+        replace(temp, target, hint=KEPT)
         return
-    temp = write_temp(target, saved.data or b"", saved.mode)
+    temp = write_temp(target, saved.data or b"", saved.mode, hint=KEPT)
     try:
         os.chown(temp, saved.uid, saved.gid, follow_symlinks=False)
         os.chmod(temp, saved.mode, follow_symlinks=False)  # chown clears set-id bits
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise InstallIOError(f"could not restore the owner of {target}: {exc.strerror}") from None
-    replace(temp, target)
+    replace(temp, target, hint=KEPT)
 
 
 def _no_checkpoint(point: str) -> None:
@@ -163,7 +154,7 @@ class Installer:
             check_renames(renames, targets)  # only trails temp files over its own targets
             for temp, target in renames:
                 if temp.exists():
-                    replace(temp, target)
+                    replace(temp, target, hint=KEPT)
             for target in removes:
                 if target in targets:  # only a configured target, never another path
                     _remove(target)
@@ -183,7 +174,7 @@ class Installer:
         temps: list[Path] = []
         try:
             for change in writes:
-                temps.append(write_temp(change.target, change.data or b"", change.mode))
+                temps.append(write_temp(change.target, change.data or b"", change.mode, hint=KEPT))
         except InstallIOError:
             for temp in temps:
                 temp.unlink(missing_ok=True)
@@ -195,7 +186,7 @@ class Installer:
             "rules": list(rules),
         }
         try:
-            atomic_write(self.journal, json.dumps(journal).encode(), mode=0o600)
+            atomic_write(self.journal, json.dumps(journal).encode(), mode=0o600, hint=KEPT)
         except InstallIOError:
             for temp in temps:
                 temp.unlink(missing_ok=True)
@@ -204,7 +195,7 @@ class Installer:
         backup = Backup(previous, {t: s for t, s in saved.items() if s is not None})
         try:
             for temp, change in zip(temps, writes, strict=True):
-                replace(temp, change.target)
+                replace(temp, change.target, hint=KEPT)
                 self.checkpoint(f"replaced:{change.target.name}")
             for target in removes:
                 _remove(target)
@@ -288,6 +279,8 @@ class AuditLoader(Protocol):
 
     def audit_enabled(self) -> str: ...
 
+    def lock(self) -> None: ...
+
 
 class CommandRunner:
     """Runs an external command with a timeout; failures become one-line errors."""
@@ -360,6 +353,14 @@ class AuditctlLoader:
             raise AuditLoadError(
                 f"auditctl -R {rules_file} failed: {_first_line(proc)}; previous rules restored"
             )
+
+    def lock(self) -> None:
+        """``auditctl -e 2``: a release's final lock line, sent once the old rules are gone."""
+        if self.locked():
+            return
+        proc = self.run([self.auditctl, "-e", "2"])
+        if proc.returncode != 0:
+            raise AuditLoadError(f"auditctl -e 2 failed: {_first_line(proc)}")
 
     def list_rules(self) -> list[str]:
         proc = self.run([self.auditctl, "-l"])

@@ -22,7 +22,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from trails.agent.files import InstallIOError, atomic_write
+from trails.agent.files import InstallIOError
+from trails.fileio import atomic_write
 
 CACHE_FORMAT = 1
 CACHE_FILE = "agent-config.json"

@@ -1,8 +1,6 @@
-"""Crash-safe file writes: temp file in the target's directory, fsync, ``os.replace``.
-
-A reader (osquery, auditd, the next agent run) sees either the whole old file or the
-whole new one, never a mix, even across a power cut: the data is fsynced before the
-rename and the directory is fsynced after it.
+"""The agent's files: trusted reads, the run lock, and the journal's rename rule. Writes
+go through the one atomic write of trails (``trails.fileio``: temp file in the target's
+directory, fsync, ``os.replace``, fsync of the directory).
 
 The agent runs as root and acts on what it reads from its config and state (which
 programs to run, which files to replace, which kernel rules to delete), so those are
@@ -22,12 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from trails.errors import TransportError, UntrustedFileError
+from trails.fileio import TEMP_PREFIX, FileWriteError, io_error
 
-TEMP_PREFIX = ".trails-tmp-"
-
-
-class InstallIOError(TransportError):
-    """Writing a file failed (disk full, read-only file system, permissions)."""
+# Writing or reading a file failed (disk full, read-only file system, permissions).
+InstallIOError = FileWriteError
+KEPT = "; the previous files are kept"  # the hint of every agent I/O error
 
 
 class Busy(TransportError):
@@ -149,48 +146,6 @@ def exclusive_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_temp(target: Path, data: bytes, mode: int = 0o644) -> Path:
-    """Write ``data`` to a fsynced temp file next to ``target`` and return its path."""
-    # O_EXCL with a random name is what tempfile.mkstemp does, without its imports.
-    name = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise _io_error("create a temp file for", target, exc) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-    except OSError as exc:
-        name.unlink(missing_ok=True)
-        raise _io_error("write", target, exc) from None
-    return name
-
-
-def replace(temp: Path, target: Path) -> None:
-    try:
-        os.replace(temp, target)
-        fsync_dir(target.parent)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)  # gone already if only the directory fsync failed
-        raise _io_error("install", target, exc) from None
-
-
-def atomic_write(target: Path, data: bytes, mode: int = 0o644) -> None:
-    replace(write_temp(target, data, mode), target)
-
-
 def read_optional(path: Path, limit: int) -> bytes | None:
     """The file's bytes, or None when it does not exist; refuse files over ``limit``."""
     try:
@@ -206,5 +161,4 @@ def read_optional(path: Path, limit: int) -> bytes | None:
 
 
 def _io_error(verb: str, path: Path, exc: OSError) -> InstallIOError:
-    reason = exc.strerror or type(exc).__name__
-    return InstallIOError(f"could not {verb} {path}: {reason}; the previous files are kept")
+    return io_error(verb, path, exc, KEPT)

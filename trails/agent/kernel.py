@@ -29,6 +29,24 @@ class NoKernel:
     def audit_enabled(self) -> str:
         raise AuditLoadError("audit_load is none: the kernel's audit state is not read")
 
+    def lock(self) -> None:
+        raise InternalError("audit_load is none but the rules were locked; report this bug")
+
+
+def split_lock(data: bytes) -> tuple[bytes, bool]:
+    """A rules file without its final ``-e 2`` line (lock until reboot), and whether it
+    had one. Loaded before the old rules are deleted, that line would lock the kernel
+    with old and new rules both in it; the agent sends it after the deletions."""
+    lines = data.splitlines(keepends=True)
+    for i in range(len(lines) - 1, -1, -1):
+        text = lines[i].strip()
+        if not text or text.startswith(b"#"):
+            continue
+        if text.split() == [b"-e", b"2"]:
+            return b"".join(lines[:i] + lines[i + 1 :]), True
+        break
+    return data, False
+
 
 def rule_keys(rule: str) -> tuple[str, ...]:
     """Every key of a rule line (``-k k``, ``-F key=k``)."""

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from trails.agent.files import atomic_write, read_trusted
+from trails.agent.files import read_trusted
 from trails.agent.state import AgentState, StateError, parse_state
+from trails.fileio import atomic_write
 
 PREVIOUS_FILE = "previous.json"
 MAX_PREVIOUS_BYTES = 256 * 1024 * 1024

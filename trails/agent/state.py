@@ -14,8 +14,9 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from trails.agent.files import atomic_write, read_trusted
+from trails.agent.files import read_trusted
 from trails.errors import UsageError
+from trails.fileio import atomic_write
 
 STATE_FORMAT = 1
 STATE_FILE = "state.json"

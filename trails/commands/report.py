@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import click
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import CheckFailed, TransportError, UsageError
+from trails.fileio import atomic_write
 from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
@@ -64,16 +64,9 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Atomically: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are for sharing
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TransportError(f"cannot write {path}: {exc.strerror}; check --out") from None
+    """Atomically: a reader never sees half a report. Reports are for sharing: the mode
+    a plain file would get (``trails.fileio`` creates 0600 temp files)."""
+    atomic_write(path, data, 0o666 & ~_umask(), hint="; check --out")
 
 
 def _umask() -> int:

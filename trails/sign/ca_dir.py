@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from trails.errors import TransportError, UsageError
+from trails.errors import UsageError
+from trails.fileio import atomic_write
 from trails.formats.algorithms import SigningKey, UnsupportedKey, generate_key
 from trails.formats.manifest import format_time, parse_time
 from trails.models.canonical import canonical_json
@@ -33,15 +33,6 @@ from trails.sign.keys import key_to_pem, load_key, write_private
 
 PEM = serialization.Encoding.PEM
 ROOT, INTERMEDIATE = "root", "intermediate"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise TransportError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _new_key(kind: str) -> SigningKey:
@@ -87,7 +78,7 @@ class CaDir:
             "not_after": format_time(cert.not_valid_after_utc),
             "revoked_at": None,
         }
-        _atomic_write(self.dir / "issued.json", canonical_json(issued))
+        atomic_write(self.dir / "issued.json", canonical_json(issued))
 
     def _cert(self, name: str) -> x509.Certificate:
         path = self.dir / f"{name}.pem"
@@ -102,7 +93,7 @@ class CaDir:
 
     def _write_new(self, name: str, key: PrivateKeyTypes, certs: list[x509.Certificate]) -> None:
         write_private(self.dir / f"{name}.key.pem", key_to_pem(key, self.passphrase))
-        _atomic_write(self.dir / f"{name}.pem", certs[0].public_bytes(PEM))
+        atomic_write(self.dir / f"{name}.pem", certs[0].public_bytes(PEM))
 
     # -- operations ----------------------------------------------------------------
     def init_root(self, subject: x509.Name, kind: str, days: int, now: datetime) -> Issued:
@@ -159,8 +150,8 @@ class CaDir:
             )
         base = self.dir / "signers" / label
         write_private(base.with_suffix(".key.pem"), key_to_pem(key, self.passphrase))
-        _atomic_write(base.with_suffix(".pem"), cert.public_bytes(PEM))
-        _atomic_write(
+        atomic_write(base.with_suffix(".pem"), cert.public_bytes(PEM))
+        atomic_write(
             base.with_suffix(".chain.pem"), cert.public_bytes(PEM) + inter.public_bytes(PEM)
         )
         self._record(cert, INTERMEDIATE)
@@ -179,7 +170,7 @@ class CaDir:
             raise UsageError("the root cannot revoke itself; remove it from the hosts' roots file")
         if entry["revoked_at"] is None:
             entry["revoked_at"] = format_time(now)
-            _atomic_write(self.dir / "issued.json", canonical_json(issued))
+            atomic_write(self.dir / "issued.json", canonical_json(issued))
         return str(entry["subject"])
 
     def write_crl(self, now: datetime, days: int, out: Path | None = None) -> Path:
@@ -200,5 +191,5 @@ class CaDir:
             )
             blocks += crl.public_bytes(PEM)
         path = out or self.dir / "crl.pem"
-        _atomic_write(path, blocks)
+        atomic_write(path, blocks)
         return path

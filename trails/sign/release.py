@@ -9,13 +9,13 @@ whole dist directory as it was.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from trails.errors import TransportError, UsageError
+from trails.errors import UsageError
+from trails.fileio import atomic_write
 from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex
 from trails.formats.manifest import (
     PAYLOAD_TYPE,
@@ -101,15 +101,8 @@ def _load(namespace: str, path: Path) -> Manifest:
 
 
 def _write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise TransportError(f"cannot write {path}: {exc.strerror}") from None
+    """Published files: world-readable, written all or nothing (``trails.fileio``)."""
+    atomic_write(path, data, 0o644)
     return path
 
 

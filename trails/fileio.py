@@ -1,0 +1,76 @@
+"""The one crash-safe file write of trails: temp file in the target's directory, write,
+fsync the file, ``os.replace``, fsync the directory.
+
+A reader (osquery, auditd, the next agent run, a web server publishing dist/) sees
+either the whole old file or the whole new one, never a mix, even across a power cut:
+the data is on disk before the rename, and the rename is on disk after it.
+
+``atomic_write`` is used by every writer: the agent's installs and state files, ``trails
+sign``'s envelopes and index, the dev PKI's files, the report's output files. ``trails
+build``, which moves a whole dist/ tree into place only when every file is written, uses
+its two halves: ``write_temp`` for each file, then ``replace`` for each.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from trails.errors import TransportError
+
+TEMP_PREFIX = ".trails-tmp-"
+
+
+class FileWriteError(TransportError):
+    """Writing a file failed (disk full, read-only file system, permissions)."""
+
+
+def io_error(verb: str, path: Path, exc: OSError, hint: str = "") -> FileWriteError:
+    reason = exc.strerror or type(exc).__name__
+    return FileWriteError(f"could not {verb} {path}: {reason}{hint}")
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_temp(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") -> Path:
+    """Write ``data`` to a fsynced temp file next to ``target`` (``mode``) and return it."""
+    # O_EXCL with a random name is what tempfile.mkstemp does, without its imports.
+    name = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise io_error("create a temp file for", target, exc, hint) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+    except OSError as exc:
+        name.unlink(missing_ok=True)
+        raise io_error("write", target, exc, hint) from None
+    return name
+
+
+def replace(temp: Path, target: Path, *, hint: str = "") -> None:
+    """Move a ``write_temp`` file over ``target`` and make the rename durable."""
+    try:
+        os.replace(temp, target)
+        fsync_dir(target.parent)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)  # gone already if only the directory fsync failed
+        raise io_error("install", target, exc, hint) from None
+
+
+def atomic_write(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") -> None:
+    """Replace ``target`` with ``data`` (file ``mode``), all or nothing, durably.
+
+    ``hint`` ends the message of the ``FileWriteError`` raised on failure."""
+    replace(write_temp(target, data, mode, hint=hint), target, hint=hint)
