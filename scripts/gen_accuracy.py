@@ -57,16 +57,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import apsw
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.packs.harness import run_fixture  # noqa: E402
-from trails.check.interface import QueryFailed  # noqa: E402
+from trails.check.reference import ReferenceEvaluator  # noqa: E402
 from trails.check.run import Selection, evaluate  # noqa: E402
-from trails.collector.database import open_host_db, query  # noqa: E402
 from trails.collector.hoststate import materialise  # noqa: E402
 from trails.collector.interface import Host  # noqa: E402
 from trails.packs import Catalog, load_catalog  # noqa: E402
@@ -666,26 +664,6 @@ class RootRun:
         )
 
 
-class RuntimeEvaluator:
-    """As trails' reference evaluator, over a root with a materialised runtime."""
-
-    def __init__(self, host: Host) -> None:
-        self._host = host
-        self._conn = open_host_db(host)
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "reference", "root": str(self._host.root), "runtime": True}
-
-    def run(self, sql: str) -> list[dict[str, Any]]:
-        try:
-            return query(self._conn, sql)
-        except (apsw.Error, ValueError, OSError) as exc:
-            raise QueryFailed(" ".join(str(exc).split())[:300]) from exc
-
-    def close(self) -> None:
-        self._conn.close()
-
-
 @contextmanager
 def _copy(base: Path, work: Path, name: str) -> Iterator[Path]:
     """A hard-linked copy of ``base`` (edits give a file its own inode first)."""
@@ -732,7 +710,7 @@ def run_root(catalog: Catalog, cache: Path) -> tuple[list[RootRun], str]:
 def _with_runtime(catalog: Catalog, root: Path, control_id: str, runtime: Mapping[str, Any]) -> str:
     with tempfile.TemporaryDirectory(prefix="trails-runtime-") as tmp:
         host = materialise({"runtime": runtime}, Path(tmp))
-        evaluator = RuntimeEvaluator(Host(root=root, runtime=host.runtime))
+        evaluator = ReferenceEvaluator(Host(root=root, runtime=host.runtime))
         try:
             results = evaluate(catalog, PACKS, Selection((UBUNTU,), (control_id,)), evaluator)
         finally:

@@ -14,19 +14,23 @@ from trails.osquery.schema import SHIPPED_VERSION
 
 
 class ReferenceEvaluator:
-    """Reads ``root`` (never writes it); runtime tables only when ``root`` is ``/``."""
+    """Reads a host's root (never writes it) and, when it has one, its runtime."""
 
-    def __init__(self, root: Path) -> None:
-        self._live = root.resolve() == Path("/")
-        self._host = Host(root=root, runtime=LIVE if self._live else None)
-        self._conn = open_host_db(self._host)
+    def __init__(self, host: Host) -> None:
+        self._host = host
+        self._conn = open_host_db(host)
+
+    @classmethod
+    def for_root(cls, root: Path) -> ReferenceEvaluator:
+        """``root``; runtime tables only when ``root`` is ``/`` (this running system)."""
+        return cls(Host(root=root, runtime=LIVE if root.resolve() == Path("/") else None))
 
     def describe(self) -> dict[str, Any]:
         return {
             "kind": "reference",
             "osquery_version": SHIPPED_VERSION,
             "root": str(self._host.root),
-            "runtime": self._live,
+            "runtime": self._host.runtime is not None,
         }
 
     def run(self, sql: str) -> list[dict[str, Any]]:

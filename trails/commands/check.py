@@ -45,7 +45,7 @@ def _evaluator(root: Path | None, osqueryi: Path | None) -> Evaluator:
         root = Path("/")
     if not root.is_dir():
         raise UsageError(f"--root {root}: not a directory")
-    return ReferenceEvaluator(root)
+    return ReferenceEvaluator.for_root(root)
 
 
 def _line(result: CheckResult) -> str:
