@@ -32,6 +32,3 @@ class Diagnostic:
             "code": self.code,
         }
 
-
-def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
-    return any(d.severity is Severity.ERROR for d in diagnostics)

@@ -53,16 +53,6 @@ def mode_int(column: str) -> str:
     return f"({digits[0]} * 512 + {digits[1]} * 64 + {digits[2]} * 8 + {digits[3]})"
 
 
-def _installed(ctx: Context, name_sql: str) -> str:
-    """Correlated subquery: the installed version of package ``name_sql``, or NULL."""
-    if ctx.packages == "rpm":
-        return f"(SELECT min(version) FROM rpm_packages WHERE name = {name_sql})"
-    return (
-        f"(SELECT min(version) FROM deb_packages WHERE name = {name_sql} "
-        "AND status LIKE '% ok installed')"
-    )
-
-
 def _package_table(ctx: Context) -> str:
     return "rpm_packages" if ctx.packages == "rpm" else "deb_packages"
 
