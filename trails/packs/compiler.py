@@ -3,17 +3,22 @@
 
 The control's own SQL (written or expanded from a check kind) returns observations;
 the wrapper turns them into exactly one row ``control_id, status, evidence_count,
-evidence``:
+evidence``, deciding in this order:
 
-* ``not_applicable`` when the pack's ``applies_when`` sees nothing or the control's
-  ``not_applicable_when`` sees something;
-* ``fail`` when nothing was observed (``all_ok``: no row; ``no_rows``: the ``observe``
-  query returned no row), or when any row is offending (``ok`` false or NULL for
-  ``all_ok``; every row for ``no_rows``);
-* ``pass`` otherwise.
+* ``no_evidence`` when a probed table the pack's ``applies_when`` reads returned nothing,
+  else ``not_applicable`` when ``applies_when`` sees nothing (not what the pack is for);
+* the same for the control's ``not_applicable_when`` (its tables, then a row);
+* ``no_evidence`` when a probed table the check reads returned nothing (probes.py);
+* ``stale`` when the check reads the agent's audit rules and its last attempt is older
+  than the pack's ``audit_max_age``;
+* ``no_evidence`` when nothing was observed (``all_ok``: no row; ``no_rows``: the
+  ``observe`` query returned no row);
+* ``fail`` when any row is offending (``ok`` false or NULL for ``all_ok``; every row for
+  ``no_rows``); ``pass`` otherwise.
 
 Evidence is a JSON array of at most ``MAX_EVIDENCE_ROWS`` offending rows; every row is
-cut to a per-row byte budget so the array never exceeds ``MAX_EVIDENCE_BYTES``.
+cut to a per-row byte budget so the array never exceeds ``MAX_EVIDENCE_BYTES``; the
+statuses that decide nothing carry one ``trails_note`` saying why.
 """
 
 from __future__ import annotations
@@ -136,12 +141,14 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
         f"{_missing(_probes(exempt))} AS control_unread, "
         f"{_missing(_probes(*check_sqls))} AS check_unread), "
         "trails_a AS MATERIALIZED (SELECT *, "
-        f"CASE WHEN pack_unread = '' THEN ({pack_na}) ELSE 0 END AS pack_na FROM trails_n), "
+        f"CASE WHEN pack_unread = '' THEN ({pack_na}) ELSE 0 END AS pack_na, "
+        f"CASE WHEN control_unread = '' THEN ({control_na}) ELSE 0 END AS control_na "
+        "FROM trails_n), "
         "trails_v AS MATERIALIZED (SELECT "
         "CASE WHEN pack_unread <> '' OR pack_na THEN pack_unread "
-        "WHEN control_unread <> '' THEN control_unread "
-        f"WHEN ({control_na}) THEN '' ELSE check_unread END AS unread, "
-        f"pack_na OR (pack_unread = '' AND control_unread = '' AND ({control_na})) AS na, "
+        "WHEN control_unread <> '' OR control_na THEN control_unread "
+        "ELSE check_unread END AS unread, "
+        "pack_na OR (pack_unread = '' AND control_na) AS na, "
         f"({observed}) AS seen, ({stale}) AS stale, "
         "(SELECT count(*) FROM trails_bad) AS bad FROM trails_a) "
         f"SELECT {lit(control.id)} AS control_id, "
