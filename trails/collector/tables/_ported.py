@@ -1,5 +1,6 @@
 """What several ported tables share: osquery's bounded ``readFile``, its
-``listFilesInDirectory``, and the ``tryTo<long>`` it parses constraint values with.
+``listFilesInDirectory``, the ``tryTo<long>`` it parses constraint values with, and the
+one way the collector asks a system tool (rpm, systemctl) where osquery links a library.
 
 Reads are capped (osquery refuses files over ``--read_max``, 50 MiB; the collector
 refuses them over ``MAX_BYTES``) and only regular files are read, so a FIFO or device
@@ -13,6 +14,7 @@ import os
 import posixpath
 import re
 import stat
+import subprocess
 
 from trails.collector.interface import Host, Value
 
@@ -80,3 +82,20 @@ def to_long(value: Value) -> int | None:
             return None
         number = int(text.lstrip(C_SPACE))
     return number if _LONG_MIN <= number <= _LONG_MAX else None
+
+
+def tool_output(argv: list[str], timeout: float, locale: str = "C") -> str | None:
+    """A tool's standard output (bounded time, a fixed locale, no shell), or None when it
+    cannot run, times out or fails: the table is then empty, as osquery's is when its
+    library call fails."""
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "LC_ALL": locale},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode("utf-8", errors="replace") if done.returncode == 0 else None

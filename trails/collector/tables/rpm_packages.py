@@ -12,14 +12,13 @@ given name (librpm's iterator patterns). No ``rpm`` binary or no database: no ro
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from trails.collector.interface import Host, Query, Row, Table
+from trails.collector.tables._ported import tool_output
 
 DBPATH = "/var/lib/rpm"
 DB_FILES = ("rpmdb.sqlite", "Packages", "Packages.db")
@@ -59,17 +58,7 @@ def _query(host: Host) -> str | None:
         except OSError:
             return None
         command = [rpm, "--root", scratch, "--dbpath", DBPATH, "-qa", "--qf", QUERY_FORMAT]
-        try:
-            done = subprocess.run(
-                command,
-                capture_output=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-                env={**os.environ, "LC_ALL": "C"},
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-    return done.stdout.decode("utf-8", errors="replace")
+        return tool_output(command, TIMEOUT_SECONDS)
 
 
 def generate(host: Host, query: Query) -> Iterator[Row]:

@@ -33,14 +33,13 @@ with a text ``id`` is skipped.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from trails.collector.interface import Host, Query, Row, Table
+from trails.collector.tables._ported import tool_output
 from trails.collector.tables._runtime import is_live, read_text, sql_int
 
 MAX_UNITS_FILE = 16 * 1024 * 1024
@@ -157,19 +156,7 @@ def _ask_systemd() -> str:
         "--",
         "*",
     ]
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            timeout=SYSTEMCTL_TIMEOUT,
-            check=False,
-            env={**os.environ, "LC_ALL": "C.UTF-8"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    if done.returncode != 0:
-        return ""
-    return done.stdout.decode("utf-8", errors="replace")
+    return tool_output(command, SYSTEMCTL_TIMEOUT, "C.UTF-8") or ""
 
 
 def generate(host: Host, query: Query) -> Iterator[Row]:
