@@ -9,6 +9,7 @@ from tests.sign.helpers import run
 from trails.commands.report import parse_when
 
 UNTIL = "2026-11-23T12:00:00Z"
+PACKS = Path(__file__).resolve().parents[2] / "cis_pci_packs"
 
 
 @pytest.fixture(scope="module")
@@ -266,3 +267,42 @@ def test_report_files_follow_the_umask(
         os.umask(old)
     assert code == 0, err
     assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_until_defaults_to_the_newest_input_line_and_the_summary_prints_the_window(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", tmp_path)
+    code, stdout, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    doc = json.loads(stdout)
+    until = doc["until"]
+    assert until <= UNTIL  # the simulated fleet's newest line, not the clock
+    assert doc["since"] < until
+    assert doc["scope_from_releases"] is False
+    assert doc["framework"] is None
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["metadata"]["until"] == until == report["metadata"]["newest_evidence"]
+    again = run(capsys, *args, "--json")[1]
+    assert json.loads(again)["fingerprint"] == doc["fingerprint"]  # same input, same report
+    code, stdout, err = run(capsys, *args)
+    assert code == 0, err
+    assert f"window {doc['since']} to {until} (--until: the newest input line)" in stdout
+    assert "scope: every pack (no --releases)" in stdout
+
+
+def test_framework_needs_packs_and_a_known_name(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", tmp_path, "--until", UNTIL)
+    code, _, err = run(capsys, *args, "--framework", "cis-rhel-9")
+    assert code == 2
+    assert "--framework needs --packs" in err
+    code, _, err = run(capsys, *args, "--packs", PACKS, "--framework", "nist")
+    assert code == 2
+    assert "--framework nist: choose from" in err
+    code, stdout, err = run(
+        capsys, *args, "--packs", PACKS, "--framework", "cis-ubuntu-22.04", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(stdout)["frameworks"] == ["cis-ubuntu-22.04"]

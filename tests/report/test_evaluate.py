@@ -11,9 +11,9 @@ from tests.report.osquery_lines import T0, control, decorations, integrity, line
 from trails.errors import UsageError
 from trails.models.evidence import ReportStatus
 from trails.report.build import ReportOptions, report_from_files
-from trails.report.catalog import ReportCatalog
-from trails.report.model import IntegrityKind, Release, Report
-from trails.report.releases import ReleaseInfo
+from trails.report.catalog import ReportCatalog, RequirementSpec
+from trails.report.model import ControlInfo, FrameworkRef, IntegrityKind, Release, Report
+from trails.report.releases import LoadedReleases, ReleaseInfo
 
 UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
 CATALOG = ReportCatalog(controls=CONTROLS, requirements=REQUIREMENTS)
@@ -364,3 +364,120 @@ def test_a_host_without_integrity_data_is_a_finding(tmp_path: Path) -> None:
                                 integrity(T0, d1)])  # fmt: skip
     blind = [f.host_uuid for f in report.integrity if f.kind is IntegrityKind.NO_INTEGRITY_DATA]
     assert blind == ["h2"]
+
+
+# Scope (issue 15 item 4) and time (item 5).
+
+RHEL = ControlInfo(
+    id="cis-rhel-5.2.1",
+    title="Ensure sudo is installed (RHEL)",
+    refs=(FrameworkRef("cis-rhel-9", "5.2.1"), FrameworkRef("pci-dss-4.0.1", "2.2.6")),
+)
+RHEL_MANUAL = ControlInfo(
+    id="cis-rhel-1.1.1",
+    title="Ensure the RHEL partitions are planned",
+    refs=(FrameworkRef("cis-rhel-9", "1.1.1"),),
+    manual_reason="a design decision",
+)
+UBUNTU_MANUAL = ControlInfo(
+    id="cis-ubuntu-1.1.2",
+    title="Ensure the partitions are planned",
+    refs=(FrameworkRef("cis-ubuntu-22.04", "1.1.2"),),
+    manual_reason="a design decision",
+)
+PACKS_CATALOG = ReportCatalog(
+    controls=(*CONTROLS, RHEL, RHEL_MANUAL, UBUNTU_MANUAL),
+    requirements=(
+        *REQUIREMENTS,
+        RequirementSpec("cis-rhel-9", "5.2.1", "Ensure sudo is installed (RHEL)"),
+        RequirementSpec("cis-rhel-9", "1.1.1", "partitions", "a design decision"),
+    ),
+    packs={
+        **{c.id: "cis_ubuntu_22_04" for c in CONTROLS if c.id.startswith("cis-ubuntu")},
+        "cis-ubuntu-1.1.2": "cis_ubuntu_22_04",
+        "pci-12.10.1": "pci_dss_4_0_1",
+        RHEL.id: "cis_rhel9",
+        RHEL_MANUAL.id: "cis_rhel9",
+    },
+)
+
+
+def _scoped(tmp_path: Path, framework: str | None = None, *, releases: bool = True) -> Report:
+    path = tmp_path / "results.log"
+    path.write_text(control("cis-ubuntu-5.2.1", "fail", T0, decorations("h1")) + "\n")
+    scheduled = (ReleaseInfo(_release(CV), ("cis-ubuntu-1.1.1.1", "cis-ubuntu-5.2.1"), {}),)
+    options = ReportOptions(now=UNTIL, framework=framework)
+    return report_from_files([str(path)], PACKS_CATALOG, scheduled if releases else (), options)
+
+
+def test_scope_is_what_the_releases_schedule_plus_manual_siblings(tmp_path: Path) -> None:
+    report = _scoped(tmp_path)
+    assert report.scope.frameworks == ("cis-ubuntu-22.04", "pci-dss-4.0.1")  # no cis-rhel-9
+    assert [c.id for c in report.controls] == [
+        "cis-ubuntu-1.1.1.1",
+        "cis-ubuntu-1.1.2",  # the manual sibling in the same pack
+        "cis-ubuntu-5.2.1",
+    ]
+    frameworks = {r.framework for r in report.requirements}
+    assert frameworks == {"cis-ubuntu-22.04", "pci-dss-4.0.1"}
+    assert report.scope.from_releases is True
+
+
+def test_without_releases_every_pack_is_in_scope(tmp_path: Path) -> None:
+    report = _scoped(tmp_path, releases=False)
+    assert "cis-rhel-9" in report.scope.frameworks
+    assert report.scope.from_releases is False
+    assert {c.id for c in report.controls} == {c.id for c in PACKS_CATALOG.controls}
+
+
+def test_framework_narrows_the_scope(tmp_path: Path) -> None:
+    report = _scoped(tmp_path, "cis-ubuntu-22.04")
+    assert report.scope.frameworks == ("cis-ubuntu-22.04",)
+    assert {r.framework for r in report.requirements} == {"cis-ubuntu-22.04"}
+    assert {r.control_id for r in report.results} <= {c.id for c in report.controls}
+    with pytest.raises(UsageError, match="--framework nist: choose from cis-rhel-9"):
+        _scoped(tmp_path, "nist")
+
+
+def test_until_defaults_to_the_newest_input_line(tmp_path: Path) -> None:
+    lines = [
+        control("a", "pass", T0 - 3 * 86400, decorations("h1")),
+        control("a", "fail", T0 - 600, decorations("h1")),
+    ]
+    path = tmp_path / "results.log"
+    path.write_text("\n".join(lines) + "\n")
+    first = report_from_files([str(path)], CATALOG, (), ReportOptions())
+    again = report_from_files([str(path)], CATALOG, (), ReportOptions())
+    newest = datetime.fromtimestamp(T0 - 600, UTC)
+    assert first.metadata.until == newest
+    assert first.metadata.since == newest - timedelta(hours=24)
+    assert first.metadata.newest_evidence == newest
+    assert first.fingerprint == again.fingerprint
+    assert first.metadata.to_dict() == again.metadata.to_dict()
+
+
+def test_trend_covers_the_window_only(tmp_path: Path) -> None:
+    d1 = decorations("h1")
+    report = _report(
+        tmp_path,
+        [
+            control("a", "fail", T0 - 5 * 86400, d1),  # before the window
+            control("a", "pass", T0, d1),
+        ],
+        since=datetime.fromtimestamp(T0, UTC) - timedelta(hours=1),
+    )
+    assert [p.day.isoformat() for p in report.trend] == ["2026-11-23"]
+
+
+def test_releases_are_loaded_at_the_window_end(tmp_path: Path) -> None:
+    path = tmp_path / "results.log"
+    path.write_text(control("a", "pass", T0 - 60, decorations("h1")) + "\n")
+    asked: list[datetime] = []
+
+    def load(at: datetime) -> LoadedReleases:
+        asked.append(at)
+        return LoadedReleases((ReleaseInfo(_release(CV), ("a",), {}),), None)
+
+    report = report_from_files([str(path)], CATALOG, load, ReportOptions())
+    assert asked == [datetime.fromtimestamp(T0 - 60, UTC)]
+    assert report.scope.releases[0].namespace == "linux/pci"

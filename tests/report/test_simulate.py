@@ -91,7 +91,9 @@ def test_report_from_simulated_fleet(fleet: Path) -> None:
     } <= kinds
     tampered = [f for f in report.integrity if f.kind is IntegrityKind.CONFIG_HASH_MISMATCH]
     assert len(tampered) == 1
-    assert len(report.trend) >= 3
+    # The trend covers the window only (24 h ending at noon: two UTC days), not every day
+    # the simulated input spans.
+    assert [p.day.isoformat() for p in report.trend] == ["2026-11-22", "2026-11-23"]
 
 
 def test_gzip_output(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ import click
 from trails.commands.common import emit_json, refusal
 from trails.errors import CheckFailed, TransportError, UsageError
 from trails.fileio import atomic_write
+from trails.formats.manifest import format_time
 from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
-from trails.report.build import DEFAULT_TITLE, ReportOptions, report_from_files
+from trails.report.build import DEFAULT_TITLE, ReleaseSource, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.model import IntegrityKind, Report
 from trails.report.releases import (
@@ -119,7 +120,18 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     "signed release index; the report marks them NOT VERIFIED.",
 )
 @click.option("--since", metavar="TIME", help="Window start [default: --until minus 24h].")
-@click.option("--until", metavar="TIME", help="Window end, RFC 3339 UTC [default: now].")
+@click.option(
+    "--until",
+    metavar="TIME",
+    help="Window end, RFC 3339 UTC [default: the newest input line, so the same input "
+    "gives the same report].",
+)
+@click.option(
+    "--framework",
+    metavar="NAME",
+    help="Only this framework's controls and requirements (e.g. cis-ubuntu-22.04; needs "
+    "--packs). The scope is otherwise what the releases schedule.",
+)
 @click.option(
     "--silent-after",
     default="24h",
@@ -179,6 +191,7 @@ def report(
     insecure_unverified: bool,
     since: str | None,
     until: str | None,
+    framework: str | None,
     silent_after: str,
     baseline: Path | None,
     formats: tuple[str, ...],
@@ -208,23 +221,33 @@ def report(
     if (sign_key is None) != (sign_chain is None):
         raise UsageError("--sign-key and --sign-chain go together; give both or neither")
     signer = Signer.load(sign_key, sign_chain) if sign_key and sign_chain else None
+    if framework is not None and packs is None:
+        raise UsageError("--framework needs --packs DIR (the frameworks come from the packs)")
     options = ReportOptions(
-        now=datetime.now(UTC).replace(microsecond=0),
         since=parse_when(since, "--since"),
         until=parse_when(until, "--until"),
         silent_after=_duration(silent_after, "--silent-after"),
         generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
+        framework=framework,
     )
-    # Verified before any work; the reference time is the window's end, as build.py sets it.
-    loaded = _releases(
-        releases=releases,
-        roots=roots,
-        crls=crls,
-        insecure_unverified=insecure_unverified,
-        at=options.until or options.now,
-        as_json=as_json,
-    )
+
+    # The reference time is the window's end: --until, else the newest input line, known
+    # once the input is read. Option sets that cannot verify are refused before any work.
+    def load(at: datetime) -> LoadedReleases:
+        return _releases(
+            releases=releases,
+            roots=roots,
+            crls=crls,
+            insecure_unverified=insecure_unverified,
+            at=at,
+            as_json=as_json,
+        )
+
+    _check_release_options(releases, roots, crls, insecure_unverified)
+    # --until given: verified before any work; else once the input is read.
+    early = None if options.until is None else load(options.until)
+    source: ReleaseSource = load if early is None else early.infos
     steps = 3 + len(names) + (signer is not None)
     with click.progressbar(
         length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
@@ -234,11 +257,11 @@ def report(
         model = report_from_files(
             results,
             catalog,
-            loaded.infos,
+            source,
             options,
             baseline,
             on_stage=lambda s: bar.update(1, s),
-            release_index=loaded.signed_index,
+            release_index=None if early is None else early.signed_index,
         )
         bar.update(1)
         try:
@@ -258,9 +281,28 @@ def report(
             _write(envelope, sign_report(written, signer, fingerprint=model.fingerprint))
             written.append(envelope)
             bar.update(1)
-    _print(model, written, as_json)
+    _print(model, written, as_json, until_given=options.until is not None)
     if fail_on is not None and any(model.summary[s] for s in _FAIL_ON[fail_on]):
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
+
+
+def _check_release_options(
+    releases: Path | None, roots: Path | None, crls: tuple[Path, ...], insecure_unverified: bool
+) -> None:
+    """Option sets that cannot verify the releases are refused before any work."""
+    if releases is None:
+        if roots is not None or crls or insecure_unverified:
+            raise UsageError(
+                "--roots, --crl and --insecure-unverified-releases go with --releases DIR"
+            )
+        return
+    if roots is None and not insecure_unverified:
+        raise UsageError(
+            "--releases needs --roots ROOTS.pem to verify the releases (or "
+            "--insecure-unverified-releases to report against them unverified)"
+        )
+    if roots is None and crls:
+        raise UsageError("--crl needs --roots; give the pinned root CA too")
 
 
 def _releases(
@@ -273,21 +315,10 @@ def _releases(
     as_json: bool,
 ) -> LoadedReleases:
     """Every release under --releases and the signed index they matched, verified at ``at``
-    (the window's end) unless the named bypass allows otherwise; unverifiable option sets
-    are refused first."""
+    (the window's end) unless the named bypass allows otherwise."""
+    _check_release_options(releases, roots, crls, insecure_unverified)
     if releases is None:
-        if roots is not None or crls or insecure_unverified:
-            raise UsageError(
-                "--roots, --crl and --insecure-unverified-releases go with --releases DIR"
-            )
         return LoadedReleases((), None)
-    if roots is None and not insecure_unverified:
-        raise UsageError(
-            "--releases needs --roots ROOTS.pem to verify the releases (or "
-            "--insecure-unverified-releases to report against them unverified)"
-        )
-    if roots is None and crls:
-        raise UsageError("--crl needs --roots; give the pinned root CA too")
     policy = load_trust_policy(roots, crls) if roots is not None else None
     trust = ReleaseTrust(policy=policy, at=at, allow_unverified=insecure_unverified)
     if insecure_unverified:
@@ -304,7 +335,17 @@ def _releases(
         raise
 
 
-def _print(model: Report, written: list[Path], as_json: bool) -> None:
+def _scope_note(model: Report) -> str:
+    scope = model.scope
+    if scope.framework is not None:
+        where = "the signed releases" if scope.from_releases else "every pack (no --releases)"
+        return f"scope: {scope.framework} only (--framework), of {where}"
+    if not scope.from_releases:
+        return "scope: every pack (no --releases)"
+    return f"scope: {', '.join(scope.frameworks) or 'no framework'} (from the signed releases)"
+
+
+def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bool) -> None:
     unverified = [r.namespace for r in model.scope.releases if not r.verified]
     if unverified:
         click.echo(
@@ -324,6 +365,11 @@ def _print(model: Report, written: list[Path], as_json: bool) -> None:
             {
                 "fingerprint": model.fingerprint,
                 "simulated": model.metadata.simulated,
+                "since": format_time(model.metadata.since),
+                "until": format_time(model.metadata.until),
+                "frameworks": list(model.scope.frameworks),
+                "framework": model.scope.framework,
+                "scope_from_releases": model.scope.from_releases,
                 "summary": model.summary.to_dict(),
                 "hosts": len(model.hosts),
                 "malformed_lines": model.ingest.malformed,
@@ -338,6 +384,12 @@ def _print(model: Report, written: list[Path], as_json: bool) -> None:
         f"{len(model.hosts)} hosts, {s.total} results{note}: {s[ReportStatus.PASS]} pass, "
         f"{s[ReportStatus.FAIL]} fail, {s[ReportStatus.ERROR]} error; "
         f"{len(model.integrity)} pipeline findings; fingerprint {model.fingerprint}"
+    )
+    meta = model.metadata
+    click.echo(
+        f"window {format_time(meta.since)} to {format_time(meta.until)}"
+        + ("" if until_given else " (--until: the newest input line)")
+        + f"; {_scope_note(model)}"
     )
     if model.ingest.malformed:
         click.echo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,11 @@ from trails.errors import UsageError
 from trails.report.baseline import diff, load_baseline
 from trails.report.catalog import ReportCatalog
 from trails.report.evaluate import (
+    Window,
     default_window,
     evaluate_results,
     load_hosts,
+    newest_line,
     newest_time,
     prepare,
     status_counts,
@@ -34,26 +36,38 @@ from trails.report.model import (
     Scope,
     Signer,
 )
-from trails.report.releases import ReleaseInfo
+from trails.report.releases import LoadedReleases, ReleaseInfo
 from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
 
 DEFAULT_TITLE = "Fleet compliance evidence"
 
 
+# Releases given as a loader are verified at the window's end, known only after reading.
+ReleaseSource = Sequence[ReleaseInfo] | Callable[[datetime], LoadedReleases]
+
+
 @dataclass(frozen=True)
 class ReportOptions:
-    now: datetime  # the default end of the window when --until is not given
+    # The window's end when --until is not given; None: the newest input line (so the
+    # same input gives the same report), the clock only when there is no input line.
+    now: datetime | None = None
     since: datetime | None = None
     until: datetime | None = None
     silent_after: timedelta = timedelta(hours=24)
     generated_at: datetime | None = None  # default: the newest input line
     title: str = DEFAULT_TITLE
+    framework: str | None = None  # --framework: narrow the scope to this framework
 
 
-def _controls(catalog: ReportCatalog, seen: set[str]) -> tuple[ControlInfo, ...]:
-    known = {c.id: c for c in catalog.controls}
+def _controls(
+    scoped: ReportCatalog, catalog: ReportCatalog, seen: set[str]
+) -> tuple[ControlInfo, ...]:
+    """The controls in scope plus any a host reported (described from the whole catalog)."""
+    known = {c.id: c for c in scoped.controls}
     for cid in seen - known.keys():
-        known[cid] = ControlInfo(id=cid, title="(not in the control catalog)")
+        known[cid] = catalog.control(cid) or ControlInfo(
+            id=cid, title="(not in the control catalog)"
+        )
     return tuple(known[c] for c in sorted(known))
 
 
@@ -62,7 +76,9 @@ def _scope(
     status: dict[str, dict[str, str]],
     releases: Sequence[ReleaseInfo],
     controls: Sequence[ControlInfo],
+    *,
     release_index: ReleaseIndexSeen | None,
+    framework: str | None,
 ) -> Scope:
     pairs: dict[tuple[str, str], int] = {}
     for host in hosts:
@@ -81,7 +97,9 @@ def _scope(
         namespaces=tuple(
             sorted({h.namespace for h in hosts} | {i.release.namespace for i in releases})
         ),
-        frameworks=tuple(sorted({r.framework for c in controls for r in c.refs})),
+        frameworks=(framework,)
+        if framework is not None
+        else tuple(sorted({r.framework for c in controls for r in c.refs})),
         releases=tuple(i.release for i in releases),
         config_versions=tuple(
             ConfigVersionSeen(ns, cv, n) for (ns, cv), n in sorted(pairs.items())
@@ -89,44 +107,83 @@ def _scope(
         signers=tuple(Signer(s, f) for s, f in sorted(signers) if s or f),
         commits=tuple(sorted(commits)),
         release_index=release_index,
+        from_releases=bool(releases),
+        framework=framework,
     )
+
+
+def report_window(con: Any, options: ReportOptions) -> Window:
+    """--since/--until, --until defaulting to ``options.now``, else the newest input line."""
+    until = options.until or options.now or newest_line(con)
+    if until is None:  # no input line at all: nothing to be deterministic about
+        until = datetime.now(UTC).replace(microsecond=0)
+    window = default_window(until, options.since, until)
+    if window.since >= window.until:
+        defaulted = options.until is None and options.now is None
+        raise UsageError(
+            "--since must be before --until"
+            + (
+                f" (it defaults to the newest input line, {window.until:%Y-%m-%dT%H:%M:%SZ})"
+                if defaulted
+                else ""
+            )
+        )
+    return window
 
 
 def build_report(
     ingested: Ingested,
     catalog: ReportCatalog,
-    releases: Sequence[ReleaseInfo],
+    releases: ReleaseSource,
     options: ReportOptions,
     baseline: dict[str, Any] | None = None,
     *,
     release_index: ReleaseIndexSeen | None = None,
 ) -> Report:
-    window = default_window(options.until, options.since, options.now)
-    if window.since >= window.until:
-        raise UsageError("--since must be before --until")
     con = ingested.con
+    window = report_window(con, options)
+    if not isinstance(releases, Sequence):
+        releases, release_index = releases(window.until)
+    scoped = catalog.scoped(
+        {c for i in releases for c in i.controls} if releases else None, options.framework
+    )
     hosts = load_hosts(con, window)
     prepare(con, window)
     results = evaluate_results(con, releases, window)
+    if options.framework is not None:
+        in_scope = {c.id for c in scoped.controls}
+        results = tuple(r for r in results if r.control_id in in_scope)
     status = load_status(con, window)
-    controls = _controls(catalog, {r.control_id for r in results})
-    generated = options.generated_at or newest_time(con, window) or window.until
+    controls = _controls(scoped, catalog, {r.control_id for r in results})
+    newest = newest_time(con, window)
     return Report(
         metadata=Metadata(
             title=options.title,
-            generated_at=generated,
+            generated_at=options.generated_at or newest or window.until,
             since=window.since,
             until=window.until,
             simulated=ingested.simulated,
             tool_version=__version__,
+            newest_evidence=newest,
         ),
-        scope=_scope(hosts, status, releases, controls, release_index),
+        scope=_scope(
+            hosts,
+            status,
+            releases,
+            controls,
+            release_index=release_index,
+            framework=options.framework,
+        ),
         summary=status_counts(results),
         hosts=hosts,
         controls=controls,
         results=results,
         control_rollups=control_rollups(controls, results),
-        requirements=requirement_rollups(controls, catalog.requirements, results),
+        requirements=tuple(
+            r
+            for r in requirement_rollups(controls, scoped.requirements, results)
+            if options.framework in (None, r.framework)
+        ),
         namespaces=group_rollups(hosts, results, lambda h: h.namespace),
         owners=group_rollups(hosts, results, lambda h: h.owner),
         trend=trend(con, window),
@@ -139,7 +196,7 @@ def build_report(
 def report_from_files(
     results: Sequence[str],
     catalog: ReportCatalog,
-    releases: Sequence[ReleaseInfo],
+    releases: ReleaseSource,
     options: ReportOptions,
     baseline: Path | None = None,
     *,
@@ -147,6 +204,9 @@ def report_from_files(
     release_index: ReleaseIndexSeen | None = None,
 ) -> Report:
     """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report.
+
+    ``releases`` may be a loader, called with the window's end once the input is read
+    (``--until`` defaults to the newest input line); it returns the signed index too.
 
     ``on_stage`` hears when the evaluation starts, after the (longer) reading.
     """

@@ -6,10 +6,12 @@ catalog to this small interface so that the report depends on nothing else of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from trails.errors import UsageError
 from trails.packs.catalog import Catalog, load_catalog
 from trails.packs.model import Control
 from trails.report.model import ControlInfo, FrameworkRef
@@ -23,12 +25,67 @@ class RequirementSpec:
     requirement: str
     title: str = ""
     manual_reason: str | None = None  # what evidence must come from elsewhere
+    declared: bool = False  # listed by the framework's own pack (not only by a control's ref)
 
 
 @dataclass(frozen=True)
 class ReportCatalog:
     controls: tuple[ControlInfo, ...] = ()
     requirements: tuple[RequirementSpec, ...] = ()
+    packs: Mapping[str, str] = field(default_factory=dict)  # control id -> pack id
+
+    def frameworks(self) -> tuple[str, ...]:
+        return tuple(sorted({r.framework for c in self.controls for r in c.refs}))
+
+    def scoped(self, scheduled: Collection[str] | None, framework: str | None) -> ReportCatalog:
+        """The part of the catalog a report covers (docs/report.md, "Scope").
+
+        ``scheduled``: the controls the signed releases schedule (None: no releases, every
+        control); the manual controls of their packs come along (a manual control with
+        no known pack, when its frameworks are those of a scheduled control). ``framework``
+        narrows to the controls that reference it. Requirements follow: those of the
+        frameworks left (with releases: declared by the framework's pack, or referenced by
+        a control left).
+        """
+        if scheduled is None and framework is None:
+            return self  # no releases: every pack, as before
+        if framework is not None and framework not in self.frameworks():
+            known = ", ".join(self.frameworks()) or "none (give --packs)"
+            raise UsageError(f"--framework {framework}: choose from {known}")
+        controls = self.controls
+        if scheduled is not None:
+            wanted = set(scheduled)
+            packs = {self.packs[c] for c in wanted if c in self.packs}
+            frameworks = {r.framework for c in controls if c.id in wanted for r in c.refs}
+            controls = tuple(
+                c
+                for c in controls
+                if c.id in wanted
+                or (
+                    c.manual_reason
+                    and (
+                        self.packs.get(c.id) in packs
+                        if c.id in self.packs
+                        else any(r.framework in frameworks for r in c.refs)
+                    )
+                )
+            )
+        if framework is not None:
+            controls = tuple(c for c in controls if any(r.framework == framework for r in c.refs))
+        in_scope = {r.framework for c in controls for r in c.refs}
+        if framework is not None:
+            in_scope &= {framework}
+        referenced = {(r.framework, r.requirement) for c in controls for r in c.refs}
+        requirements = tuple(
+            r
+            for r in self.requirements
+            if r.framework in in_scope
+            and (scheduled is None or r.declared or (r.framework, r.requirement) in referenced)
+        )
+        ids = {c.id for c in controls}
+        return ReportCatalog(
+            controls, requirements, {c: p for c, p in self.packs.items() if c in ids}
+        )
 
     def control(self, control_id: str) -> ControlInfo | None:
         return self._by_id.get(control_id)
@@ -57,12 +114,19 @@ def from_packs(catalog: Catalog) -> ReportCatalog:
         )
         for c in sorted(catalog.controls.values(), key=lambda c: c.id)
     )
+    declared = {(p.framework, r.id) for p in catalog.packs for r in p.requirements}
     requirements = tuple(
-        RequirementSpec(fw, r.id, r.title, r.manual_evidence or None)
+        RequirementSpec(
+            fw, r.id, r.title, r.manual_evidence or None, declared=(fw, r.id) in declared
+        )
         for fw in catalog.frameworks()
         for r in catalog.requirements(fw)
     )
-    return ReportCatalog(controls=controls, requirements=requirements)
+    return ReportCatalog(
+        controls=controls,
+        requirements=requirements,
+        packs={c.id: c.pack for c in catalog.controls.values()},
+    )
 
 
 def load_report_catalog(packs_dir: Path) -> ReportCatalog:

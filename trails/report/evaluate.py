@@ -274,7 +274,8 @@ def evaluate_results(
 
 
 def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
-    """Per UTC day the input covers: the newest result per (host, control) collected that day.
+    """Per UTC day of the window (at most the last ``MAX_TREND_DAYS``): the newest result
+    per (host, control) collected that day inside the window.
 
     Statuses a host cannot report (anything but pass, fail, not_applicable, no_evidence
     and stale) count as errors.
@@ -285,12 +286,13 @@ def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, .
                        THEN m.s ELSE 'error' END,
                count(*)
         FROM (SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
-              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
-                AND control_id <> '' AND t // 86400 > $until // 86400 - $max_days
+              FROM rows WHERE kind = 'control' AND t <= $until AND t >= $since
+                AND host_uuid IS NOT NULL AND control_id <> ''
+                AND t // 86400 > $until // 86400 - $max_days
               GROUP BY ALL)
         GROUP BY ALL ORDER BY 1, 2
         """,
-        {"until": window.until_ts, "max_days": MAX_TREND_DAYS},
+        {"until": window.until_ts, "since": window.since_ts, "max_days": MAX_TREND_DAYS},
     ).fetchall()
     by_day: dict[int, dict[ReportStatus, int]] = defaultdict(dict)
     for day, status, count in rows:
@@ -310,6 +312,12 @@ def newest_time(con: duckdb.DuckDBPyConnection, window: Window) -> datetime | No
         "SELECT max(t) FROM rows WHERE kind <> 'malformed' AND t <= $until",
         {"until": window.until_ts},
     ).fetchone() or (None,)
+    return _dt(t)
+
+
+def newest_line(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The newest input line at all: the window's end when --until is not given."""
+    (t,) = con.execute("SELECT max(t) FROM rows WHERE kind <> 'malformed'").fetchone() or (None,)
     return _dt(t)
 
 

@@ -138,11 +138,17 @@ class Scope:
     signers: tuple[Signer, ...]
     commits: tuple[str, ...]
     release_index: ReleaseIndexSeen | None = None  # None: no --releases, or unverified
+    # True: the controls and frameworks are those the releases schedule (plus their manual
+    # siblings); False: no --releases, every control of the packs.
+    from_releases: bool = False
+    framework: str | None = None  # --framework: only this framework's controls
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "namespaces": list(self.namespaces),
             "frameworks": list(self.frameworks),
+            "from_releases": self.from_releases,
+            "framework": self.framework,
             "releases": [r.to_dict() for r in self.releases],
             "release_index": None if self.release_index is None else self.release_index.to_dict(),
             "config_versions": [c.to_dict() for c in self.config_versions],
@@ -189,11 +195,13 @@ class Metadata:
     until: datetime
     simulated: bool  # True when any input came from ``trails simulate``
     tool_version: str
+    newest_evidence: datetime | None = None  # the newest input line in the window
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "generated_at": format_time(self.generated_at),
+            "newest_evidence": format_time(self.newest_evidence) if self.newest_evidence else None,
             "since": format_time(self.since),
             "until": format_time(self.until),
             "simulated": self.simulated,
