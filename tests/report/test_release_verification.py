@@ -258,3 +258,21 @@ def test_unverified_reading_is_still_bounded_and_strict(tmp_path: Path) -> None:
     (dist / NAMESPACE / "release.dsse.json").write_bytes(b" " * (MAX_RELEASE_FILE + 1))
     with pytest.raises(UsageError, match="larger than"):
         read_releases(dist)
+
+
+def test_a_window_before_the_signer_validity_says_to_use_the_dist_tree_of_then(
+    tmp_path: Path,
+) -> None:
+    """A report for a past window, against today's dist/ (signed by a newer certificate):
+    the refusal says why and what to do (issue 15 item 5)."""
+    dist = vector_dist(tmp_path)
+    policy = load_case("good-p256").policy
+    at = VECTOR_SIGNER.not_before - timedelta(days=30)
+    with pytest.raises(ReleaseRefused) as refused:
+        load_releases(dist, ReleaseTrust(policy=policy, at=at))
+    message = str(refused.value)
+    assert refused.value.check == "certificate-expired"
+    assert "the report window ends 2025-12-01T23:55:00Z, before the signer's validity" in message
+    assert "from 2025-12-31T23:55:00Z" in message
+    assert "the dist/ tree that was live then" in message
+    assert "\n" not in message

@@ -32,13 +32,13 @@ from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
 from trails.formats.index import IndexEntry
-from trails.formats.manifest import Manifest, ManifestError, parse_manifest
+from trails.formats.manifest import Manifest, ManifestError, format_time, parse_manifest
 from trails.formats.names import INDEX_ENVELOPE, MANIFEST, OSQUERY_CONF
 from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE
 from trails.models.evidence import control_id_of
 from trails.report.model import Release, ReleaseIndexSeen
 from trails.verify.core import ReleaseVerifier, TrustPolicy
-from trails.verify.errors import FileUnknownError
+from trails.verify.errors import CertificateExpiredError, FileUnknownError
 from trails.verify.fetch import DirectoryFetcher, fetch_and_verify, fetch_envelope, read_bounded
 from trails.verify.index import IndexMismatchError, VerifiedIndex, match_releases, verify_index
 
@@ -214,13 +214,27 @@ def read_releases(root: Path) -> tuple[ReleaseInfo, ...]:
     return tuple(_read_release(d, root) for d in _release_dirs(root))
 
 
+def _reason(exc: VerificationError, at: datetime) -> str:
+    """What the refusal says; a signer not yet valid at the window's end means a report
+    for a past window against a newer dist/ tree (docs/report.md, "Reports for a past
+    window")."""
+    not_before = exc.not_yet_valid if isinstance(exc, CertificateExpiredError) else None
+    if not_before is None:
+        return str(exc)
+    return (
+        f"the report window ends {format_time(at)}, before the signer's validity (from "
+        f"{format_time(not_before)}): this dist/ tree was signed later; report against the "
+        "dist/ tree that was live then (archive each signed dist/)"
+    )
+
+
 def _load(directory: Path, root: Path, trust: ReleaseTrust) -> ReleaseInfo:
     namespace = directory.relative_to(root).as_posix()
     if trust.policy is not None and (directory / ENVELOPE).is_file():
         try:
             return _verified_release(directory, namespace, trust.policy, trust.at)
         except VerificationError as exc:
-            raise ReleaseRefused(namespace, exc.check, str(exc)) from None
+            raise ReleaseRefused(namespace, exc.check, _reason(exc, trust.at)) from None
     if not trust.allow_unverified:
         raise ReleaseRefused(
             namespace,
@@ -245,7 +259,7 @@ def _verified_index(root: Path, policy: TrustPolicy, at: datetime) -> VerifiedIn
         return verify_index(envelope, policy, at)
     except VerificationError as exc:
         check = "index" if exc.check == "index" else f"index-{exc.check}"
-        raise ReleaseRefused(None, check, str(exc)) from None
+        raise ReleaseRefused(None, check, _reason(exc, at)) from None
 
 
 def _check_index(

@@ -76,12 +76,15 @@ def build_chain(
     except (PathError, ValueError) as exc:
         for cert in (leaf, *intermediates):
             if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-                raise CertificateExpiredError(
+                error = CertificateExpiredError(
                     f"certificate {_name(cert)} is valid only from "
                     f"{cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} to "
                     f"{cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}; re-sign with a current "
                     "signer certificate (or fix the host clock)"
-                ) from None
+                )
+                if now < cert.not_valid_before_utc:
+                    error.not_yet_valid = cert.not_valid_before_utc
+                raise error from None
         reason = str(exc).split(" (encountered", 1)[0]
         raise ChainError(
             f"signer {_name(leaf)} does not chain to a pinned root ({reason}); ship the "

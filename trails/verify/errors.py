@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from trails.errors import ExitCode, VerificationError
 
 
@@ -21,6 +23,8 @@ class ChainError(VerificationError):
 
 class CertificateExpiredError(VerificationError):
     check = "certificate-expired"
+    # The certificate's notBefore when the reference time is before it (not yet valid).
+    not_yet_valid: datetime | None = None
 
 
 class EkuError(VerificationError):

@@ -47,7 +47,12 @@ def cover(report: Report) -> list[Flowable]:
         key_values(
             [
                 ("Period", f"{when(meta.since)} to {when(meta.until)} (UTC)"),
-                ("Generated", when(meta.generated_at)),
+                ("Newest evidence", when(meta.newest_evidence)),
+                *(
+                    [("Report date", when(meta.generated_at))]
+                    if meta.generated_at != meta.newest_evidence
+                    else []
+                ),
                 ("Namespaces", markup(namespaces or "-", TEXT_CHARS)),
                 ("Frameworks", markup(", ".join(scope.frameworks) or "-", TEXT_CHARS)),
                 ("Hosts", f"{len(report.hosts):,}"),
