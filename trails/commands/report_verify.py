@@ -9,6 +9,7 @@ import click
 
 from trails.commands.common import emit_json
 from trails.formats.dsse import MAX_ENVELOPE_BYTES
+from trails.formats.manifest import format_time
 from trails.report.signing import (
     check_files,
     raise_for_mismatch,
@@ -70,6 +71,7 @@ def verify_report(
             {
                 "ok": all(c.problem is None for c in checks),
                 "report_fingerprint": signed.report_fingerprint,
+                "signed_at": None if signed.signed_at is None else format_time(signed.signed_at),
                 "signer": {
                     "subject": signed.signer.subject,
                     "fingerprint": signed.signer.fingerprint,
@@ -89,4 +91,5 @@ def verify_report(
         click.echo(
             f"verified {len(checks)} report files signed by {signed.signer.subject} "
             f"(fingerprint {signed.signer.fingerprint[:16]})"
+            + ("" if signed.signed_at is None else f" at {format_time(signed.signed_at)}")
         )

@@ -1,10 +1,14 @@
 """The report signature payload (docs/design.md §4 PKI): what a signed report vouches for.
 
 Canonical JSON ``{"schema": "trails.report-signature/v1", "report_fingerprint": F,
-"files": {name: {"sha256", "size"}}}``, signed in a DSSE envelope of ``PAYLOAD_TYPE``
-by a certificate with the report-signing EKU. ``payload`` builds it from the files
-(``trails.sign.report``); ``parse_payload`` reads it strictly, after the signature
-verified (``trails.report.signing``).
+"files": {name: {"sha256", "size"}}, "signed_at": T}``, signed in a DSSE envelope of
+``PAYLOAD_TYPE`` by a certificate with the report-signing EKU. ``payload`` builds it from
+the files (``trails.sign.report``); ``parse_payload`` reads it strictly, after the
+signature verified (``trails.report.signing``).
+
+``signed_at`` is the signer's clock when it signed (RFC 3339 UTC): the report's own
+dates come from its input, so the same input gives the same report; when it was vouched
+for is said here. Payloads signed before the field existed lack it (None).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from trails.errors import TransportError, UsageError
+from trails.formats.manifest import ManifestError, format_time, parse_time
 from trails.models.canonical import DuplicateKeyError, canonical_json, loads_unique
 
 PAYLOAD_TYPE = "application/vnd.trails.report+json"
@@ -57,7 +63,9 @@ def digest_file(path: Path, limit: int) -> tuple[int, str]:
     return size, sha.hexdigest()
 
 
-def payload(files: Sequence[Path], fingerprint: str | None = None) -> bytes:
+def payload(
+    files: Sequence[Path], fingerprint: str | None = None, signed_at: datetime | None = None
+) -> bytes:
     """The canonical JSON payload for ``files`` (names are the files' base names)."""
     if not files:
         raise UsageError("no report files to sign; render at least one format first")
@@ -77,7 +85,9 @@ def payload(files: Sequence[Path], fingerprint: str | None = None) -> bytes:
         if size > MAX_FILE_BYTES:
             raise UsageError(f"report file {path} is larger than {MAX_FILE_BYTES} bytes")
         entries[path.name] = ReportFile(path.name, size, sha).to_dict()
-    doc = {"schema": SCHEMA, "report_fingerprint": fingerprint, "files": entries}
+    doc: dict[str, Any] = {"schema": SCHEMA, "report_fingerprint": fingerprint, "files": entries}
+    if signed_at is not None:
+        doc["signed_at"] = format_time(signed_at)
     return canonical_json(doc)
 
 
@@ -85,16 +95,32 @@ def _bad(what: str) -> PayloadFormatError:
     return PayloadFormatError(f"signed report payload {what}; re-sign the report")
 
 
-def parse_payload(data: bytes) -> tuple[tuple[ReportFile, ...], str | None]:
-    """The signed files and report fingerprint; ``PayloadFormatError`` names the problem."""
+class SignedPayload(NamedTuple):
+    files: tuple[ReportFile, ...]
+    fingerprint: str | None
+    signed_at: datetime | None  # None: signed before the field existed
+
+
+def parse_payload(data: bytes) -> SignedPayload:
+    """The signed files, report fingerprint and signing time; ``PayloadFormatError`` names
+    the problem."""
     try:
         doc = loads_unique(data)
     except DuplicateKeyError:
         raise _bad("repeats a key") from None
     except (ValueError, RecursionError):
         raise _bad("is not JSON") from None
-    if not isinstance(doc, dict) or set(doc) != {"schema", "report_fingerprint", "files"}:
-        raise _bad("must hold exactly schema, report_fingerprint and files")
+    keys = {"schema", "report_fingerprint", "files"}
+    if not isinstance(doc, dict) or not keys <= set(doc) <= keys | {"signed_at"}:
+        raise _bad("must hold exactly schema, report_fingerprint, files and signed_at")
+    signed_at = None
+    if "signed_at" in doc:
+        try:
+            signed_at = parse_time(doc["signed_at"])
+        except ManifestError:
+            raise _bad(
+                "has a signed_at that is not RFC 3339 UTC like 2026-01-31T12:00:00Z"
+            ) from None
     if doc["schema"] != SCHEMA:
         raise _bad(f"has schema {str(doc['schema'])[:40]!r}, not {SCHEMA}")
     fingerprint = doc["report_fingerprint"]
@@ -117,4 +143,4 @@ def parse_payload(data: bytes) -> tuple[tuple[ReportFile, ...], str | None]:
         if not isinstance(sha, str) or not _SHA256.match(sha):
             raise _bad(f"entry {name} has a sha256 that is not 64 lowercase hex digits")
         files.append(ReportFile(name, size, sha))
-    return tuple(files), fingerprint
+    return SignedPayload(tuple(files), fingerprint, signed_at)

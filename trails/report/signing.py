@@ -45,6 +45,7 @@ class SignedReport:
     files: tuple[ReportFile, ...]
     report_fingerprint: str | None
     signer: SignerInfo
+    signed_at: datetime | None = None  # the signer's clock; None: signed before it was said
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,12 @@ def verify_report_envelope(envelope: bytes, policy: TrustPolicy, now: datetime) 
     """Size, form, chain to a pinned root, report EKU, revocation, signature; then the payload."""
     body, signer = verify_dsse(envelope, PAYLOAD_TYPE, policy, now, eku=EKU_REPORT_SIGNING)
     try:
-        files, fingerprint = parse_payload(body)
+        files, fingerprint, signed_at = parse_payload(body)
     except PayloadFormatError as exc:
         raise ReportPayloadError(str(exc)) from None
-    return SignedReport(files=files, report_fingerprint=fingerprint, signer=signer)
+    return SignedReport(
+        files=files, report_fingerprint=fingerprint, signer=signer, signed_at=signed_at
+    )
 
 
 class ReportFileError(VerificationError):

@@ -260,3 +260,38 @@ def test_signing_refuses_bad_inputs(report_pki: Pki, report_dir: Path, tmp_path:
         sign_report([report_dir / f"f{i}" for i in range(signing.MAX_FILES + 1)], signer)
     with pytest.raises(TransportError, match="cannot read report file"):
         sign_report([report_dir / "missing.pdf"], signer)
+
+
+def test_the_envelope_carries_the_signing_time(
+    report_pki: Pki, report_dir: Path, tmp_path: Path
+) -> None:
+    """The report's own dates come from its input (same input, same report); when it was
+    signed is the signer's clock, carried in the signed payload (issue 15 item 5)."""
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    env = sign_report(_files(report_dir), report_pki.report_signer)
+    signed_at = _payload(env)["signed_at"]
+    assert signed_at >= before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    signed, _ = verify_report(env, report_dir, _policy(report_pki), report_pki.now)
+    assert signed.signed_at is not None
+    assert signed.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ") == signed_at
+    fixed = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    env = sign_report(_files(report_dir), report_pki.report_signer, signed_at=fixed)
+    assert _payload(env)["signed_at"] == "2026-11-24T09:30:00Z"
+
+
+@pytest.mark.parametrize("value", ["yesterday", 5, None, "2026-11-24T09:30:00+01:00"])
+def test_a_malformed_signing_time_is_refused(report_pki: Pki, value: object) -> None:
+    entry = {"sha256": "b" * 64, "size": 1}
+    doc = {"schema": SCHEMA, "report_fingerprint": None, "files": {"a": entry}, "signed_at": value}
+    with pytest.raises(ReportPayloadError, match="signed_at"):
+        verify_report_envelope(_signed(report_pki, doc), _policy(report_pki), report_pki.now)
+
+
+def test_an_envelope_without_a_signing_time_still_verifies(report_pki: Pki) -> None:
+    """Reports signed before the field existed."""
+    entry = {"sha256": "b" * 64, "size": 1}
+    doc = {"schema": SCHEMA, "report_fingerprint": None, "files": {"a": entry}}
+    signed = verify_report_envelope(_signed(report_pki, doc), _policy(report_pki), report_pki.now)
+    assert signed.signed_at is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,7 @@ def test_json_and_dir(report_pki: Pki, report_dir: Path, tmp_path: Path) -> None
     assert doc["ok"] is True
     assert [f["name"] for f in doc["files"]] == ["report.json", "report.pdf"]
     assert doc["signer"]["fingerprint"] == report_pki.report_signer.fingerprint
+    assert doc["signed_at"].endswith("Z")  # the signer's clock, carried in the envelope
 
 
 def test_one_byte_change_exits_3_and_names_the_file(report_pki: Pki, report_dir: Path) -> None:
@@ -190,12 +192,15 @@ def test_text_output_and_revoked_signer(report_pki: Pki, report_dir: Path, tmp_p
     env = _sign(report_pki, report_dir)
     out = run(env, "--roots", report_pki.root_pem)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
-        "report.json: ok",
-        "report.pdf: ok",
+    lines = out.stdout.splitlines()
+    assert lines[:2] == ["report.json: ok", "report.pdf: ok"]
+    assert re.fullmatch(
         "verified 2 report files signed by CN=report signer,O=Example "
-        f"(fingerprint {report_pki.report_signer.fingerprint[:16]})",
-    ]
+        rf"\(fingerprint {report_pki.report_signer.fingerprint[:16]}\)"
+        r" at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",  # the signing time the envelope carries
+        lines[2],
+    )
+    assert len(lines) == 3
     crl = tmp_path / "ca.crl"
     crl.write_bytes(report_pki.crl_revoking_report_signer)
     revoked = run(env, "--roots", report_pki.root_pem, "--crl", crl)
