@@ -34,6 +34,18 @@ from trails.report.releases import ReleaseInfo
 _OK_RESULTS = ("", "ok", "unchanged")
 
 
+def duration_text(span: timedelta) -> str:
+    """``span`` as people write it: "1 day", "2 days 6 hours", "90 seconds" -> "1 minute 30
+    seconds" (never ``str(timedelta)``'s "1 day, 0:00:00")."""
+    seconds = int(span.total_seconds())
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts) or "0 seconds"
+
+
 def load_status(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, dict[str, str]]:
     """host_uuid -> the columns of its newest integrity row (bounded strings)."""
     rows = con.execute(
@@ -119,7 +131,9 @@ def _host_findings(
             (IntegrityKind.EXPIRED_RELEASE, f"installed release expired {row['expires']}", expires)
         )
     if seen is None or seen < window.until - silent_after:
-        found.append((IntegrityKind.SILENT, f"silent for more than {silent_after}", seen))
+        found.append(
+            (IntegrityKind.SILENT, f"silent for more than {duration_text(silent_after)}", seen)
+        )
     installed = row.get(INSTALLED_HASH_COLUMN, "")
     # Every namespace's osquery.conf differs, even when built from one commit.
     expected = release_hash.get((host.namespace, running)) or row.get("osquery_conf_sha256", "")

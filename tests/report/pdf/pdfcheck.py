@@ -44,3 +44,19 @@ def to_pngs(pdf: bytes, out_dir: Path, dpi: int = 60) -> list[Path]:
         timeout=300,
     )
     return sorted(out_dir.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def page_lines(pdf: bytes) -> list[list[tuple[float, float, str]]]:
+    """Per page, every text run as (y of its baseline in points from the page bottom, font
+    size in points, text), in drawing order; empty runs are skipped."""
+    pages: list[list[tuple[float, float, str]]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
+        if text.strip():
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            pages[-1].append((y, size * abs(tm[3] * cm[3]) or size, text.strip()))
+
+    for page in reader(pdf).pages:
+        pages.append([])
+        page.extract_text(visitor_text=visit)
+    return pages

@@ -17,6 +17,13 @@ from trails.report.pdf.text import EVIDENCE_CHARS, NAME_CHARS, markup, plain
 MAX_EVIDENCE_ROWS = 3  # evidence rows shown per (host, control) cell
 MAX_EVIDENCE_FIELDS = 8  # columns shown per evidence row
 
+# The one definition of every "pass rate" in the PDF (``StatusCounts.pass_rate``), stated once
+# in the executive summary; no other percentage of passes is shown.
+PASS_RATE_DEFINITION = (
+    "Pass rate: passing results among the results that were due (pass, fail, error, "
+    "no_evidence and stale); not_applicable and manual results are left out."
+)
+
 
 def when(t: datetime | None) -> str:
     return "-" if t is None else format_time(t)

@@ -19,6 +19,7 @@ from trails.report.pdf import styles
 from trails.report.pdf.text import clip, plain
 
 MAX_BARS = 15  # categories in a bar chart; the caller picks which (worst first)
+LEGEND_ROW = 18  # the colour key of a bar chart is one row above the plot, clear of its axes
 MAX_DAYS = 31  # days in a trend chart; the latest are kept
 LABEL_CHARS = 26
 
@@ -84,7 +85,8 @@ def _empty(width: float, height: float, message: str) -> Drawing:
 
 
 def status_pie(counts: Counts, width: float = 240, height: float = 150) -> Drawing:
-    """Share of each status, with count and percentage in the legend."""
+    """Share of each status, with its count in the legend (no percentages: the report's one
+    pass rate is defined over the results that were due, not over all of them)."""
     statuses = _present_statuses([counts])
     total = sum(counts.get(s, 0) for s in statuses)
     if total == 0:
@@ -102,9 +104,7 @@ def status_pie(counts: Counts, width: float = 240, height: float = 150) -> Drawi
     for i, status in enumerate(statuses):
         pie.slices[i].fillColor = styles.status_colour(status)
     drawing.add(pie)
-    labels = [
-        f"{plain(s, LABEL_CHARS)}  {counts[s]:,} ({100 * counts[s] / total:.1f}%)" for s in statuses
-    ]
+    labels = [f"{plain(s, LABEL_CHARS)}  {counts[s]:,}" for s in statuses]
     drawing.add(_legend(statuses, size + 20, (height + 11 * len(statuses)) / 2, labels))
     return drawing
 
@@ -120,10 +120,10 @@ def stacked_bars(
         return _empty(width, 40, "no results to chart")
     label_width = 130
     chart_height = bar_height * len(rows) * 1.4
-    height = chart_height + 40
+    height = chart_height + 26 + LEGEND_ROW
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = label_width, 28
+    chart.x, chart.y = label_width, 26  # value-axis labels below, the legend above
     chart.width = width - label_width - 10
     chart.height = chart_height
     # Categories are drawn bottom-up; reverse so the first row is on top.
@@ -150,7 +150,13 @@ def stacked_bars(
         chart.bars[i].fillColor = styles.status_colour(status)
     drawing.add(chart)
     drawing.add(
-        _legend(statuses, 10, 10, [plain(s, LABEL_CHARS) for s in statuses], row_width=width - 20)
+        _legend(
+            statuses,
+            10,
+            height - LEGEND_ROW / 2,
+            [plain(s, LABEL_CHARS) for s in statuses],
+            row_width=width - 20,
+        )
     )
     return drawing
 
@@ -165,9 +171,9 @@ def day_trend(
         return _empty(width, 40, "no results to chart")
     drawing = Drawing(width, height)
     chart = VerticalBarChart()
-    chart.x, chart.y = 45, 45
+    chart.x, chart.y = 45, 45  # room below for day labels (slanted when there are many)
     chart.width = width - 55
-    chart.height = height - 60
+    chart.height = height - chart.y - LEGEND_ROW - 4
     chart.data = [[counts.get(s, 0) for _, counts in days] for s in statuses]
     chart.categoryAxis.categoryNames = [plain(day, 10) for day, _ in days]
     chart.categoryAxis.style = "stacked"
@@ -186,6 +192,12 @@ def day_trend(
         chart.bars[i].fillColor = styles.status_colour(status)
     drawing.add(chart)
     drawing.add(
-        _legend(statuses, 10, 8, [plain(s, LABEL_CHARS) for s in statuses], row_width=width - 20)
+        _legend(
+            statuses,
+            10,
+            height - LEGEND_ROW / 2,
+            [plain(s, LABEL_CHARS) for s in statuses],
+            row_width=width - 20,
+        )
     )
     return drawing

@@ -1,18 +1,24 @@
 """Document assembly: page frame, header and "page N of M" footer, outline, metadata.
 
 ``build_pdf`` turns a story (a list of flowables) into PDF bytes. Output is reproducible:
-reportlab's ``invariant`` mode fixes the creation date and document id, and nothing else
-depends on the clock. ``Heading`` paragraphs become PDF outline (bookmark) entries.
+reportlab's ``invariant`` mode fixes the document id, the creation and modification dates
+are the report's own time (``DocumentInfo.created``: its generation time, never the clock),
+and nothing else depends on the clock. ``Heading`` paragraphs become PDF outline (bookmark)
+entries.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import cm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -27,7 +33,7 @@ from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus.paragraph import ParagraphStyle
 
 from trails.report.pdf import styles
-from trails.report.pdf.text import markup, plain
+from trails.report.pdf.text import markup, plain, whole
 
 
 @dataclass(frozen=True)
@@ -40,18 +46,20 @@ class DocumentInfo:
     keywords: tuple[str, ...] = ()
     footer: str = ""
     creator: str = "trails"
+    created: datetime | None = None  # /CreationDate and /ModDate; None: reportlab's fixed date
 
 
 class Heading(Paragraph):  # type: ignore[misc]
     """A section title that also adds an outline entry at ``level`` (0 = top)."""
 
     def __init__(
-        self, title: str, style: ParagraphStyle, level: int, key: str, limit: int = 240
+        self, title: str, style: ParagraphStyle, level: int, key: str, limit: int | None = 240
     ) -> None:
+        """``limit=None``: the title comes from a pack (trusted) and is shown whole."""
         self.outline_title = plain(title, 90)
         self.outline_level = level
         self.outline_key = key
-        super().__init__(markup(title, limit), style)
+        super().__init__(whole(title) if limit is None else markup(title, limit), style)
 
 
 class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
@@ -60,7 +68,9 @@ class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
     reportlab's KeepTogether moves a heading and a whole long table to a new page when
     the pair is taller than the space left, which leaves a page with only the heading
     paragraph on it. Here only the heading plus ``START`` of the next flowable must fit;
-    the table then splits in place and repeats its header on the next page.
+    the table then splits in place and repeats its header on the next page. A chart (a
+    ``Drawing``) cannot split, so a heading before one needs the whole chart to fit: otherwise
+    the heading would end the page alone and its chart open the next.
     """
 
     START = 3 * cm
@@ -68,7 +78,7 @@ class _HeadingWithStart(KeepTogether):  # type: ignore[misc]
 
     def wrap(self, aW: float, aH: float) -> tuple[float, float]:
         width, height = super().wrap(aW, aH)
-        if len(self._content) > 1:
+        if len(self._content) > 1 and not isinstance(self._content[-1], Drawing):
             _, lead = _listWrapOn(self._content[:-1], aW, self.canv)
             self._H = min(self._H, lead + self.START)
         return width, height
@@ -97,6 +107,18 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     return text[:low] + "\u2026"
 
 
+def _timestamp(when: datetime) -> TimeStamp:
+    """A reportlab time stamp (UTC) for ``when``: the PDF's creation and modification date."""
+    stamp = TimeStamp(1)
+    t = when.replace(tzinfo=when.tzinfo or UTC).timestamp()
+    stamp.t = t
+    stamp.lt = time.gmtime(t)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
+
+
 def _canvas_maker(info: DocumentInfo) -> Callable[..., Canvas]:
     """A canvas that holds its pages until the end, so each footer can say "of M"."""
 
@@ -104,6 +126,8 @@ def _canvas_maker(info: DocumentInfo) -> Callable[..., Canvas]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pending: list[dict[str, Any]] = []
+            if info.created is not None:
+                self._doc._timeStamp = _timestamp(info.created)
 
         def showPage(self) -> None:
             self._pending.append(dict(self.__dict__))

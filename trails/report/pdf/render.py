@@ -39,5 +39,6 @@ def render_pdf(report: Report) -> bytes:
         author=f"trails {plain(meta.tool_version, 40)}",
         keywords=("compliance", "osquery", *(plain(f, 40) for f in report.scope.frameworks)),
         footer=f"fingerprint {report.fingerprint[:16]} \u00b7 {title}",
+        created=meta.generated_at,  # the report's own time: reproducible, and not 2000-01-01
     )
     return build_pdf(story, info)

@@ -13,6 +13,10 @@ strings, drawn as-is) or ``markup`` (for ``Paragraph``, which parses a small XML
   reorders or hides the text around it;
 - ``markup`` then escapes ``&``, ``<`` and ``>`` so reportlab's tags are text.
 
+Text that comes from the signed packs (control titles, levels, requirement titles, rationale,
+remediation) is not the hosts' to inflate, and an auditor must read it whole: ``whole``
+escapes it like ``markup`` but never cuts it. Only host-sourced strings are bounded.
+
 Long unbroken tokens are wrapped by the cell styles (``splitLongWords``), not here.
 """
 
@@ -72,3 +76,9 @@ def clip(value: object, limit: int) -> str:
     """``plain`` cut to about ``limit`` characters with a bare ellipsis (chart labels)."""
     text = value if isinstance(value, str) else str(value)
     return plain(text, limit) if len(text) <= limit else plain(text[: limit - 1], limit) + "\u2026"
+
+
+def whole(value: object) -> str:
+    """Pack-sourced ``value`` as a ``Paragraph`` fragment: drawable and escaped, never cut."""
+    text = value if isinstance(value, str) else str(value)
+    return escape(plain(text, len(text)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, PageBreak, Paragraph
 
 from trails.models.evidence import ReportStatus
 from trails.report.model import ControlInfo, ControlResult, ControlRollup, Report
@@ -20,7 +20,7 @@ from trails.report.pdf.blocks import (
 )
 from trails.report.pdf.document import Heading
 from trails.report.pdf.tables import Mono, badge_markup, data_table, shown_of, status_badge
-from trails.report.pdf.text import TEXT_CHARS, markup, plain
+from trails.report.pdf.text import TEXT_CHARS, plain, whole
 
 MAX_FAILING_ROWS = 15  # failing hosts shown per control
 MAX_PROBLEM_ROWS = 5  # error / stale / no_evidence hosts shown per control
@@ -49,12 +49,12 @@ def _about(info: ControlInfo | None, rollup: ControlRollup) -> list[Flowable]:
     facts = []
     if info is not None:
         if info.severity:
-            facts.append(f"severity <b>{markup(info.severity, 20)}</b>")
+            facts.append(f"severity <b>{whole(info.severity)}</b>")
         if info.level:
-            facts.append(f"level {markup(info.level, 20)}")
+            facts.append(f"level {whole(info.level)}")
         refs = ", ".join(f"{r.framework} {r.requirement}" for r in info.refs)
         if refs:
-            facts.append(markup(refs, TEXT_CHARS))
+            facts.append(whole(refs))
     out: list[Flowable] = [
         Paragraph(
             " \u00b7 ".join([f"Status {badge_markup(rollup.status.value)}", *facts]),
@@ -65,14 +65,14 @@ def _about(info: ControlInfo | None, rollup: ControlRollup) -> list[Flowable]:
     if info is not None and info.manual:
         out.append(
             Paragraph(
-                f"<b>Manual control.</b> {markup(info.manual_reason or '', TEXT_CHARS)}",
+                f"<b>Manual control.</b> {whole(info.manual_reason or '')}",
                 styles.BODY,
             )
         )
     if info is not None and info.rationale:
-        out.append(Paragraph(f"<b>Why:</b> {markup(info.rationale, TEXT_CHARS)}", styles.NOTE))
+        out.append(Paragraph(f"<b>Why:</b> {whole(info.rationale)}", styles.NOTE))
     if info is not None and info.remediation:
-        out.append(Paragraph(f"<b>Fix:</b> {markup(info.remediation, TEXT_CHARS)}", styles.NOTE))
+        out.append(Paragraph(f"<b>Fix:</b> {whole(info.remediation)}", styles.NOTE))
     return out
 
 
@@ -107,10 +107,9 @@ def _problem_table(report: Report, rows: list[ControlResult], total: int) -> lis
         ]
         for r in rows
     ]
-    out: list[Flowable] = [
-        Spacer(1, 2 * mm),
-        data_table(["Host", "Status", "Newest evidence", "Detail"], data, [3.9, 1.7, 1.5, 5.7]),
-    ]
+    table = data_table(["Host", "Status", "Newest evidence", "Detail"], data, [3.9, 1.7, 1.5, 5.7])
+    table.spaceBefore = 2 * mm  # not a Spacer: the control's heading keeps with the table itself
+    out: list[Flowable] = [table]
     note = shown_of(len(rows), total, "hosts without a usable result")
     return out + ([note] if note is not None else [])
 
@@ -129,12 +128,20 @@ def story(report: Report) -> list[Flowable]:
     for n, rollup in enumerate(report.control_rollups):
         info = report.controls_by_id.get(rollup.control_id)
         title = f"{rollup.control_id} - {info.title}" if info else rollup.control_id
-        out.append(Heading(title, styles.H2, 1, f"control-{n}"))
-        out += _about(info, rollup)
+        # A known control's id and title come from the pack: shown whole.
+        limit = None if info else 240
+        out.append(Heading(title, styles.H2, 1, f"control-{n}", limit=limit))
+        about = _about(info, rollup)
+        tables: list[Flowable] = []
         if failing.get(rollup.control_id):
-            out += _failing_table(report, failing[rollup.control_id], rollup.failing_host_count)
+            tables += _failing_table(report, failing[rollup.control_id], rollup.failing_host_count)
         if problems.get(rollup.control_id):
             total = sum(rollup.counts[s] for s in _PROBLEMS)
-            out += _problem_table(report, problems[rollup.control_id], total)
+            tables += _problem_table(report, problems[rollup.control_id], total)
+        # The heading, what the control is and the start of its first table stay on one
+        # page: a page never ends with a control's title and its status line alone.
+        for paragraph in about if tables else about[:-1]:
+            paragraph.keepWithNext = 1
+        out += about + tables
     out.append(PageBreak())
     return out

@@ -8,11 +8,11 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table, Ta
 from trails.models.evidence import ReportStatus
 from trails.report.model import GroupRollup, Report, RequirementRollup
 from trails.report.pdf import charts, styles
-from trails.report.pdf.blocks import counts_line, key_values, pct, when
+from trails.report.pdf.blocks import PASS_RATE_DEFINITION, counts_line, key_values, pct, when
 from trails.report.pdf.document import Heading
 from trails.report.pdf.sections.provenance import UNVERIFIED_BANNER
 from trails.report.pdf.tables import data_table, shown_of
-from trails.report.pdf.text import NAME_CHARS, TEXT_CHARS, markup
+from trails.report.pdf.text import TEXT_CHARS, markup, whole
 
 MAX_COVER_NAMESPACES = 12
 TOP_FAILING_CONTROLS = 10
@@ -109,7 +109,8 @@ def executive_summary(report: Report) -> list[Flowable]:
     story: list[Flowable] = [
         Heading("Executive summary", styles.H1, 0, "summary"),
         _headline(report),
-        Spacer(1, 4 * mm),
+        Paragraph(whole(PASS_RATE_DEFINITION), styles.NOTE),
+        Spacer(1, 2 * mm),
         Paragraph(
             f"{len(report.hosts):,} hosts were evaluated against {len(report.controls):,} "
             f"controls between {when(report.metadata.since)} and {when(report.metadata.until)}. "
@@ -180,8 +181,8 @@ def _top_failing(report: Report) -> list[Flowable]:
         rows.append(
             [
                 markup(rollup.control_id),
-                markup(info.title if info else "", NAME_CHARS),
-                markup(info.severity if info else "", 20),
+                whole(info.title) if info else "",
+                whole(info.severity) if info else "",
                 f"{rollup.failing_host_count:,}",
             ]
         )

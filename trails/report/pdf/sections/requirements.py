@@ -13,7 +13,7 @@ from trails.report.pdf import styles
 from trails.report.pdf.blocks import counts_line
 from trails.report.pdf.document import Heading
 from trails.report.pdf.tables import data_table, status_badge
-from trails.report.pdf.text import TEXT_CHARS, markup
+from trails.report.pdf.text import TEXT_CHARS, markup, whole
 
 MAX_CONTROL_IDS = 12  # control ids listed in one requirement row
 
@@ -27,12 +27,12 @@ def _row(req: RequirementRollup) -> list[object]:
     if len(req.controls) > MAX_CONTROL_IDS:
         ids += f" (+{len(req.controls) - MAX_CONTROL_IDS})"
     if req.status is ReportStatus.MANUAL:
-        results = f"<i>manual: {markup(req.manual_reason or '', TEXT_CHARS)}</i>"
+        results = f"<i>manual: {whole(req.manual_reason or '')}</i>"
     else:
         results = counts_line(req.counts)
-    title = markup(req.title, TEXT_CHARS) if req.title else "-"
+    title = whole(req.title) if req.title else "-"
     return [
-        f"<b>{markup(req.requirement, 40)}</b>",
+        f"<b>{whole(req.requirement)}</b>",
         title,
         status_badge(req.status.value),
         markup(ids or "-", TEXT_CHARS),
