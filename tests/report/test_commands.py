@@ -306,3 +306,31 @@ def test_framework_needs_packs_and_a_known_name(
     )
     assert code == 0, err
     assert json.loads(stdout)["frameworks"] == ["cis-ubuntu-22.04"]
+
+
+def test_an_ubuntu_only_fleet_does_not_claim_cis_rhel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --packs holding every pack, the scope is what the releases schedule."""
+    from testkit.dist import make_dist
+
+    dist = tmp_path / "dist"
+    make_dist(dist, "linux")
+    conf = {"schedule": {"trails.control.cis-ubuntu2204-5.1.1": {}}}
+    (dist / "linux" / "osquery.conf").write_text(json.dumps(conf))
+    logs = tmp_path / "logs"
+    assert run(capsys, "simulate", "--dist", dist, "--hosts", "3", "--out", logs)[0] == 0
+    base = ("report", "--results", str(logs / "*.log"), "--packs", PACKS, "--json")
+    code, out, err = run(
+        capsys, *base, "--releases", dist, "--insecure-unverified-releases", "--out", tmp_path
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["scope_from_releases"] is True
+    assert "cis-rhel-9" not in summary["frameworks"]
+    assert "cis-ubuntu-22.04" in summary["frameworks"]
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert not [c for c in doc["controls"] if c["id"].startswith("cis-rhel")]
+    code, out, err = run(capsys, *base, "--out", tmp_path / "all")
+    assert code == 0, err
+    assert "cis-rhel-9" in json.loads(out)["frameworks"]  # no --releases: every pack
