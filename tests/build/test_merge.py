@@ -252,7 +252,8 @@ def test_platform_comes_from_ancestor_and_is_required(repo: PolicyRepo) -> None:
     found = errors(compile_(repo))
     assert found == [
         "policies/darwin/policy.yaml:1: error: namespace darwin has no platform; set "
-        "`platform: linux` here or in an ancestor"
+        "`platform: linux` here or in an ancestor (its queries and rules are not checked "
+        "until it has one)"
     ]
 
 

@@ -15,6 +15,7 @@ from trails.errors import SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.fragment import ScheduledQuery
 from trails.models.status import TABLES
+from trails.osquery.flags import OsqueryFlags, load_flags
 from trails.osquery.schema import OsquerySchema
 from trails.osquery.sqlcheck import SqlChecker, SqlProblem, checker_for
 
@@ -81,8 +82,22 @@ def _checker_with_views(
     return checker, tuple(tuple(checker.add_view(name, sql)) for name, sql in views)
 
 
-def check_namespace(m: Merged, schema: OsquerySchema) -> list[Diagnostic]:
-    found: list[Diagnostic] = []
+def check_options(m: Merged, flags: OsqueryFlags) -> list[Diagnostic]:
+    """Each ``options`` key against osquery's flags: unknown names and bad values."""
+    found = []
+    for name, value in m.options.items():
+        problem = flags.check(name, value)
+        if problem is not None:
+            severity = Severity.ERROR if problem.error else Severity.WARNING
+            loc = m.option_locs.get(name, SourceLoc(m.namespace))
+            found.append(Diagnostic(loc, severity, problem.message, problem.code))
+    return found
+
+
+def check_namespace(
+    m: Merged, schema: OsquerySchema, flags: OsqueryFlags | None = None
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = check_options(m, flags or load_flags())
     views = tuple((name, sql) for name, (sql, _) in m.views.items())
     checker, view_problems = _checker_with_views(schema, m.platform, views)
     for (name, (_, loc)), problems in zip(m.views.items(), view_problems, strict=True):

@@ -53,6 +53,7 @@ class Merged:
     status_db: str = DEFAULT_DB_PATH
     tags: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    option_locs: dict[str, SourceLoc] = field(default_factory=dict)
     schedule: dict[str, ScheduledQuery] = field(default_factory=dict)
     packs: dict[str, InlinePack] = field(default_factory=dict)
     decorators: dict[str, list[tuple[str, SourceLoc]]] = field(default_factory=dict)
@@ -168,7 +169,10 @@ class _Merger:
 
     def osquery(self, raw: LineDict, display: str) -> None:
         m = self.m
-        m.options.update(raw.get("options", {}))
+        options = raw.get("options", LineDict())
+        m.options.update(options)
+        for name in options:
+            m.option_locs[name] = SourceLoc(display, options.key_lines.get(name, options.line))
         self.schedule(m.schedule, raw.get("schedule", LineDict()), display, "query")
         for name, pack in raw.get("packs", {}).items():
             loc = SourceLoc(display, pack.line)
@@ -306,7 +310,13 @@ def merge_namespace(
             doc = render_tree(source, variables, policy.display, policy.doc.line)
         except SourceError as exc:
             code = "policy.template-limit" if isinstance(exc, TemplateLimitError) else ""
-            diags.append(error(exc.loc, exc.message, code or "policy.template"))
+            diags.append(
+                error(
+                    exc.loc,
+                    f"{exc.message}; the rest of namespace {namespace} is not checked",
+                    code or "policy.template",
+                )
+            )
             return m  # the rest of the chain would only add follow-on errors
         for key in ("platform", "arch", "status_db"):
             if key in doc:
@@ -325,7 +335,8 @@ def merge_namespace(
     if not m.platform:
         merger.err(
             leaf,
-            f"namespace {namespace} has no platform; set `platform: linux` here or in an ancestor",
+            f"namespace {namespace} has no platform; set `platform: linux` here or in an "
+            "ancestor (its queries and rules are not checked until it has one)",
             "policy.platform",
         )
     missing = [k for k in TAG_KEYS if not m.tags.get(k)]

@@ -18,6 +18,7 @@ import trails.packs
 from trails.build import audit
 from trails.build.checks import check_namespace
 from trails.build.config import osquery_config
+from trails.build.ignore import apply_ignores
 from trails.build.merge import Merged, merge_namespace
 from trails.build.policy import Repository, display_path, error, load_repository
 from trails.models.yaml_source import leads_outside
@@ -27,6 +28,9 @@ from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.fragment import Fragment
 from trails.osquery.schema import OsquerySchema
 
+# Merge errors after which a namespace's queries and rules are not checked: without a
+# platform, or with a template that did not render, every later finding would be noise.
+CASCADING = frozenset({"policy.platform", "policy.template", "policy.template-limit"})
 # A placeholder config_version for lint, which validates without a commit.
 LINT_CONFIG_VERSION = "00000000000000-0000000"
 Progress = Callable[[Iterable[str]], Iterator[str]]
@@ -191,7 +195,10 @@ def compile_repository(
             continue
         ns_diags: list[Diagnostic] = []
         m = merge_namespace(ns, repo.files, policies, ns_diags)
-        if not any(d.severity is Severity.ERROR for d in ns_diags):
+        rules_text = ""
+        # One pass: merge errors do not stop the later checks, except those that would
+        # make every later finding a follow-on error (their messages say so).
+        if not any(d.code in CASCADING for d in ns_diags):
             _expand(m, includes, ns_diags)
             ns_diags.extend(check_namespace(m, schema))
             rules_text, rule_diags = audit.render_rules(m.audit_rules, m.arch)
@@ -208,5 +215,7 @@ def compile_repository(
                 audit_rules=rules_text.encode("utf-8"),
             )
         )
+    sources = {f.display: f.path for f in repo.files.values()}
+    diags = apply_ignores(set(diags), sources)
     unique = sorted(set(diags), key=lambda d: (d.loc.path, d.loc.line, d.message))
     return CompileResult(tuple(compiled), tuple(unique))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,3 +34,8 @@ class Diagnostic:
             "code": self.code,
         }
 
+
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 1) -> str:
+    """``"; did you mean X?"`` naming the closest candidates, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.75)
+    return f"; did you mean {' or '.join(close)}?" if close else ""

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from trails.errors import SourceError, SourceLoc
+from trails.models.diagnostic import did_you_mean
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # a policy or rule file larger than this is refused
 MAX_YAML_DEPTH = 64
@@ -218,7 +219,13 @@ def schema_problems(validator: jsonschema.Validator, doc: Any, docs: str) -> lis
 
 def _short(err: jsonschema.ValidationError, docs: str) -> str:
     if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown key")
+        message = err.message.replace("Additional properties are not allowed", "unknown key")
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        if isinstance(err.instance, dict) and known:
+            extra = [k for k in err.instance if k not in known and isinstance(k, str)]
+            if extra:
+                message += did_you_mean(extra[0], known)
+        return message
     if err.validator == "oneOf" and isinstance(err.instance, dict | list):
         return f"is not one of the allowed forms (see {docs})"
     message = err.message

@@ -18,10 +18,12 @@ under an authorizer. It reports:
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from trails.models.diagnostic import did_you_mean
 from trails.osquery.functions import register
 from trails.osquery.schema import OsquerySchema, Table
 
@@ -123,7 +125,7 @@ class SqlChecker:
         except sqlite3.Error as exc:
             if self._denied:
                 return [SqlProblem("sql.not-select", "query must be a read-only SELECT")]
-            return [_classify(str(exc), self.schema, self.platform)]
+            return [_classify(str(exc), self.schema, self.platform, sql, self._views)]
         finally:
             self._conn.set_authorizer(None)
         problems = self._platform_problems()
@@ -182,9 +184,22 @@ class SqlChecker:
         return problems
 
 
-def _classify(message: str, schema: OsquerySchema, platform: str) -> SqlProblem:
+def _columns_near(sql: str, schema: OsquerySchema, platform: str) -> list[str]:
+    """Column names of the tables ``sql`` names (every word that is a table), else all."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql))
+    tables = [t for name, t in schema.tables.items() if name in words] or list(
+        schema.tables.values()
+    )
+    return sorted({c.name for t in tables for c in t.columns if c.available_on(platform)})
+
+
+def _classify(
+    message: str, schema: OsquerySchema, platform: str, sql: str = "", views: Iterable[str] = ()
+) -> SqlProblem:
     if message.startswith("no such table:"):
-        return SqlProblem("sql.unknown-table", f"unknown osquery table: {message[15:]}")
+        name = message[15:]
+        hint = did_you_mean(name.rsplit(".", 1)[-1], [*schema.tables, *views])
+        return SqlProblem("sql.unknown-table", f"unknown osquery table: {name}{hint}")
     if message.startswith("no such column:"):
         column = message[16:].rsplit(".", 1)[-1]
         elsewhere = sorted(
@@ -193,7 +208,9 @@ def _classify(message: str, schema: OsquerySchema, platform: str) -> SqlProblem:
             if (c := t.column(column)) is not None and not c.available_on(platform)
         )
         hint = (
-            f" (not available on {platform}; see {', '.join(elsewhere[:3])})" if elsewhere else ""
+            f" (not available on {platform}; see {', '.join(elsewhere[:3])})"
+            if elsewhere
+            else did_you_mean(column, _columns_near(sql, schema, platform))
         )
         return SqlProblem("sql.unknown-column", f"unknown column: {message[16:]}{hint}")
     if message.startswith(("no such function:", "wrong number of arguments")):
