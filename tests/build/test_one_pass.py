@@ -271,3 +271,24 @@ def test_every_emitted_code_is_known() -> None:
             )
         )
     assert found - KNOWN_CODES == set()
+
+
+def test_a_file_with_schema_errors_still_gets_options_sql_and_ignores_checked(
+    repo: PolicyRepo,
+) -> None:
+    repo.write(
+        "linux/policy.yaml",
+        HEAD  # noqa: S608
+        + "osquery:\n  options:\n    schedule_splay_precent: 10\n  schedule:\n"
+        "    q:\n      query: SELECT pid FROM proceses;\n      intervl: 60\n"
+        "    r:  # trails: ignore[query.platfrom] later\n"
+        "      query: SELECT '{{ x }}' FROM nope;\n      interval: 60\n",
+    )
+    code, diags = lint(repo)
+    assert code == 1
+    codes = sorted(str(d["code"]) for d in diags)
+    # the schema errors, plus what can be checked without merging: options, plain SQL
+    assert "policy.schema" in codes
+    assert "option.unknown" in codes
+    assert codes.count("sql.unknown-table") == 1  # a templated query is not checked
+    assert "ignore.unknown-code" in codes

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from trails.build.merge import Merged
-from trails.build.policy import error
+from trails.build.policy import PolicyFile, error
 from trails.errors import SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.fragment import ScheduledQuery
@@ -130,4 +130,45 @@ def check_namespace(
                     "policy.reserved",
                 )
             )
+    return found
+
+
+_PLATFORMS = ("linux", "darwin", "windows")
+
+
+def _is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def check_unmerged(
+    policy: PolicyFile, platform: object, schema: OsquerySchema, flags: OsqueryFlags | None = None
+) -> list[Diagnostic]:
+    """What can still be checked in a file that fails the policy schema, so one run
+    reports it too: its own ``options`` and its own schedule queries whose SQL has no
+    template (against ``platform``, the file's or its nearest ancestor's)."""
+    osquery = policy.doc.get("osquery")
+    if not isinstance(osquery, dict):
+        return []
+    found: list[Diagnostic] = []
+    options = osquery.get("options")
+    if isinstance(options, dict):
+        lines = getattr(options, "key_lines", {})
+        for name, value in options.items():
+            if not isinstance(name, str):
+                continue
+            problem = (flags or load_flags()).check(name, value)
+            templated = isinstance(value, str) and _is_template(value)
+            if problem is not None and not (templated and problem.code == "option.type"):
+                loc = SourceLoc(policy.display, lines.get(name, 0))
+                severity = Severity.ERROR if problem.error else Severity.WARNING
+                found.append(Diagnostic(loc, severity, problem.message, problem.code))
+    schedule = osquery.get("schedule")
+    if platform not in _PLATFORMS or not isinstance(schedule, dict):
+        return found
+    checker = checker_for(schema, str(platform))
+    for name, entry in schedule.items():
+        sql = entry.get("query") if isinstance(entry, dict) else None
+        if isinstance(sql, str) and not _is_template(sql):
+            loc = SourceLoc(policy.display, getattr(entry, "line", 0))
+            found.extend(_sql(checker, sql, loc, f"query {name}"))
     return found

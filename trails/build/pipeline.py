@@ -16,7 +16,7 @@ from typing import Any
 
 import trails.packs
 from trails.build import audit
-from trails.build.checks import check_namespace
+from trails.build.checks import check_namespace, check_unmerged
 from trails.build.config import osquery_config
 from trails.build.ignore import apply_ignores
 from trails.build.merge import Merged, merge_namespace
@@ -26,6 +26,7 @@ from trails.errors import SourceError, SourceLoc, UsageError
 from trails.models.canonical import canonical_json
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.fragment import Fragment
+from trails.models.namespace import ancestors
 from trails.osquery.schema import OsquerySchema
 
 # Merge errors after which a namespace's queries and rules are not checked: without a
@@ -148,6 +149,15 @@ def _expand(m: Merged, includes: _Includes, diags: list[Diagnostic]) -> None:
         m.audit_rules.extend(r for r in fragment.audit_rules if r.text not in known)
 
 
+def _platform_of(repo: Repository, namespace: str) -> object:
+    """The nearest ``platform`` a namespace's own file or an ancestor's file sets."""
+    for ns in reversed(ancestors(namespace)):
+        policy = repo.files.get(ns) or repo.partial.get(ns)
+        if policy is not None and "platform" in policy.doc:
+            return policy.doc["platform"]
+    return None
+
+
 def select_namespaces(repo: Repository, wanted: Iterable[str] | None) -> list[str]:
     available = sorted(set(repo.files) | set(repo.broken))
     if wanted is None:
@@ -182,6 +192,8 @@ def compile_repository(
     chosen = select_namespaces(repo, namespaces)
     for ns in progress(chosen) if progress else chosen:
         broken = [a for a in repo.broken if ns == a or ns.startswith(a + "/")]
+        if ns in repo.partial:
+            diags.extend(check_unmerged(repo.partial[ns], _platform_of(repo, ns), schema))
         if broken:
             if ns not in repo.broken:
                 leaf = repo.files[ns]
@@ -215,7 +227,7 @@ def compile_repository(
                 audit_rules=rules_text.encode("utf-8"),
             )
         )
-    sources = {f.display: f.path for f in repo.files.values()}
+    sources = {f.display: f.path for f in [*repo.files.values(), *repo.partial.values()]}
     diags = apply_ignores(set(diags), sources)
     unique = sorted(set(diags), key=lambda d: (d.loc.path, d.loc.line, d.message))
     return CompileResult(tuple(compiled), tuple(unique))

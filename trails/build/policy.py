@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Repository:
     files: dict[str, PolicyFile]  # namespace -> its parsed, schema-valid file
     broken: dict[str, Diagnostic]  # namespace -> why its file is unusable
     diagnostics: tuple[Diagnostic, ...]  # problems that belong to no loaded namespace
+    # namespace -> its parsed file that has schema errors (checked as far as it can be)
+    partial: dict[str, PolicyFile] = field(default_factory=dict)
 
 
 def error(loc: SourceLoc, message: str, code: str) -> Diagnostic:
@@ -106,6 +108,7 @@ def load_repository(root: Path, display_base: Path) -> Repository:
     files: dict[str, PolicyFile] = {}
     broken: dict[str, Diagnostic] = {}
     diagnostics: list[Diagnostic] = []
+    partial: dict[str, PolicyFile] = {}
     paths = _walk(root)
     if len(paths) > MAX_POLICY_FILES:
         loc = SourceLoc(display_path(root, display_base))
@@ -145,6 +148,7 @@ def load_repository(root: Path, display_base: Path) -> Repository:
         if problems:
             broken[rel] = problems[0]
             diagnostics.extend(problems[1:])
+            partial[rel] = PolicyFile(namespace=rel, path=path, display=display, doc=doc)
             continue
         files[rel] = PolicyFile(namespace=rel, path=path, display=display, doc=doc)
-    return Repository(root, files, broken, tuple(diagnostics))
+    return Repository(root, files, broken, tuple(diagnostics), partial)
