@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,13 +10,12 @@ from click.testing import CliRunner
 from tests.build.conftest import ROOT, PolicyRepo
 from trails.build.ignore import KNOWN_CODES
 from trails.cli import cli
-from trails.osquery.flags import SHIPPED_FLAGS_PATH, load_flags
+from trails.osquery.flags import load_flags
 
 HEAD = """\
 platform: linux
 tags: {org: o, owner: w, owner_group: g, project: p}
 """
-MIRROR = Path("/work/.mirror/osquery+osquery/repo")
 
 
 def lint(repo: PolicyRepo) -> tuple[int, list[dict[str, object]]]:
@@ -95,27 +91,6 @@ def test_cli_only_flag_in_options_is_a_warning(repo: PolicyRepo) -> None:
     assert code == 0
     [d] = only(diags, "option.cli-only")
     assert d["severity"] == "warning"
-
-
-def test_generator_reproduces_the_committed_file(tmp_path: Path) -> None:
-    if not (MIRROR / "HEAD").exists():
-        pytest.skip("no osquery mirror on this machine")
-    out = tmp_path / "flags.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "gen_osquery_flags.py"),
-            "--mirror",
-            str(MIRROR),
-            "--ref",
-            "5.23.1",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
-    assert out.read_bytes() == SHIPPED_FLAGS_PATH.read_bytes()
 
 
 # -- did you mean -------------------------------------------------------------------------
