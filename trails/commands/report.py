@@ -17,6 +17,7 @@ from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReleaseSource, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
+from trails.report.inventory import load_inventory
 from trails.report.model import IntegrityKind, Report
 from trails.report.releases import (
     LoadedReleases,
@@ -145,6 +146,12 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     help="A previous JSON report: list newly failing/passing, added, removed.",
 )
 @click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or JSON of the hosts that should report (host_uuid or hostname, namespace, "
+    "owner): those never seen are listed as missing, with no_evidence for every control.",
+)
+@click.option(
     "--format",
     "formats",
     multiple=True,
@@ -194,6 +201,7 @@ def report(
     framework: str | None,
     silent_after: str,
     baseline: Path | None,
+    inventory: Path | None,
     formats: tuple[str, ...],
     out_dir: Path,
     title: str,
@@ -230,6 +238,7 @@ def report(
         generated_at=parse_when(generated_at, "--generated-at"),
         title=title,
         framework=framework,
+        inventory=None if inventory is None else load_inventory(inventory),
     )
 
     # The reference time is the window's end: --until, else the newest input line, known

@@ -15,6 +15,7 @@ from trails.report.baseline import diff, load_baseline
 from trails.report.catalog import ReportCatalog
 from trails.report.evaluate import (
     Window,
+    add_missing_hosts,
     default_window,
     evaluate_results,
     load_hosts,
@@ -25,7 +26,8 @@ from trails.report.evaluate import (
     trend,
 )
 from trails.report.ingest import Ingested, ingest
-from trails.report.integrity import integrity_findings, load_status
+from trails.report.integrity import integrity_findings, load_status, missing_findings
+from trails.report.inventory import InventoryEntry, missing_hosts
 from trails.report.model import (
     ConfigVersionSeen,
     ControlInfo,
@@ -57,6 +59,8 @@ class ReportOptions:
     generated_at: datetime | None = None  # default: the newest input line
     title: str = DEFAULT_TITLE
     framework: str | None = None  # --framework: narrow the scope to this framework
+    # --inventory: the hosts that should report; those never seen are listed as missing
+    inventory: tuple[InventoryEntry, ...] | None = None
 
 
 def _controls(
@@ -147,7 +151,10 @@ def build_report(
     scoped = catalog.scoped(
         {c for i in releases for c in i.controls} if releases else None, options.framework
     )
-    hosts = load_hosts(con, window)
+    seen = load_hosts(con, window)
+    missing = missing_hosts(options.inventory or (), seen)
+    add_missing_hosts(con, missing)
+    hosts = tuple(sorted(seen + missing, key=lambda h: h.host_uuid))
     prepare(con, window)
     results = evaluate_results(con, releases, window)
     if options.framework is not None:
@@ -167,7 +174,7 @@ def build_report(
             newest_evidence=newest,
         ),
         scope=_scope(
-            hosts,
+            seen,
             status,
             releases,
             controls,
@@ -187,7 +194,13 @@ def build_report(
         namespaces=group_rollups(hosts, results, lambda h: h.namespace),
         owners=group_rollups(hosts, results, lambda h: h.owner),
         trend=trend(con, window),
-        integrity=integrity_findings(hosts, status, releases, window, options.silent_after),
+        integrity=tuple(
+            sorted(
+                integrity_findings(seen, status, releases, window, options.silent_after)
+                + missing_findings(missing),
+                key=lambda f: (f.kind.value, f.host_uuid),
+            )
+        ),
         ingest=ingested.stats,
         baseline=None if baseline is None else diff(baseline, results),
     )

@@ -103,6 +103,19 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
     )
 
 
+def add_missing_hosts(con: duckdb.DuckDBPyConnection, missing: Sequence[Host]) -> None:
+    """Add hosts that never reported (from --inventory) to ``host_info``, after
+    ``load_hosts``: they get no_evidence for every control their namespace schedules."""
+    if missing:
+        con.executemany(
+            "INSERT INTO host_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (h.host_uuid, h.hostname, h.namespace, "", "", h.owner, "", "", None)
+                for h in missing
+            ],
+        )
+
+
 def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     """Build the tables evaluation reads: ``latest`` and ``stats_errors``.
 

@@ -10,6 +10,7 @@ with osquery's hash of the installed osquery.conf) and its decorations:
 * ``silent``: nothing arrived for longer than --silent-after;
 * ``config_hash_mismatch``: the installed osquery.conf is not the one the signed
   manifest names;
+* ``missing``: in the --inventory, never seen in the input up to the window's end;
 * ``newer_than_signed``: newer than the newest release in --releases. The agent installs
   only what verifies, so either that dist/ tree is older than the one deployed (a whole
   tree replayed with its old, still valid index, which no signature check can tell) or
@@ -185,3 +186,18 @@ def integrity_findings(
                 )
             )
     return tuple(sorted(findings, key=lambda f: (f.kind.value, f.host_uuid)))
+
+
+def missing_findings(missing: Sequence[Host]) -> tuple[IntegrityFinding, ...]:
+    """One ``missing`` finding per --inventory host never seen (and no other finding)."""
+    return tuple(
+        IntegrityFinding(
+            kind=IntegrityKind.MISSING,
+            host_uuid=host.host_uuid,
+            hostname=host.hostname,
+            namespace=host.namespace,
+            detail="in the inventory, never reported: no line from this host up to the "
+            "window's end",
+        )
+        for host in missing
+    )

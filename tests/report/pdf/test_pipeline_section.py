@@ -51,4 +51,19 @@ def test_some_hosts_without_integrity_data() -> None:
 def test_with_integrity_data_from_every_host_no_finding_is_no_finding() -> None:
     report = dataclasses.replace(example_report(), integrity=())
     bodies = [t for t in _texts(report) if not t.endswith("(0)")][2:]  # after the intro
-    assert bodies == ["No finding."] * len(IntegrityKind)
+    # The missing-hosts list appears only when there are some (it needs --inventory).
+    assert bodies == ["No finding."] * (len(IntegrityKind) - 1)
+
+
+def test_missing_hosts_have_their_own_list() -> None:
+    report = example_report()
+    host = report.hosts[0]
+    missing = IntegrityFinding(
+        kind=IntegrityKind.MISSING,
+        host_uuid=host.host_uuid,
+        hostname=host.hostname,
+        namespace=host.namespace,
+        detail="in the inventory, never reported",
+    )
+    texts = _texts(dataclasses.replace(report, integrity=(missing,)))
+    assert "Hosts in the inventory that never reported (1)" in texts

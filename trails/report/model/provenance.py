@@ -22,6 +22,8 @@ class IntegrityKind(StrEnum):
     NEWER_THAN_SIGNED = "newer_than_signed"
     # no trails.integrity row in the window: agent, release and installed config unknown
     NO_INTEGRITY_DATA = "no_integrity_data"
+    # in the --inventory (expected to report), never seen in the input up to `until`
+    MISSING = "missing"
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,13 @@ KIND_TITLES = {
     IntegrityKind.CONFIG_HASH_MISMATCH: "Installed config differs from the signed manifest",
     IntegrityKind.NEWER_THAN_SIGNED: "Hosts running a config newer than the signed releases",
     IntegrityKind.NO_INTEGRITY_DATA: "Hosts that sent no integrity data",
+    IntegrityKind.MISSING: "Hosts in the inventory that never reported",
 }
 
 
-# Findings that need a host's trails.integrity row; silence is judged from any line.
-_FROM_INTEGRITY_ROWS = frozenset(IntegrityKind) - {IntegrityKind.SILENT}
+# Findings that need a host's trails.integrity row; silence is judged from any line, and
+# missing hosts from the --inventory.
+_FROM_INTEGRITY_ROWS = frozenset(IntegrityKind) - {IntegrityKind.SILENT, IntegrityKind.MISSING}
 
 
 def _no_finding(kind: IntegrityKind, judged: int, blind: int) -> str:
@@ -57,9 +59,12 @@ def integrity(report: Report) -> list[Flowable]:
     for finding in report.integrity:
         by_kind[finding.kind].append(finding)
     blind = len(by_kind.get(IntegrityKind.NO_INTEGRITY_DATA, []))
-    judged = len(report.hosts) - blind
+    missing = len(by_kind.get(IntegrityKind.MISSING, []))
+    judged = len(report.hosts) - blind - missing
     for kind in IntegrityKind:
         findings = by_kind.get(kind, [])
+        if kind is IntegrityKind.MISSING and not findings:
+            continue  # no --inventory, or every host in it reported
         out.append(
             Heading(
                 f"{KIND_TITLES[kind]} ({len(findings):,})", styles.H2, 1, f"integrity-{kind.value}"
