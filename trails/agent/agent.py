@@ -459,7 +459,7 @@ class Agent:
             installed=dict(state.installed),
             audit_rules_loaded=rules,
             # A kernel locked by -e 2 was left alone (trails.agent.apply.AuditctlLoader).
-            warnings=(*self.warnings, *getattr(self.loader, "notices", ())),
+            warnings=(*self.warnings, *self.loader.notices),
         )
 
     # -- status ----------------------------------------------------------------------

@@ -271,6 +271,9 @@ def delete_argv(rule: str) -> list[str]:
 
 
 class AuditLoader(Protocol):
+    # what the run should warn about (a kernel locked by -e 2 that was left alone)
+    notices: list[str]
+
     def unload(self, rules: Sequence[str]) -> None: ...
 
     def load(self, rules_file: Path, rules: Sequence[str]) -> None: ...

@@ -17,6 +17,9 @@ LOAD_FILE = "load.rules"  # the installed rules behind "-c", for auditctl -R
 class NoKernel:
     """``audit_load: none`` (and ``trails fetch --root``): the kernel is never touched."""
 
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+
     def unload(self, rules: Sequence[str]) -> None:
         raise InternalError("audit_load is none but rules were unloaded; report this bug")
 
