@@ -27,6 +27,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from testkit.policy_repo import fresh_policy_repo
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo-out"
 NAMESPACE = "linux/pci"
@@ -103,7 +106,10 @@ def main() -> None:
 
     step("1. Build the example policies (policies/ + cis_pci_packs/) into dist/")
     trails("lint")
-    trails("build", "--allow-dirty", "--out", str(dist))
+    # committed now, as the CI job that builds and signs would: a release older than the
+    # signer certificate made in step 2 would be refused by every agent
+    repo = fresh_policy_repo(OUT / "policy-repo")
+    trails("build", "--policies", str(repo / "policies"), "--out", str(dist))
 
     step("2. Development PKI: offline root -> intermediate -> short-lived signers")
     trails("pki", "init-root", "--dir", str(pki), "--org", "Example Corp")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from testkit.kernel import AUDITCTL
+from testkit.policy_repo import fresh_policy_repo
 from testkit.server import Mirror
 
 REPO_ROOT = Path(__file__).parents[2]
@@ -38,7 +39,8 @@ def trails(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_build_sign_serve_fetch(tmp_path: Path, mirror: Mirror) -> None:
     dist, pki = tmp_path / "dist", tmp_path / "pki"
-    trails("build", "--out", str(dist), "--allow-dirty", "--namespace", "linux/web", cwd=REPO_ROOT)
+    repo = fresh_policy_repo(tmp_path / "repo")  # committed now: inside the new signer's validity
+    trails("build", "--out", str(dist), "--namespace", "linux/web", cwd=repo)
     trails("pki", "init-root", "--dir", str(pki), cwd=tmp_path)
     trails("pki", "issue-intermediate", "--dir", str(pki), cwd=tmp_path)
     trails("pki", "issue-signer", "ci", "--dir", str(pki), "--namespace", "linux/*", cwd=tmp_path)
