@@ -14,3 +14,4 @@ RELEASE_ENVELOPE = "release.dsse.json"  # the signed manifest, what agents fetch
 INDEX_ENVELOPE = "index.dsse.json"  # at the dist/ root: the signed set of releases
 CMS_CONTENT = "release.manifest.json"  # --cms: the manifest bytes ...
 CMS_SIGNATURE = "release.manifest.json.p7s"  # ... and their detached CMS signature
+EXCEPTIONS = "exceptions.json"  # the namespace's signed exceptions (trails.formats.exceptions)
