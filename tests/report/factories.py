@@ -38,6 +38,26 @@ from trails.report.rollup import control_rollups, group_rollups, requirement_rol
 
 CV_NEW = "20261122080000-abc1234"
 CV_OLD = "20261101080000-0ff1ce0"
+
+
+def bare_release(
+    config_version: str = CV_NEW, osquery_conf_sha256: str = "", namespace: str = "linux/pci"
+) -> Release:
+    """A release as evaluation needs it: namespace and config version, no real signer."""
+    return Release(
+        namespace=namespace,
+        version=int(config_version.split("-", maxsplit=1)[0]),
+        config_version=config_version,
+        created=None,
+        expires=None,
+        signer_subject="CN=s",
+        signer_fingerprint="ab" * 32,
+        source_repo="r",
+        source_commit="c" * 40,
+        osquery_conf_sha256=osquery_conf_sha256,
+    )
+
+
 FPR = "ab" * 32
 
 CONTROLS = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.factories import CONTROLS, REQUIREMENTS
+from tests.report.factories import CONTROLS, REQUIREMENTS, bare_release
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
 from trails.models.evidence import ReportStatus
@@ -78,18 +78,7 @@ def test_statuses(tmp_path: Path) -> None:
 
 
 def _release(config_version: str, osquery_conf_sha256: str = "") -> Release:
-    return Release(
-        namespace="linux/pci",
-        version=int(config_version.split("-", maxsplit=1)[0]),
-        config_version=config_version,
-        created=None,
-        expires=None,
-        signer_subject="CN=s",
-        signer_fingerprint="ab" * 32,
-        source_repo="r",
-        source_commit="c" * 40,
-        osquery_conf_sha256=osquery_conf_sha256,
-    )
+    return bare_release(config_version, osquery_conf_sha256)
 
 
 def test_expected_controls_from_releases_and_integrity(tmp_path: Path) -> None:

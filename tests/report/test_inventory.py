@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.factories import CONTROLS, REQUIREMENTS
+from tests.report.factories import CONTROLS, REQUIREMENTS, bare_release
 from tests.report.osquery_lines import T0, control, decorations, integrity
 from tests.sign.helpers import run
 from trails.errors import UsageError
@@ -18,25 +18,14 @@ from trails.report import inventory as inv
 from trails.report.build import ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog
 from trails.report.inventory import load_inventory
-from trails.report.model import IntegrityKind, Release, Report
+from trails.report.model import IntegrityKind, Report
 from trails.report.releases import ReleaseInfo
 
 UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
 CATALOG = ReportCatalog(controls=CONTROLS, requirements=REQUIREMENTS)
 CV = "20261122080000-abc1234"
 C1, C2 = CONTROLS[0].id, CONTROLS[1].id
-RELEASE = Release(
-    namespace="linux/pci",
-    version=20261122080000,
-    config_version=CV,
-    created=None,
-    expires=None,
-    signer_subject="CN=s",
-    signer_fingerprint="ab" * 32,
-    source_repo="r",
-    source_commit="c" * 40,
-    osquery_conf_sha256="",
-)
+RELEASE = bare_release(CV)
 RELEASES = (ReleaseInfo(RELEASE, (C1, C2), {}),)
 
 
@@ -201,8 +190,11 @@ def test_cli_lists_missing_hosts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     good = tmp_path / "inv.csv"
     good.write_text("host_uuid,namespace\nh1,linux/pci\nh2,linux/pci\n")
     out = tmp_path / "o"
-    code, _, err = run(capsys, "report", "--results", log, "--inventory", good, "--out", out)
+    code, stdout, err = run(capsys, "report", "--results", log, "--inventory", good, "--out", out)
     assert code == 0, err
+    # The one-line summary counts them too.
+    assert "2 hosts (1 in the inventory never reported), 2 results" in stdout
+    assert "1 without current evidence" in stdout
     doc = json.loads((out / "report.json").read_text())
     assert [f["host_uuid"] for f in doc["integrity"] if f["kind"] == "missing"] == ["h2"]
     assert {(r["host_uuid"], r["status"]) for r in doc["results"]} == {

@@ -363,6 +363,7 @@ def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bo
             err=True,
         )
     newer = sum(1 for f in model.integrity if f.kind is IntegrityKind.NEWER_THAN_SIGNED)
+    missing_hosts = sum(1 for f in model.integrity if f.kind is IntegrityKind.MISSING)
     if newer:
         click.echo(
             f"warning: {newer} hosts run a config newer than the newest release under "
@@ -381,6 +382,7 @@ def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bo
                 "scope_from_releases": model.scope.from_releases,
                 "summary": model.summary.to_dict(),
                 "hosts": len(model.hosts),
+                "missing_hosts": missing_hosts,
                 "malformed_lines": model.ingest.malformed,
                 "unverified_releases": unverified,
                 "files": [str(p) for p in written],
@@ -389,9 +391,12 @@ def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bo
         return
     note = " (SIMULATED DATA)" if model.metadata.simulated else ""
     s = model.summary
+    missing = f" ({missing_hosts} in the inventory never reported)" if missing_hosts else ""
     click.echo(
-        f"{len(model.hosts)} hosts, {s.total} results{note}: {s[ReportStatus.PASS]} pass, "
-        f"{s[ReportStatus.FAIL]} fail, {s[ReportStatus.ERROR]} error; "
+        f"{len(model.hosts)} hosts{missing}, {s.total} results{note}: {s[ReportStatus.PASS]} pass, "
+        f"{s[ReportStatus.FAIL]} fail, {s[ReportStatus.WAIVED]} waived, "
+        f"{s[ReportStatus.ERROR]} error, "
+        f"{s[ReportStatus.NO_EVIDENCE] + s[ReportStatus.STALE]} without current evidence; "
         f"{len(model.integrity)} pipeline findings; fingerprint {model.fingerprint}"
     )
     meta = model.metadata

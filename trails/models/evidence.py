@@ -65,6 +65,7 @@ class ReportStatus(StrEnum):
     MANUAL = "manual"  # no automated check exists; evidence must come from elsewhere
     NO_EVIDENCE = "no_evidence"  # nothing arrived for it in the window
     STALE = "stale"  # the newest evidence is older than the report window
+    WAIVED = "waived"  # a failure a signed exception accepts until it expires; never a pass
 
 
 def control_query_name(control_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 from trails import __version__
 from trails.errors import UsageError
+from trails.models.evidence import ReportStatus
 from trails.report.baseline import diff, load_baseline
 from trails.report.catalog import ReportCatalog
 from trails.report.evaluate import (
@@ -31,6 +33,8 @@ from trails.report.inventory import InventoryEntry, missing_hosts
 from trails.report.model import (
     ConfigVersionSeen,
     ControlInfo,
+    ControlResult,
+    ExceptionSeen,
     Host,
     Metadata,
     ReleaseIndexSeen,
@@ -113,6 +117,32 @@ def _scope(
         release_index=release_index,
         from_releases=bool(releases),
         framework=framework,
+    )
+
+
+def _exceptions(
+    releases: Sequence[ReleaseInfo],
+    results: Sequence[ControlResult],
+    window: Window,
+    hosts: Sequence[Host],
+) -> tuple[ExceptionSeen, ...]:
+    """Every exception the releases ship, in force or not, with the failures it waived."""
+    namespace = {h.host_uuid: h.namespace for h in hosts}
+    used = Counter(
+        (namespace.get(r.host_uuid, ""), r.exception)
+        for r in results
+        if r.status is ReportStatus.WAIVED
+    )
+    return tuple(
+        ExceptionSeen(
+            namespace=info.release.namespace,
+            exception=e,
+            in_force=e.in_force(window.until),
+            waived=used[(info.release.namespace, e.id)],
+            verified=info.release.verified,
+        )
+        for info in sorted(releases, key=lambda i: i.release.namespace)
+        for e in info.exceptions
     )
 
 
@@ -203,6 +233,7 @@ def build_report(
         ),
         ingest=ingested.stats,
         baseline=None if baseline is None else diff(baseline, results),
+        exceptions=_exceptions(releases, results, window, hosts),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from trails.formats.manifest import format_time
 from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
 from trails.report.model import (
     MAX_EVIDENCE_FIELDS,
@@ -201,6 +202,7 @@ SELECT p.host_uuid, p.control_id,
        WHEN s.host_uuid IS NOT NULL THEN 'silent'
        WHEN l.host_uuid IS NULL THEN 'no_evidence'
        WHEN l.t < $since THEN 'stale'
+       WHEN l.status = 'fail' AND v.exception_id IS NOT NULL THEN 'waived'
        WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
        WHEN l.status IN ('no_evidence', 'stale') THEN 'host_' || l.status
        ELSE 'unknown' END AS verdict,
@@ -208,13 +210,14 @@ SELECT p.host_uuid, p.control_id,
   CASE WHEN l.host_uuid IS NULL THEN '' ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END
     AS cv,
   CASE WHEN s.host_uuid IS NULL AND l.t >= $since AND l.status = 'fail'
-       THEN [greatest(coalesce(l.n, 0), 0)::VARCHAR, l.e]
+       THEN [greatest(coalesce(l.n, 0), 0)::VARCHAR, l.e, v.exception_id, v.detail]
        WHEN s.host_uuid IS NOT NULL THEN [coalesce(s.executions, 0)::VARCHAR]
        WHEN l.status IN ('no_evidence', 'stale') THEN [l.status, l.e]
        WHEN l.status NOT IN ('pass', 'fail', 'not_applicable') THEN [l.status] END AS extra
 FROM pairs p JOIN host_info h USING (host_uuid)
 LEFT JOIN latest l USING (host_uuid, control_id)
 LEFT JOIN stats_errors s USING (host_uuid, control_id)
+LEFT JOIN waived v USING (host_uuid, control_id)
 ORDER BY 1, 2
 """
 _OTHER = {
@@ -258,13 +261,44 @@ def _result(
     collected = None if t is None else times.get(t) or times.setdefault(t, _utc(t))
     status = _REPORTED.get(verdict)
     if status is ReportStatus.FAIL:
-        n, evidence = extra
+        n, evidence, _, _ = extra
         return ControlResult(uuid, control, status, collected, cv, int(n), _evidence(evidence))
+    if verdict == "waived":  # the failure stays visible, with the exception that accepts it
+        n, evidence, exception, why = extra
+        return ControlResult(
+            uuid,
+            control,
+            ReportStatus.WAIVED,
+            collected,
+            cv,
+            int(n),
+            _evidence(evidence),
+            why,
+            text.setdefault(exception, exception),
+        )
     if status is not None:
         return ControlResult(uuid, control, status, collected, cv)
     return ControlResult(
         uuid, control, _OTHER[verdict], collected, cv, 0, (), _detail(verdict, extra)
     )
+
+
+def _waivers(
+    releases: Sequence[ReleaseInfo], window: Window
+) -> list[tuple[str, str, str, str, str, str]]:
+    """One row per (exception in force at the window's end, host it names; "" = all)."""
+    rows = []
+    for info in releases:
+        for e in info.exceptions:
+            if not e.in_force(window.until):
+                continue
+            detail = (
+                f"failure accepted by exception {e.id} until {format_time(e.expires)}"
+                f" (approved by {e.approved_by})"
+            )
+            for host in e.hosts or ("",):
+                rows.append((info.release.namespace, e.control, e.id, host, e.owner, detail))
+    return rows
 
 
 def evaluate_results(
@@ -277,6 +311,25 @@ def evaluate_results(
     pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
     if pairs:
         con.executemany("INSERT INTO expected VALUES (?, ?)", pairs)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE waivers (namespace VARCHAR, control_id VARCHAR,"
+        " exception_id VARCHAR, host VARCHAR, owner VARCHAR, detail VARCHAR)"
+    )
+    waivers = _waivers(releases, window)
+    if waivers:
+        con.executemany("INSERT INTO waivers VALUES (?, ?, ?, ?, ?, ?)", waivers)
+    # The (host, control) pairs whose failure an exception in force accepts.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE waived AS
+        SELECT h.host_uuid, w.control_id, min(w.exception_id) AS exception_id,
+               min_by(w.detail, w.exception_id) AS detail
+        FROM host_info h JOIN waivers w ON w.namespace = coalesce(h.namespace, '')
+          AND (w.host = '' OR w.host = h.host_uuid OR w.host = h.hostname)
+          AND (w.owner = '' OR w.owner = h.owner)
+        GROUP BY ALL
+        """
+    )
     cursor = con.execute(_RESULTS_SQL, {"since": window.since_ts})
     times: dict[int, datetime] = {}
     text: dict[str, str] = {}
@@ -291,18 +344,21 @@ def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, .
     per (host, control) collected that day inside the window.
 
     Statuses a host cannot report (anything but pass, fail, not_applicable, no_evidence
-    and stale) count as errors.
+    and stale) count as errors; a failure an exception in force accepts is waived. Needs
+    ``evaluate_results`` first (its ``waived`` table).
     """
     rows = con.execute(
         """
-        SELECT d, CASE WHEN m.s IN ('pass', 'fail', 'not_applicable', 'no_evidence', 'stale')
+        SELECT d, CASE WHEN m.s = 'fail' AND v.host_uuid IS NOT NULL THEN 'waived'
+                       WHEN m.s IN ('pass', 'fail', 'not_applicable', 'no_evidence', 'stale')
                        THEN m.s ELSE 'error' END,
                count(*)
         FROM (SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
               FROM rows WHERE kind = 'control' AND t <= $until AND t >= $since
                 AND host_uuid IS NOT NULL AND control_id <> ''
                 AND t // 86400 > $until // 86400 - $max_days
-              GROUP BY ALL)
+              GROUP BY ALL) per_day
+        LEFT JOIN waived v USING (host_uuid, control_id)
         GROUP BY ALL ORDER BY 1, 2
         """,
         {"until": window.until_ts, "since": window.since_ts, "max_days": MAX_TREND_DAYS},

@@ -31,9 +31,10 @@ from typing import Any, NamedTuple
 from cryptography import x509
 
 from trails.errors import UsageError, VerificationError
+from trails.formats.exceptions import ControlException, ExceptionsError, parse_exceptions
 from trails.formats.index import IndexEntry
 from trails.formats.manifest import Manifest, ManifestError, format_time, parse_manifest
-from trails.formats.names import INDEX_ENVELOPE, MANIFEST, OSQUERY_CONF
+from trails.formats.names import EXCEPTIONS, INDEX_ENVELOPE, MANIFEST, OSQUERY_CONF
 from trails.formats.names import RELEASE_ENVELOPE as ENVELOPE
 from trails.models.evidence import control_id_of
 from trails.report.model import Release, ReleaseIndexSeen
@@ -76,6 +77,7 @@ class ReleaseInfo:
     controls: tuple[str, ...]  # control ids the namespace's osquery.conf schedules
     tags: dict[str, str]
     manifest_sha256: str = ""  # of the manifest's canonical JSON, as the index lists it
+    exceptions: tuple[ControlException, ...] = ()  # the release's exceptions.json
 
 
 class LoadedReleases(NamedTuple):
@@ -118,8 +120,23 @@ def _controls(conf_path: Path, data: bytes | None) -> tuple[str, ...]:
         raise UsageError(f"{conf_path}: not an osquery config ({exc})") from None
 
 
+def _exceptions(path: Path, namespace: str, data: bytes | None) -> tuple[ControlException, ...]:
+    if data is None:
+        return ()
+    try:
+        return parse_exceptions(data, namespace)
+    except ExceptionsError as exc:
+        raise UsageError(f"{path}: {exc}; fix the policy repository and rebuild") from None
+
+
 def _info(
-    manifest: Manifest, subject: str, fingerprint: str, controls: tuple[str, ...], *, verified: bool
+    manifest: Manifest,
+    subject: str,
+    fingerprint: str,
+    controls: tuple[str, ...],
+    exceptions: tuple[ControlException, ...],
+    *,
+    verified: bool,
 ) -> ReleaseInfo:
     conf_entry = manifest.files.get(OSQUERY_CONF)
     release = Release(
@@ -140,6 +157,7 @@ def _info(
         controls=controls,
         tags=dict(manifest.tags),
         manifest_sha256=IndexEntry.of(manifest).manifest_sha256,
+        exceptions=exceptions,
     )
 
 
@@ -155,16 +173,18 @@ def _verified_release(
     verifier = ReleaseVerifier(policy, namespace, None, at)
     fetched = fetch_and_verify(DirectoryFetcher(directory), verifier, missing_ok=True)
     verified, present = fetched.release, fetched.files or {}
-    if OSQUERY_CONF not in verified.manifest.files and (directory / OSQUERY_CONF).exists():
-        raise FileUnknownError(
-            f"{OSQUERY_CONF} lies next to the release but is not in its signed manifest; "
-            "rebuild and re-sign"
-        )
+    for name in (OSQUERY_CONF, EXCEPTIONS):  # what the report reads is signed, or refused
+        if name not in verified.manifest.files and (directory / name).exists():
+            raise FileUnknownError(
+                f"{name} lies next to the release but is not in its signed manifest; "
+                "rebuild and re-sign"
+            )
     return _info(
         verified.manifest,
         verified.signer_subject,
         verified.signer_fingerprint,
         _controls(directory / OSQUERY_CONF, present.get(OSQUERY_CONF)),
+        _exceptions(directory / EXCEPTIONS, namespace, present.get(EXCEPTIONS)),
         verified=True,
     )
 
@@ -191,7 +211,16 @@ def _read_release(directory: Path, root: Path) -> ReleaseInfo:
         )
     conf_path = directory / OSQUERY_CONF
     conf = _read(conf_path) if conf_path.is_file() else None
-    return _info(manifest, subject, fingerprint, _controls(conf_path, conf), verified=False)
+    exc_path = directory / EXCEPTIONS
+    listed = EXCEPTIONS in manifest.files and exc_path.is_file()
+    return _info(
+        manifest,
+        subject,
+        fingerprint,
+        _controls(conf_path, conf),
+        _exceptions(exc_path, manifest.namespace, _read(exc_path) if listed else None),
+        verified=False,
+    )
 
 
 def _release_dirs(root: Path) -> Iterator[Path]:

@@ -19,6 +19,7 @@ from trails.report.model.common import (
     bound_text,
     worst_status,
 )
+from trails.report.model.exceptions import ExceptionSeen
 from trails.report.model.provenance import (
     ConfigVersionSeen,
     IngestStats,
@@ -56,6 +57,7 @@ __all__ = [
     "ControlResult",
     "ControlRollup",
     "EvidenceRow",
+    "ExceptionSeen",
     "FrameworkRef",
     "GroupRollup",
     "Host",

@@ -28,6 +28,7 @@ STATUS_PRECEDENCE = (
     ReportStatus.ERROR,
     ReportStatus.NO_EVIDENCE,
     ReportStatus.STALE,
+    ReportStatus.WAIVED,
     ReportStatus.PASS,
     ReportStatus.NOT_APPLICABLE,
     ReportStatus.MANUAL,
@@ -89,7 +90,8 @@ class StatusCounts:
 
     @property
     def pass_rate(self) -> float | None:
-        """Passes among pass + fail + error + no_evidence + stale; None if none were due."""
+        """Passes among pass + fail + waived + error + no_evidence + stale; None if none
+        were due (a waived failure is still not a pass)."""
         due = self.total - self[ReportStatus.NOT_APPLICABLE] - self[ReportStatus.MANUAL]
         return None if due == 0 else self[ReportStatus.PASS] / due
 

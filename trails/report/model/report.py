@@ -10,6 +10,7 @@ from typing import Any
 
 from trails.models.canonical import canonical_json
 from trails.report.model.common import SCHEMA, StatusCounts
+from trails.report.model.exceptions import ExceptionSeen
 from trails.report.model.provenance import IngestStats, IntegrityFinding, Metadata, Scope
 from trails.report.model.results import ControlInfo, ControlResult, Host
 from trails.report.model.rollups import (
@@ -37,6 +38,7 @@ class Report:
     integrity: tuple[IntegrityFinding, ...]
     ingest: IngestStats
     baseline: BaselineDiff | None = None
+    exceptions: tuple[ExceptionSeen, ...] = ()  # by (namespace, id); in force and expired
 
     def body_dict(self) -> dict[str, Any]:
         """The canonical document without its fingerprint."""
@@ -61,6 +63,7 @@ class Report:
             "integrity": [f.to_dict() for f in self.integrity],
             "ingest": self.ingest.to_dict(),
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "exceptions": [e.to_dict() for e in self.exceptions],
         }
 
     @cached_property

@@ -132,6 +132,7 @@ class ControlResult(NamedTuple):
     evidence_count: int = 0  # offending rows the host found (may exceed len(evidence))
     evidence: tuple[EvidenceRow, ...] = ()
     detail: str = ""  # why, for error/stale/no_evidence, e.g. "denylisted by osquery"
+    exception: str = ""  # waived: the id of the signed exception that accepts the failure
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +144,7 @@ class ControlResult(NamedTuple):
             "evidence_count": self.evidence_count,
             "evidence": [row.to_dict() for row in self.evidence],
             "detail": self.detail,
+            "exception": self.exception,
         }
 
     def canonical_text(self) -> str:
@@ -160,6 +162,7 @@ class ControlResult(NamedTuple):
             f'      "detail": {json_string(self.detail)},\n'
             f'      "evidence": {evidence},\n'
             f'      "evidence_count": {self.evidence_count},\n'
+            f'      "exception": {json_string(self.exception)},\n'
             f'      "host_uuid": {json_string(self.host_uuid)},\n'
             f'      "status": {_JSON_STATUS[self.status]}\n    }}'
         )

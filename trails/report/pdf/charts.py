@@ -43,13 +43,13 @@ def _legend(
     legend.x, legend.y = x, y
     legend.alignment = "right"
     legend.fontName = styles.FONT
-    legend.fontSize = 7.5
+    legend.fontSize = 6.5 if one_row else 7.5  # one row holds all eight statuses
     legend.boxAnchor = "w" if one_row else "nw"
     legend.columnMaximum = 1 if one_row else 8
+    legend.dx = legend.dy = 6 if one_row else 7
     if one_row:
         legend.deltax = min(75, row_width / max(1, len(statuses)))
-        legend.autoXPadding = 4
-    legend.dx = legend.dy = 7
+        legend.autoXPadding = 3
     legend.deltay = 11
     legend.strokeWidth = 0
     legend.colorNamePairs = [

@@ -7,6 +7,7 @@ from trails.report.pdf.document import DocumentInfo, build_pdf
 from trails.report.pdf.sections import (
     appendix,
     controls,
+    exceptions,
     overview,
     pipeline,
     provenance,
@@ -26,6 +27,7 @@ def render_pdf(report: Report) -> bytes:
         *provenance.story(report),
         *requirements.story(report),
         *controls.story(report),
+        *exceptions.story(report),
         *pipeline.integrity(report),
         *pipeline.baseline(report),
         *appendix.story(report),

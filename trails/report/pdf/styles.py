@@ -38,6 +38,7 @@ STATUS_COLOURS: Mapping[str, colors.Color] = MappingProxyType(
         ReportStatus.MANUAL.value: colors.HexColor("#1971c2"),
         ReportStatus.NO_EVIDENCE.value: colors.HexColor("#495057"),
         ReportStatus.STALE.value: colors.HexColor("#e8a317"),
+        ReportStatus.WAIVED.value: colors.HexColor("#a9713b"),  # a muted fail: still not a pass
     }
 )
 STATUS_ORDER = tuple(s.value for s in ReportStatus)

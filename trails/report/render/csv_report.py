@@ -30,6 +30,7 @@ COLUMNS = (
     "config_version",
     "evidence_count",
     "detail",
+    "exception",  # waived: the signed exception that accepts the failure
     "evidence",
     "simulated",  # true on every row of a report made from `trails simulate` output
 )
@@ -80,6 +81,7 @@ def render_csv(report: Report) -> bytes:
                 csv_cell(r.config_version),
                 str(r.evidence_count),
                 csv_cell(r.detail),
+                csv_cell(r.exception),
                 csv_cell(evidence),
                 simulated,
             )

@@ -1,7 +1,8 @@
 """JUnit XML: a testsuite per host, a testcase per control, for CI dashboards.
 
 ``fail`` is a ``<failure>``; ``error``, ``no_evidence`` and ``stale`` are ``<error>``s
-(the control could not be judged); ``not_applicable`` and ``manual`` are ``<skipped>``.
+(the control could not be judged); ``not_applicable``, ``manual`` and ``waived`` (a
+failure a signed exception accepts, never a pass) are ``<skipped>``.
 A report of simulated data says so in its name and in every suite's properties.
 Host text is escaped for XML and stripped of characters XML 1.0 cannot carry.
 """
@@ -20,7 +21,8 @@ from trails.report.model import ControlResult, Report
 from trails.report.render.text import visible
 
 _ERRORS = (ReportStatus.ERROR, ReportStatus.NO_EVIDENCE, ReportStatus.STALE)
-_SKIPPED = (ReportStatus.NOT_APPLICABLE, ReportStatus.MANUAL)
+# A waived failure is accepted, not passed: skipped, with the exception in its message.
+_SKIPPED = (ReportStatus.NOT_APPLICABLE, ReportStatus.MANUAL, ReportStatus.WAIVED)
 
 
 @lru_cache(maxsize=1 << 16)  # hosts, controls and versions repeat across a million rows

@@ -2,13 +2,13 @@
 
 One result covers the report window. Each host is an inventory item. Verdicts that
 rest on collected evidence are observations (method TEST, collected time, hosts as
-subjects): a failure or an error is one observation per host, carrying that host's
-evidence and reason; the hosts that passed, were not applicable or sent stale evidence
-for a control share one observation per status, listing every host as a subject (a
-fleet of 10,000 hosts would otherwise need a million observations). Each control is a
-finding whose target status is ``satisfied`` only when no host failed, errored or
-lacked evidence. UUIDs are derived from the report fingerprint, so the same report
-gives the same document.
+subjects): a failure, a waived failure (with the exception that accepts it) or an error
+is one observation per host, carrying that host's evidence and reason; the hosts that
+passed, were not applicable or sent stale evidence for a control share one observation
+per status, listing every host as a subject (a fleet of 10,000 hosts would otherwise need
+a million observations). Each control is a finding whose target status is ``satisfied``
+only when no host failed (waived included), errored or lacked evidence. UUIDs are derived
+from the report fingerprint, so the same report gives the same document.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from trails.report.render.text import visible
 
 OSCAL_VERSION = "1.1.2"
 _SATISFIED = (ReportStatus.PASS, ReportStatus.NOT_APPLICABLE)
-_OWN = (ReportStatus.FAIL, ReportStatus.ERROR)  # one observation per host: reasons differ
+# One observation per host: their reasons (evidence, error, the exception) differ.
+_OWN = (ReportStatus.FAIL, ReportStatus.WAIVED, ReportStatus.ERROR)
+_FINDINGS = (ReportStatus.FAIL, ReportStatus.WAIVED)  # a waived failure is still a finding
 _OBSERVATIONS = -1.5
 _NOT_TOKEN = re.compile(r"[^\w.\-]", re.ASCII)
 
@@ -85,7 +87,7 @@ def _own_observation(result: ControlResult, title: str, ids: _Ids) -> dict[str, 
             + f". Config {result.config_version or 'unknown'}."
         ),
         "methods": ["TEST"],
-        "types": ["finding"] if result.status is ReportStatus.FAIL else ["control-objective"],
+        "types": ["finding"] if result.status in _FINDINGS else ["control-objective"],
         "subjects": [_subject(ids("host", result.host_uuid))],
     }
     if result.collected is not None:  # always, for an observed result

@@ -23,6 +23,8 @@ STATUS_MEANINGS = {
     ReportStatus.MANUAL: "No automated check exists; evidence must come from elsewhere.",
     ReportStatus.NO_EVIDENCE: "Nothing arrived for the control from the host in the window.",
     ReportStatus.STALE: "The newest evidence is older than the report window.",
+    ReportStatus.WAIVED: "The query found offending rows and a signed exception in force "
+    "accepts the failure (justification, approver, end date: Exceptions). Not a pass.",
 }
 
 METHOD = (

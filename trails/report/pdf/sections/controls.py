@@ -27,22 +27,27 @@ MAX_PROBLEM_ROWS = 5  # error / stale / no_evidence hosts shown per control
 _PROBLEMS = frozenset({ReportStatus.ERROR, ReportStatus.STALE, ReportStatus.NO_EVIDENCE})
 
 
-def _select(
-    report: Report,
-) -> tuple[dict[str, list[ControlResult]], dict[str, list[ControlResult]]]:
-    """One pass over every result: the first failing and problem rows of each control."""
-    failing: dict[str, list[ControlResult]] = defaultdict(list)
-    problems: dict[str, list[ControlResult]] = defaultdict(list)
+_Rows = dict[str, list[ControlResult]]
+
+
+def _select(report: Report) -> tuple[_Rows, _Rows, _Rows]:
+    """One pass over every result: the first failing, waived and problem rows of each
+    control."""
+    failing: _Rows = defaultdict(list)
+    waived: _Rows = defaultdict(list)
+    problems: _Rows = defaultdict(list)
     for result in report.results:
         if result.status is ReportStatus.FAIL:
-            rows = failing[result.control_id]
-            if len(rows) < MAX_FAILING_ROWS:
-                rows.append(result)
+            rows, limit = failing[result.control_id], MAX_FAILING_ROWS
+        elif result.status is ReportStatus.WAIVED:
+            rows, limit = waived[result.control_id], MAX_FAILING_ROWS
         elif result.status in _PROBLEMS:
-            rows = problems[result.control_id]
-            if len(rows) < MAX_PROBLEM_ROWS:
-                rows.append(result)
-    return failing, problems
+            rows, limit = problems[result.control_id], MAX_PROBLEM_ROWS
+        else:
+            continue
+        if len(rows) < limit:
+            rows.append(result)
+    return failing, waived, problems
 
 
 def _about(info: ControlInfo | None, rollup: ControlRollup) -> list[Flowable]:
@@ -76,24 +81,39 @@ def _about(info: ControlInfo | None, rollup: ControlRollup) -> list[Flowable]:
     return out
 
 
-def _failing_table(report: Report, rows: list[ControlResult], total: int) -> list[Flowable]:
+def _evidence_table(
+    report: Report, rows: list[ControlResult], total: int, *, waived: bool
+) -> list[Flowable]:
+    """Failing hosts with their evidence; or, ``waived``, the failures an exception accepts,
+    next to the evidence of the failure it covers."""
+
+    def second(r: ControlResult) -> Mono:
+        namespace = plain(namespace_of(report, r.host_uuid))
+        if waived:
+            return Mono(f"{plain(r.exception, 40)}\n{namespace}")
+        return Mono(f"{namespace}\n{plain(r.config_version, 40)}")
+
     data = [
         [
             host_cell(report, r.host_uuid),
-            Mono(f"{plain(namespace_of(report, r.host_uuid))}\n{plain(r.config_version, 40)}"),
+            second(r),
             when_cell(r.collected),
             evidence_cell(r.evidence, r.evidence_count),
         ]
         for r in rows
     ]
-    out: list[Flowable] = [
-        data_table(
-            ["Failing host", "Namespace / config", "Collected", "Evidence (offending rows)"],
-            data,
-            [3.9, 2.6, 1.5, 4.6],
-        )
-    ]
-    note = shown_of(len(rows), total, "failing hosts")
+    header = (
+        ["Waived host (failing)", "Exception / namespace"]
+        if waived
+        else ["Failing host", "Namespace / config"]
+    )
+    table = data_table(
+        [*header, "Collected", "Evidence (offending rows)"], data, [3.9, 2.6, 1.5, 4.6]
+    )
+    if waived:
+        table.spaceBefore = 2 * mm
+    out: list[Flowable] = [table]
+    note = shown_of(len(rows), total, "waived hosts" if waived else "failing hosts")
     return out + ([note] if note is not None else [])
 
 
@@ -115,13 +135,14 @@ def _problem_table(report: Report, rows: list[ControlResult], total: int) -> lis
 
 
 def story(report: Report) -> list[Flowable]:
-    failing, problems = _select(report)
+    failing, waived, problems = _select(report)
     out: list[Flowable] = [
         Heading("Controls", styles.H1, 0, "controls"),
         Paragraph(
             f"Each control with its results. Up to {MAX_FAILING_ROWS} failing hosts are listed "
-            f"with the evidence their query returned, and up to {MAX_PROBLEM_ROWS} hosts whose "
-            "result was an error, stale or missing.",
+            "with the evidence their query returned, then the failures a signed exception "
+            f"accepts (waived, with the exception's id), and up to {MAX_PROBLEM_ROWS} hosts "
+            "whose result was an error, stale or missing.",
             styles.BODY,
         ),
     ]
@@ -134,7 +155,12 @@ def story(report: Report) -> list[Flowable]:
         about = _about(info, rollup)
         tables: list[Flowable] = []
         if failing.get(rollup.control_id):
-            tables += _failing_table(report, failing[rollup.control_id], rollup.failing_host_count)
+            tables += _evidence_table(
+                report, failing[rollup.control_id], rollup.failing_host_count, waived=False
+            )
+        if waived.get(rollup.control_id):
+            total = rollup.counts[ReportStatus.WAIVED]
+            tables += _evidence_table(report, waived[rollup.control_id], total, waived=True)
         if problems.get(rollup.control_id):
             total = sum(rollup.counts[s] for s in _PROBLEMS)
             tables += _problem_table(report, problems[rollup.control_id], total)

@@ -37,6 +37,7 @@ def _groups(title: str, key: str, label: str, groups: tuple[GroupRollup, ...]) -
             f"{g.hosts:,}",
             pct(g.counts.pass_rate),
             f"{g.counts[ReportStatus.FAIL]:,}",
+            f"{g.counts[ReportStatus.WAIVED]:,}",
             f"{g.counts[ReportStatus.ERROR]:,}",
             f"{g.counts[ReportStatus.NO_EVIDENCE] + g.counts[ReportStatus.STALE]:,}",
         ]
@@ -45,9 +46,9 @@ def _groups(title: str, key: str, label: str, groups: tuple[GroupRollup, ...]) -
     story: list[Flowable] = [
         Heading(title, styles.H2, 1, key),
         data_table(
-            [label, "Hosts", "Pass rate", "Fail", "Error", "No evidence / stale"],
+            [label, "Hosts", "Pass rate", "Fail", "Waived", "Error", "No evidence / stale"],
             rows,
-            [5, 1.2, 1.3, 1.2, 1.2, 1.8],
+            [5, 1.0, 1.1, 0.9, 1.1, 0.9, 1.7],
         )
         if rows
         else Paragraph("None.", styles.BODY),
