@@ -1,0 +1,1 @@
+"""Report engines: what each engine spells its own way (reading logs, JSON functions)."""

@@ -1,0 +1,422 @@
+"""Results ingest on Apache Spark: the same ``rows`` as ``trails.report.ingest`` builds in
+DuckDB (same columns, types and values), as a temporary view of a persisted DataFrame.
+
+Only the engine-specific part lives here: reading the lines and the JSON functions.
+Spark reads every line with ``spark.read.text`` (``lineSep`` ``\\n`` only, as DuckDB and
+Python split; plain or gzip by extension, as DuckDB's ``compression='auto'``), so a line
+that is not a JSON object is a row like any other and is counted, never fatal:
+
+* a line that is not UTF-8 is malformed (``is_valid_utf8``: Jackson would otherwise
+  decode it with replacement characters and accept it);
+* a line longer than ``MAX_LINE_BYTES`` is malformed. Hadoop's line reader is told to
+  skip such a line (``mapreduce.input.linerecordreader.line.maxlength``) so no executor
+  holds it; a skipped line leaves the bytes Spark saw short of the file's size, and
+  such a file is read again through the copy ``ingest.py`` makes (each overlong line
+  replaced by a line that is not an object), exactly as the DuckDB engine does;
+* JSON is parsed once per line by ``from_json`` with an explicit schema mirroring
+  ``ingest._columns()`` (result rows stay JSON text), single quotes refused;
+* the file and line of the first malformed lines come from the same bounded second
+  read as the DuckDB engine (only files with malformed lines, stopping at the first
+  few): Spark's text source has no line numbers, and numbering lines inside Spark
+  (``zipWithIndex`` over a file's ordered splits, or one ``wholetext`` record per file)
+  either needs a full ordered pass or holds a whole file in one record.
+
+This module imports pyspark; only the Spark engine imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from trails.models.evidence import (
+    CONTROL_QUERY_NAME,
+    DECORATION_KEYS,
+    INTEGRITY_QUERY,
+    SCHEDULE_STATS_QUERY,
+    SIMULATED_DECORATION,
+)
+
+# The DuckDB engine's own helpers, so that both engines bound, locate and copy alike.
+from trails.report.ingest import (
+    MAX_EVIDENCE_CHARS,
+    MAX_LINE_BYTES,
+    MAX_ROW_JSON,
+    _bounded_lines,
+    _line_problem,
+    _open_binary,
+    _without_overlong_lines,
+    expand_inputs,
+)
+from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
+
+_DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
+# Java regex differs from DuckDB's RE2 in two places the name pattern touches: ``$`` also
+# matches before a final line terminator, and ``.`` stops at \r, \u0085, \u2028 and
+# \u2029 too. UNIX_LINES ((?d)) leaves only \n a terminator, as in RE2, and ``\z`` is
+# RE2's ``$`` (end of text).
+_NAME_PATTERN = "(?d)" + re.sub(r"\$$", r"\\z", CONTROL_QUERY_NAME)
+# ROWS is a keyword in Spark SQL; the view is named rows all the same (quote it as `rows`).
+VIEW = "rows"
+
+
+def session(
+    master: str = "local[*]", scratch: Path | None = None, partitions: int | None = None
+) -> SparkSession:
+    """A Spark session configured the way the report needs: UTC, ANSI mode on (a failed
+    CAST raises as in DuckDB; the SQL says TRY_CAST where it means NULL), no UI."""
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("trails report")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "true")
+        .config("spark.sql.shuffle.partitions", str(partitions or max(4, os.cpu_count() or 4)))
+    )
+    if scratch is not None:
+        builder = builder.config("spark.local.dir", str(scratch / "spark-local")).config(
+            "spark.sql.warehouse.dir", str(scratch / "spark-warehouse")
+        )
+    return builder.getOrCreate()
+
+
+def _q(text: str) -> str:
+    """A Spark SQL string literal (backslash is an escape character in Spark's)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _schema() -> str:
+    dec = ", ".join(f"`{k}`: STRING" for k in _DECORATIONS)
+    cols = {
+        "name": "STRING",
+        "unixTime": "STRING",
+        "calendarTime": "STRING",
+        "action": "STRING",
+        "hostIdentifier": "STRING",
+        "decorations": f"STRUCT<{dec}>",
+        "snapshot": "ARRAY<STRING>",
+        "columns": "STRING",
+        "diffResults": "STRUCT<added: ARRAY<STRING>>",
+        **dict.fromkeys(_DECORATIONS, "STRING"),
+    }
+    return ", ".join(f"`{k}` {v}" for k, v in cols.items())
+
+
+def _bounded(expr: str, limit: int = MAX_TEXT) -> str:
+    return f"left({expr}, {limit})"
+
+
+def _dec(key: str) -> str:
+    return _bounded(f"coalesce(decorations.`{key}`, `{key}`)")
+
+
+def _kind() -> str:
+    return (
+        f"CASE WHEN name RLIKE {_q(_NAME_PATTERN)} THEN 'control'"
+        f" WHEN name LIKE {_q('%' + SCHEDULE_STATS_QUERY)} THEN 'stats'"
+        f" WHEN name LIKE {_q('%' + INTEGRITY_QUERY)} THEN 'integrity'"
+        " WHEN name IS NULL THEN 'malformed' ELSE 'other' END"
+    )
+
+
+# What DuckDB's reader skips as a blank line (C isspace, less the newline).
+_NOT_BLANK = r"[^ \t\r\f\x0B]"
+# A \\u escape of half a surrogate pair: yyjson (DuckDB) refuses the line, Jackson
+# would decode it to '?'. (An escaped backslash before the u is not told apart.)
+_ESCAPE = "\\u"
+_LONE_SURROGATE = (
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+# Jackson's limits as wide as a line (DuckDB's yyjson has none); single quotes refused.
+_JSON_OPTIONS = (
+    f"map('allowSingleQuotes', 'false', 'maxStringLen', '{MAX_LINE_BYTES}',"
+    f" 'maxNestingDepth', '{MAX_LINE_BYTES}')"
+)
+
+
+def _to_bigint(expr: str, exact: bool = True) -> str:
+    """DuckDB's TRY_CAST(text AS BIGINT) (decimals rounded half away from zero), or with
+    ``exact=False`` its TRY_CAST(TRY_CAST(text AS DOUBLE) AS BIGINT) (half to even)."""
+    if exact:
+        return f"TRY_CAST(round(TRY_CAST({expr} AS DECIMAL(38, 10))) AS BIGINT)"
+    return f"TRY_CAST(bround(TRY_CAST({expr} AS DOUBLE)) AS BIGINT)"
+
+
+def _calendar_time(expr: str) -> str:
+    # Spark parses no day-of-week ('E' formats only): check the name, parse the rest
+    days = "|".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    pattern = _q("MMM d HH:mm:ss yyyy 'UTC'")
+    return (
+        f"CASE WHEN {expr} RLIKE {_q(f'^({days}) ')}"
+        f" THEN unix_timestamp(try_to_timestamp(substr({expr}, 5), {pattern})) END"
+    )
+
+
+def _control_id(expr: str) -> str:
+    return f"nullif(regexp_extract({expr}, {_q(_NAME_PATTERN)}, 1), '')"
+
+
+# The DuckDB statement of ingest._load_sql, spelt for Spark over a view ``lines`` (value,
+# src): one row per line, blank lines included (kind 'blank', dropped from ``rows``) so
+# that the bytes read per file can be checked against the file.
+_ROW_KEYS = ("status", "evidence_count", "evidence", "name", "denylisted", "executions")
+
+
+def _load_sql() -> str:
+    c = [f"c{i}" for i in range(1, 8)]
+    return f"""
+WITH b AS (
+  -- (not Spark's trim with a set of characters: it holds a string's code points in
+  -- arrays, and a fragment of an overlong line would not fit)
+  SELECT src, value, octet_length(value) + 1 AS nbytes,
+    CASE WHEN startswith(value, '{{') OR octet_length(value) > {MAX_LINE_BYTES} THEN false
+         ELSE NOT value RLIKE {_q(_NOT_BLANK)} END AS blank
+  FROM lines
+), p AS (
+  SELECT src, nbytes, blank,
+    -- '[' line ']' parsed as a list: a line must hold exactly one object and nothing else
+    CASE WHEN NOT blank AND octet_length(value) <= {MAX_LINE_BYTES} AND is_valid_utf8(value)
+              AND NOT (contains(value, {_q(_ESCAPE)}) AND value RLIKE {_q(_LONE_SURROGATE)})
+         THEN from_json('[' || value || ']', {_q(f"ARRAY<STRUCT<{_schema()}>>")},
+                        {_JSON_OPTIONS}) END AS a
+  FROM b
+), k AS (
+  SELECT src, nbytes, blank, j.* FROM (
+    SELECT src, nbytes, blank, CASE WHEN size(a) = 1 THEN a[0] END AS j FROM p)
+), l AS (
+  SELECT src, nbytes, CASE WHEN blank THEN 'blank' ELSE {_kind()} END AS kind,
+    coalesce({_to_bigint("unixTime", exact=False)}, {_calendar_time("calendarTime")}) AS t,
+    {_bounded("coalesce(decorations.`host_uuid`, `host_uuid`, hostIdentifier)")} AS host_uuid,
+    {_dec("hostname")} AS hostname, {_dec("namespace")} AS namespace,
+    {_dec("config_version")} AS config_version, {_dec("org")} AS org, {_dec("owner")} AS owner,
+    {_dec("owner_group")} AS owner_group, {_dec("project")} AS project,
+    {_dec(SIMULATED_DECORATION)} IS NOT NULL AS simulated,
+    name, action, snapshot, `columns`, diffResults
+  FROM k
+), m AS (
+  SELECT * EXCEPT (snapshot, `columns`, diffResults, action),
+    CASE WHEN kind IN ('other', 'malformed', 'blank') THEN NULL
+         WHEN snapshot IS NOT NULL THEN snapshot
+         WHEN `columns` IS NOT NULL AND action IN ('added', 'snapshot') THEN array(`columns`)
+         ELSE diffResults.added END AS results
+  FROM l
+), u AS (
+  SELECT m.* EXCEPT (results), x.pos + 1 AS i, x.r
+  FROM m LATERAL VIEW posexplode(
+    CASE WHEN size(results) > 0 THEN results ELSE array(CAST(NULL AS STRING)) END) x AS pos, r
+), v AS (
+  SELECT u.*, {", ".join(f"j.{n}" for n in c)}
+  FROM u LATERAL VIEW json_tuple(r, {", ".join(_q(k) for k in (*_ROW_KEYS, "output_size"))}) j
+    AS {", ".join(c)}
+)
+SELECT src, CASE WHEN i = 1 THEN nbytes ELSE 0 END AS nbytes,
+  CASE WHEN r IS NULL AND kind NOT IN ('other', 'malformed', 'blank') THEN 'empty' ELSE kind END
+    AS kind,
+  t, host_uuid, simulated, i = 1 AS first_of_line,
+  CASE WHEN i = 1 THEN hostname END AS hostname,
+  CASE WHEN i = 1 THEN namespace END AS namespace,
+  CASE WHEN i = 1 THEN config_version END AS config_version,
+  CASE WHEN i = 1 THEN org END AS org,
+  CASE WHEN i = 1 THEN owner END AS owner,
+  CASE WHEN i = 1 THEN owner_group END AS owner_group,
+  CASE WHEN i = 1 THEN project END AS project,
+  CASE kind WHEN 'control' THEN {_control_id("name")}
+            WHEN 'stats' THEN {_control_id("c4")} END AS control_id,
+  {_bounded("c1", 32)} AS status,
+  {_to_bigint("c2")} AS evidence_count,
+  CASE WHEN kind = 'control' AND c1 IS DISTINCT FROM 'pass'
+       THEN {_bounded("c3", MAX_EVIDENCE_CHARS)} END AS evidence,
+  c5 = '1' AS denylisted,
+  {_to_bigint("c6")} AS executions,
+  {_to_bigint("c7")} AS output_size,
+  CASE WHEN kind = 'integrity' THEN {_bounded("r", MAX_ROW_JSON)} END AS integrity
+FROM v
+WHERE kind <> 'stats' OR i = 1 OR (c4 RLIKE {_q(_NAME_PATTERN)}
+  AND (c5 = '1' OR ({_to_bigint("c6")} > 0 AND {_to_bigint("c7")} = 0)))
+"""  # noqa: S608 (every literal goes through _q; the rest is ours)
+
+
+# The columns of DuckDB's ``rows``, in its order (``file`` is set for malformed rows only).
+COLUMNS = (
+    "file",
+    "kind",
+    "t",
+    "host_uuid",
+    "simulated",
+    "first_of_line",
+    "hostname",
+    "namespace",
+    "config_version",
+    "org",
+    "owner",
+    "owner_group",
+    "project",
+    "control_id",
+    "status",
+    "evidence_count",
+    "evidence",
+    "denylisted",
+    "executions",
+    "output_size",
+    "integrity",
+)
+
+
+@dataclass(frozen=True)
+class SparkIngested:
+    """The ``rows`` view registered in ``spark`` (backed by ``frame``, persisted)."""
+
+    spark: SparkSession
+    frame: DataFrame
+    stats: IngestStats
+    simulated: bool
+
+    def close(self) -> None:
+        self.frame.unpersist()
+        self.spark.catalog.dropTempView(VIEW)
+
+
+def _spark_path(path: str) -> str:
+    """An absolute path Spark reads literally (Hadoop expands glob characters)."""
+    return re.sub(r"([\\{}\[\]*?])", r"\\\1", os.path.abspath(path))
+
+
+def _local(uri: str) -> str:
+    return os.path.abspath(unquote(urlparse(uri).path))
+
+
+def _read(spark: SparkSession, files: Sequence[str]) -> DataFrame:
+    lines = (
+        spark.read.option("lineSep", "\n")
+        # a longer line is skipped by Hadoop's reader (and noticed by _overlong)
+        .option("mapreduce.input.linerecordreader.line.maxlength", str(MAX_LINE_BYTES + 2))
+        .text([_spark_path(f) for f in files])
+        .select("value", F.col("_metadata.file_path").alias("src"))
+    )
+    lines.createOrReplaceTempView("lines")
+    return spark.sql(_load_sql())
+
+
+def _expected_bytes(path: str) -> int | None:
+    """The bytes Spark's line reader consumes from ``path`` when it skips nothing (the last
+    line's newline counted even when absent is settled by the caller); None if unknown."""
+    size = os.path.getsize(path)
+    if not path.endswith(".gz"):
+        return size
+    # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 4))
+        return int.from_bytes(f.read(4), "little") if size >= 18 else None
+
+
+def _overlong(files: Sequence[str], seen: Mapping[str, int]) -> list[str]:
+    """Files where Spark saw fewer bytes than the file holds: a line was skipped."""
+    suspects = []
+    for path in files:
+        expected, got = _expected_bytes(path), seen.get(path, 0)
+        if expected is None:
+            suspects.append(path)
+        elif path.endswith(".gz"):
+            if got % 2**32 not in (expected, (expected + 1) % 2**32):
+                suspects.append(path)
+        elif got not in (expected, expected + 1):
+            suspects.append(path)
+    return suspects
+
+
+def _gunzip_size(path: str) -> int:
+    size = 0
+    with open(path, "rb") as f:
+        d = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        while chunk := f.read(1 << 20):
+            size += len(d.decompress(chunk))
+            while d.unused_data:  # a further gzip member
+                rest = d.unused_data
+                d = zlib.decompressobj(zlib.MAX_WBITS | 32)
+                size += len(d.decompress(rest))
+    return size
+
+
+def _samples(files: Sequence[str]) -> tuple[MalformedLine, ...]:
+    """File and line of the first malformed lines: the DuckDB engine's second read."""
+    samples: list[MalformedLine] = []
+    for path in files:
+        with _open_binary(path) as stream:
+            for number, raw in enumerate(_bounded_lines(stream), start=1):
+                if raw.strip() and (problem := _line_problem(raw)) is not None:
+                    samples.append(MalformedLine(path, number, problem))
+                    if len(samples) == MAX_MALFORMED_SAMPLES:
+                        return tuple(samples)
+    return tuple(samples)
+
+
+def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> SparkIngested:
+    """Load the results named by ``patterns`` into the temporary view ``rows`` of ``spark``."""
+    files = expand_inputs(patterns)
+    scratch = Path(tempfile.mkdtemp(prefix="spark-ingest-", dir=workdir))
+    copies: dict[str, str] = {}
+    while True:
+        read = [copies.get(f, f) for f in files]
+        full = _read(spark, read).persist(StorageLevel.MEMORY_AND_DISK)
+        by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
+        local = {_local(str(r["src"])): int(r["n"]) for r in by_src}
+        seen = {f: local.get(os.path.abspath(f), 0) for f in read}
+        suspects = [f for f in files if f not in copies and f in _overlong([f], seen)]
+        # a gzip whose trailer cannot tell (several members): count what it holds
+        suspects = [
+            f
+            for f in suspects
+            if not f.endswith(".gz") or _gunzip_size(f) not in (seen[f], seen[f] - 1)
+        ]
+        if not suspects:
+            break
+        full.unpersist()
+        for f in suspects:
+            copies[f] = str(_without_overlong_lines(f, scratch / f"{len(copies)}.log"))
+    # the file a malformed row came from, as the input named it (the original of a copy)
+    original = {os.path.abspath(copies.get(f, f)): f for f in files}
+    names = F.create_map(
+        *(F.lit(x) for r in by_src for x in (r["src"], original.get(_local(str(r["src"])))))
+    )
+    file_col: Column = F.when(F.col("kind") == "malformed", names[F.col("src")])
+    rows = full.where(F.col("kind") != "blank").withColumn("file", file_col).select(*COLUMNS)
+    rows.createOrReplaceTempView(VIEW)
+    stats_row = spark.sql(
+        "SELECT count(*) FILTER (WHERE first_of_line), count(*) FILTER (WHERE kind = 'malformed'),"
+        " count(*) FILTER (WHERE first_of_line AND simulated),"
+        " count(*) FILTER (WHERE kind IN ('control', 'stats', 'integrity')) FROM `rows`"
+    ).first()
+    lines, malformed, simulated, n_rows = (int(x or 0) for x in (stats_row or (0, 0, 0, 0)))
+    bad_files = (
+        sorted(
+            str(r[0])
+            for r in spark.sql(
+                "SELECT DISTINCT file FROM `rows` WHERE kind = 'malformed'"
+            ).collect()
+        )
+        if malformed
+        else []
+    )
+    stats = IngestStats(
+        files=files,
+        lines=lines,
+        result_rows=n_rows,
+        malformed=malformed,
+        malformed_samples=_samples(bad_files),
+        simulated_lines=simulated,
+    )
+    return SparkIngested(spark=spark, frame=rows, stats=stats, simulated=simulated > 0)
