@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pypdf import PdfReader
 
 from testkit.report_synth import synthetic_report
-from trails.report.pdf.render import render_pdf
-from trails.report.render.json_report import render_json
+from trails.report.render import render
 
 TARGET_SECONDS = 60.0
 
@@ -38,9 +37,9 @@ def main() -> int:
     t0 = time.perf_counter()
     report = synthetic_report(args.hosts, args.controls, args.days, hostile=True)
     t1 = time.perf_counter()
-    json_bytes = render_json(report)  # computes and caches the fingerprint too
+    json_bytes = render("json", report)  # computes and caches the fingerprint too
     t2 = time.perf_counter()
-    pdf = render_pdf(report)
+    pdf = render("pdf", report)
     t3 = time.perf_counter()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     if args.out is not None:

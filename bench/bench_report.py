@@ -170,7 +170,7 @@ def _renderers(logs: Path, formats: list[str]) -> None:
 
     from trails.report.build import ReportOptions, report_from_files
     from trails.report.catalog import ReportCatalog
-    from trails.report.render import RENDERERS
+    from trails.report.render import render
 
     start = time.perf_counter()
     options = ReportOptions(now=datetime(2026, 11, 23, 12, tzinfo=UTC))
@@ -181,7 +181,7 @@ def _renderers(logs: Path, formats: list[str]) -> None:
     )
     for name in [f for f in formats if f]:
         start = time.perf_counter()
-        data = RENDERERS[name](model)
+        data = render(name, model)
         took = time.perf_counter() - start
         print(f"{'render ' + name:<34} {took:8.1f} s  ({len(data) / 2**20:.0f} MiB)")
         del data

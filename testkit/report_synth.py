@@ -8,6 +8,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from trails.models.evidence import ReportStatus
+from trails.report.assemble import report_in_memory
 from trails.report.catalog import RequirementSpec
 from trails.report.model import (
     ConfigVersionSeen,
@@ -29,7 +30,6 @@ from trails.report.model import (
     TrendPoint,
     bound_text,
 )
-from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
 
 NAMESPACES = (
     "linux",
@@ -165,7 +165,11 @@ def synthetic_report(
         if h.config_version.endswith("0ff1ce0") or i % 97 == 5
     )
     fpr = "5e" * 32
-    return Report(
+    return report_in_memory(
+        host_list,
+        results,
+        infos,
+        requirements,
         metadata=Metadata(
             title="Synthetic fleet compliance",
             generated_at=UNTIL,
@@ -202,14 +206,6 @@ def synthetic_report(
             signers=(Signer("CN=trails signer ci,O=Example", fpr),),
             commits=("abc1234" + "0" * 33,),
         ),
-        summary=summary,
-        hosts=tuple(sorted(host_list, key=lambda h: h.host_uuid)),
-        controls=infos,
-        results=tuple(results),
-        control_rollups=control_rollups(infos, results),
-        requirements=requirement_rollups(infos, requirements, results),
-        namespaces=group_rollups(host_list, results, lambda h: h.namespace),
-        owners=group_rollups(host_list, results, lambda h: h.owner),
         trend=tuple(
             TrendPoint(
                 date(2026, 11, 23) - timedelta(days=days - 1 - d),

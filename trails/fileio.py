@@ -15,8 +15,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from trails.errors import TransportError
+
+if TYPE_CHECKING:  # annotations only: the agent's 304 path imports this module
+    from collections.abc import Callable
+
+    Writer = Callable[[BinaryIO], None]
 
 TEMP_PREFIX = ".trails-tmp-"
 
@@ -38,8 +44,11 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_temp(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") -> Path:
-    """Write ``data`` to a fsynced temp file next to ``target`` (``mode``) and return it."""
+def write_temp(target: Path, data: bytes | Writer, mode: int = 0o644, *, hint: str = "") -> Path:
+    """Write ``data`` to a fsynced temp file next to ``target`` (``mode``) and return it.
+
+    ``data`` may be a function that writes to the open file (a report streamed from the
+    engine, too large to hold); whatever it raises, the temp file is removed."""
     # O_EXCL with a random name is what tempfile.mkstemp does, without its imports.
     name = target.parent / f"{TEMP_PREFIX}{target.name}.{os.urandom(6).hex()}"
     try:
@@ -49,13 +58,19 @@ def write_temp(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") 
         raise io_error("create a temp file for", target, exc, hint) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                data(f)
             f.flush()
             os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
     except OSError as exc:
         name.unlink(missing_ok=True)
         raise io_error("write", target, exc, hint) from None
+    except BaseException:
+        name.unlink(missing_ok=True)
+        raise
     return name
 
 
@@ -69,8 +84,16 @@ def replace(temp: Path, target: Path, *, hint: str = "") -> None:
         raise io_error("install", target, exc, hint) from None
 
 
-def atomic_write(target: Path, data: bytes, mode: int = 0o644, *, hint: str = "") -> None:
+def atomic_write(target: Path, data: bytes | Writer, mode: int = 0o644, *, hint: str = "") -> None:
     """Replace ``target`` with ``data`` (file ``mode``), all or nothing, durably.
 
     ``hint`` ends the message of the ``FileWriteError`` raised on failure."""
     replace(write_temp(target, data, mode, hint=hint), target, hint=hint)
+
+
+def shared_mode() -> int:
+    """The mode a plain new file gets under the umask: reports are for sharing
+    (``write_temp`` creates 0600 temp files)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask

@@ -7,12 +7,17 @@ values) into every host-supplied field. Both are deterministic.
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from testkit.report_synth import HOSTILE_STRINGS, SINCE, UNTIL
 from trails.models.evidence import ReportStatus
+from trails.report.assemble import report_in_memory
 from trails.report.catalog import RequirementSpec
 from trails.report.model import (
+    RESULTS_FILE,
     BaselineDiff,
     Change,
     ConfigVersionSeen,
@@ -34,7 +39,6 @@ from trails.report.model import (
     TrendPoint,
     bound_text,
 )
-from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
 
 CV_NEW = "20261122080000-abc1234"
 CV_OLD = "20261101080000-0ff1ce0"
@@ -124,9 +128,12 @@ def _host(n: int, namespace: str, cv: str, owner: str, hostname: str | None = No
 
 
 def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra: object) -> Report:
-    results = tuple(sorted(results, key=lambda r: (r.host_uuid, r.control_id)))
     controls = CONTROLS
-    return Report(
+    return report_in_memory(
+        hosts,
+        results,
+        controls,
+        REQUIREMENTS,
         metadata=Metadata(
             title="Example fleet compliance",
             generated_at=UNTIL,
@@ -162,14 +169,6 @@ def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra
             signers=(Signer("CN=trails signer ci,O=Example", FPR),),
             commits=("abc1234" + "0" * 33,),
         ),
-        summary=StatusCounts.of(r.status for r in results),
-        hosts=tuple(sorted(hosts, key=lambda h: h.host_uuid)),
-        controls=controls,
-        results=results,
-        control_rollups=control_rollups(controls, results),
-        requirements=requirement_rollups(controls, REQUIREMENTS, results),
-        namespaces=group_rollups(hosts, results, lambda h: h.namespace),
-        owners=group_rollups(hosts, results, lambda h: h.owner),
         trend=(
             TrendPoint(
                 date(2026, 11, 22),
@@ -291,3 +290,31 @@ def hostile_report() -> Report:
         )
         results.append(_result(host, "cis-ubuntu-5.2.1", ReportStatus.PASS))
     return _report(tuple(hosts), tuple(results))
+
+
+def rebuilt(
+    report: Report,
+    *,
+    hosts: tuple[Host, ...] | None = None,
+    results: tuple[ControlResult, ...] | None = None,
+) -> Report:
+    """``report`` with other hosts or results; the engine recomputes its rollups."""
+    return report_in_memory(
+        report.hosts if hosts is None else hosts,
+        tuple(report.results) if results is None else results,
+        report.controls,
+        REQUIREMENTS,
+        metadata=report.metadata,
+        scope=report.scope,
+        trend=report.trend,
+        integrity=report.integrity,
+        ingest=report.ingest,
+        baseline=report.baseline,
+        exceptions=report.exceptions,
+    )
+
+
+def results_file_rows(out_dir: Path) -> list[dict[str, object]]:
+    """The rows of the results file `trails report` wrote into ``out_dir``."""
+    text = gzip.decompress((out_dir / RESULTS_FILE).read_bytes()).decode("utf-8")
+    return [json.loads(line) for line in text.splitlines()]

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.report.factories import results_file_rows
 from tests.sign.helpers import run
 from trails.commands.report import parse_when
+from trails.report.model import RESULTS_FILE
 
 UNTIL = "2026-11-23T12:00:00Z"
 PACKS = Path(__file__).resolve().parents[2] / "cis_pci_packs"
@@ -119,7 +121,7 @@ def test_report_json_summary_and_fail_on(
     assert "--fail-on fail" in err
     doc = json.loads(stdout)
     assert doc["summary"]["fail"] > 0
-    assert doc["files"] == [str(tmp_path / "report.json")]
+    assert doc["files"] == [str(tmp_path / RESULTS_FILE), str(tmp_path / "report.json")]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +246,7 @@ def test_simulate_from_dist_and_report_against_it(
     )
     assert code == 0, err
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
+    assert {r["control_id"] for r in results_file_rows(tmp_path / "out")} == {"a", "b"}
     assert doc["scope"]["releases"][0]["namespace"] == "linux"
     assert doc["scope"]["releases"][0]["verified"] is False
     kinds = {f["kind"] for f in doc["integrity"]}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +14,17 @@ from trails.errors import UsageError
 from trails.models.evidence import ReportStatus
 from trails.report.build import ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, RequirementSpec
-from trails.report.model import ControlInfo, FrameworkRef, IntegrityKind, Release, Report
+from trails.report.model import (
+    RESULTS_FILE,
+    SCHEMA,
+    ControlInfo,
+    FrameworkRef,
+    IntegrityKind,
+    Release,
+    Report,
+)
 from trails.report.releases import LoadedReleases, ReleaseInfo
+from trails.report.results import digest_results
 
 UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
 CATALOG = ReportCatalog(controls=CONTROLS, requirements=REQUIREMENTS)
@@ -187,8 +198,7 @@ def test_baseline_diff(tmp_path: Path) -> None:
         tmp_path,
         [control("a", "pass", T0, d1), control("b", "fail", T0, d1), control("c", "pass", T0, d1)],
     )
-    base = tmp_path / "base.json"
-    base.write_bytes(first.canonical_json())
+    base = _saved(first, tmp_path)
     second = _report(
         tmp_path,
         [control("a", "fail", T0, d1), control("b", "pass", T0, d1), control("d", "pass", T0, d1)],
@@ -208,9 +218,21 @@ def test_baseline_diff(tmp_path: Path) -> None:
     assert [(c.control_id, c.before) for c in diff.removed] == [("c", "pass")]
 
 
+def _saved(report: Report, where: Path) -> Path:
+    """report.json and its results file, as `trails report` writes them."""
+    with (where / RESULTS_FILE).open("wb") as out:
+        digest_results(report.results, out)
+    (where / "base.json").write_bytes(report.canonical_json())
+    return where / "base.json"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"{", "not JSON"), (b'{"schema": "other"}', "not a trails.report/v1 report")],
+    [
+        (b"{", "not JSON"),
+        (b'{"schema": "other"}', "not a report of this version"),
+        (b'{"schema": "trails.report/v2", "results": []}', "its results entry is malformed"),
+    ],
 )
 def test_bad_baseline(tmp_path: Path, content: bytes, message: str) -> None:
     base = tmp_path / "base.json"
@@ -223,6 +245,20 @@ def test_bad_baseline(tmp_path: Path, content: bytes, message: str) -> None:
         )
 
 
+def test_a_baseline_whose_results_file_was_edited_or_lost_is_refused(tmp_path: Path) -> None:
+    """The results file must hash to the digest its report.json (and fingerprint) names."""
+    lines = [control("a", "fail", T0, decorations("h1"))]
+    base = _saved(_report(tmp_path, lines), tmp_path)
+    results = tmp_path / RESULTS_FILE
+    text = gzip.decompress(results.read_bytes()).replace(b'"fail"', b'"pass"')
+    results.write_bytes(gzip.compress(text))
+    with pytest.raises(UsageError, match="does not match the digest"):
+        _report(tmp_path, lines, baseline=base)
+    results.unlink()
+    with pytest.raises(UsageError, match="cannot read"):
+        _report(tmp_path, lines, baseline=base)
+
+
 def test_window_must_be_ordered(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--since must be before --until"):
         _report(
@@ -232,21 +268,22 @@ def test_window_must_be_ordered(tmp_path: Path) -> None:
         )
 
 
-def test_baseline_tolerates_junk_entries(tmp_path: Path) -> None:
+def test_baseline_tolerates_junk_lines(tmp_path: Path) -> None:
+    """A self-consistent baseline (digest matching) with lines that are not results: those
+    are skipped, never fatal."""
+    text = b'1\n{"host_uuid": 2}\n{"host_uuid":"h1","control_id":"a","status":"fail"}\n'
+    (tmp_path / RESULTS_FILE).write_bytes(gzip.compress(text))
     base = tmp_path / "base.json"
+    digest = {"file": RESULTS_FILE, "rows": 3, "sha256": hashlib.sha256(text).hexdigest()}
     base.write_text(
-        json.dumps(
-            {
-                "schema": "trails.report/v1",
-                "results": [1, {"host_uuid": 2}],
-                "metadata": {"generated_at": "x"},
-            }
-        )
+        json.dumps({"schema": SCHEMA, "results": digest, "metadata": {"generated_at": "x"}})
     )
     report = _report(tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=base)
     assert report.baseline is not None
     assert report.baseline.baseline_generated_at is None
-    assert len(report.baseline.added) == 1
+    assert [(c.control_id, c.before, c.after) for c in report.baseline.newly_passing] == [
+        ("a", "fail", "pass")
+    ]
 
 
 def test_regression_same_commit_namespaces_keep_their_own_conf_hash(tmp_path: Path) -> None:

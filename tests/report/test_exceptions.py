@@ -21,7 +21,7 @@ from trails.report.build import ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog
 from trails.report.model import Report
 from trails.report.releases import ReleaseInfo, ReleaseRefused, ReleaseTrust, load_releases
-from trails.report.render import RENDERERS
+from trails.report.render import render
 from trails.verify.fetch import load_trust_policy
 
 UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
@@ -153,15 +153,15 @@ def test_the_trend_counts_waived_failures(tmp_path: Path) -> None:
 
 def test_every_renderer_shows_the_waiver(tmp_path: Path) -> None:
     report = _report(tmp_path, _fleet(), _release("linux/pci", _exception()))
-    doc = json.loads(RENDERERS["json"](report))
+    doc = json.loads(render("json", report))
     assert doc["summary"]["waived"] == 2
     assert doc["exceptions"][0]["justification"].startswith("legacy agent")
-    csv_text = RENDERERS["csv"](report).decode()
+    csv_text = render("csv", report).decode()
     assert csv_text.count(",waived,") == 2
     assert csv_text.count(",EXC-1,") == 2
-    junit = RENDERERS["junit"](report).decode()
+    junit = render("junit", report).decode()
     assert junit.count('<skipped message="waived: failure accepted by exception EXC-1') == 2
-    oscal = json.loads(RENDERERS["oscal"](report))
+    oscal = json.loads(render("oscal", report))
     observations = oscal["assessment-results"]["results"][0]["observations"]
     waived = [o for o in observations if o["title"].endswith(": waived")]
     assert len(waived) == 2

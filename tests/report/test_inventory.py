@@ -3,6 +3,7 @@ no_evidence for every control their namespace schedules, in every rollup's denom
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from trails.report import inventory as inv
 from trails.report.build import ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog
 from trails.report.inventory import load_inventory
-from trails.report.model import IntegrityKind, Report
+from trails.report.model import RESULTS_FILE, IntegrityKind, Report
 from trails.report.releases import ReleaseInfo
 
 UNTIL = datetime.fromtimestamp(T0, UTC) + timedelta(hours=4)
@@ -110,10 +111,10 @@ def test_no_inventory_no_missing(tmp_path: Path) -> None:
 
 
 def test_json_document_carries_missing(tmp_path: Path) -> None:
-    from trails.report.render import RENDERERS
+    from trails.report.render import render
 
     report = _report(tmp_path, _csv("h9,,linux/pci,"))
-    doc = json.loads(RENDERERS["json"](report))
+    doc = json.loads(render("json", report))
     assert any(f["kind"] == "missing" for f in doc["integrity"])
 
 
@@ -197,7 +198,9 @@ def test_cli_lists_missing_hosts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "1 without current evidence" in stdout
     doc = json.loads((out / "report.json").read_text())
     assert [f["host_uuid"] for f in doc["integrity"] if f["kind"] == "missing"] == ["h2"]
-    assert {(r["host_uuid"], r["status"]) for r in doc["results"]} == {
+    rows = gzip.decompress((out / RESULTS_FILE).read_bytes()).decode().splitlines()
+    assert doc["results"]["rows"] == len(rows)
+    assert {(r["host_uuid"], r["status"]) for r in map(json.loads, rows)} == {
         ("h1", "pass"),
         ("h2", "no_evidence"),
     }

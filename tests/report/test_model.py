@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.report.factories import example_report, hostile_report
+from tests.report.factories import example_report, hostile_report, rebuilt
 from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import ReportCatalog, RequirementSpec
@@ -17,17 +17,17 @@ from trails.report.model import (
     MAX_TEXT,
     ControlResult,
     EvidenceRow,
-    Report,
     StatusCounts,
     bound_text,
     worst_status,
 )
-from trails.report.render import RENDERERS
+from trails.report.render import render
+from trails.report.results import store_results
 from trails.report.rollup import requirement_rollups
 
 
 def test_fingerprint_is_sha256_of_the_document_without_it() -> None:
-    doc = json.loads(RENDERERS["json"](example_report()))
+    doc = json.loads(render("json", example_report()))
     fingerprint = doc.pop("fingerprint")
     assert fingerprint == hashlib.sha256(canonical_json(doc)).hexdigest()
 
@@ -86,7 +86,9 @@ def test_example_report_rollups() -> None:
 
 def test_requirement_without_spec_and_catalog_lookup() -> None:
     report = example_report()
-    rollups = requirement_rollups(report.controls, [RequirementSpec("x", "1")], report.results)
+    con = duckdb.connect()
+    store_results(con, report.results)
+    rollups = requirement_rollups(con, report.controls, [RequirementSpec("x", "1")])
     assert ("x", "1") in {(r.framework, r.requirement) for r in rollups}
     catalog = ReportCatalog(controls=report.controls)
     assert catalog.control("cis-ubuntu-5.2.1") is not None
@@ -94,7 +96,7 @@ def test_requirement_without_spec_and_catalog_lookup() -> None:
 
 
 def test_hostile_report_renders_as_json() -> None:
-    data = RENDERERS["json"](hostile_report())
+    data = render("json", hostile_report())
     doc = json.loads(data)
     assert all(len(h["hostname"]) <= MAX_TEXT for h in doc["hosts"])
     assert len(data) < 1_000_000
@@ -105,13 +107,15 @@ def test_fast_canonical_encoding_equals_canonical_json() -> None:
         assert report.canonical_json() == canonical_json(report.to_dict())
 
 
-def test_canonical_json_of_a_report_without_results_and_cached_fingerprint() -> None:
+def test_fingerprint_covers_every_result() -> None:
+    """report.json v2 holds no per-result rows, but their digest: change one result and
+    the fingerprint changes."""
     report = example_report()
-    empty = Report(**{**report.__dict__, "results": ()})
-    assert empty.canonical_json() == canonical_json(empty.to_dict())
-    fresh = example_report()
-    data = fresh.canonical_json()  # fills the fingerprint from the same pieces
-    assert json.loads(data)["fingerprint"] == example_report().fingerprint
+    first, *rest = tuple(report.results)
+    other = rebuilt(report, results=(first._replace(detail="changed"), *rest))
+    assert other.results_digest != report.results_digest
+    assert other.fingerprint != report.fingerprint
+    assert json.loads(report.canonical_json())["fingerprint"] == example_report().fingerprint
 
 
 _texts = st.text(max_size=40)
@@ -131,7 +135,7 @@ _texts = st.text(max_size=40)
         max_size=5,
     )
 )
-def test_hand_written_results_encoding_matches_json_dumps(rows: list[tuple[Any, ...]]) -> None:
+def test_hand_written_results_line_matches_json_dumps(rows: list[tuple[Any, ...]]) -> None:
     results = tuple(
         ControlResult(
             host_uuid=bound_text(h),
@@ -144,9 +148,13 @@ def test_hand_written_results_encoding_matches_json_dumps(rows: list[tuple[Any, 
                 EvidenceRow(tuple((bound_text(k), bound_text(v)) for k, v in fields))
                 for fields in ev
             ),
-            detail="",
+            detail=bound_text(c),
+            exception=bound_text(cv),
         )
         for h, c, s, t, cv, n, ev in rows
     )
-    report = replace(example_report(), results=results)
-    assert report.canonical_json() == canonical_json(report.to_dict())
+    for result in results:
+        assert result.jsonl_text() == (
+            json.dumps(result.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            + "\n"
+        )

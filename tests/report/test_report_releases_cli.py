@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from testkit.dist import make_dist
+from tests.report.factories import results_file_rows
 from tests.report.pdf.pdfcheck import page_texts, to_pngs
 from tests.report.test_release_verification import NAMESPACE, vector_dist
 from tests.sign.helpers import DevPki, make_dev_pki, run
@@ -76,7 +77,7 @@ def test_verified_release_report(
     (release,) = doc["scope"]["releases"]
     assert release["namespace"] == NAMESPACE
     assert release["verified"] is True
-    assert {r["control_id"] for r in doc["results"]} == {"a", "b"}
+    assert {r["control_id"] for r in results_file_rows(out)} == {"a", "b"}
     index = doc["scope"]["release_index"]
     assert (
         index["envelope_sha256"] == hashlib.sha256((dist / INDEX_ENVELOPE).read_bytes()).hexdigest()

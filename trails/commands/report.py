@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import CheckFailed, TransportError, UsageError
-from trails.fileio import atomic_write
+from trails.fileio import atomic_write, shared_mode
+
+if TYPE_CHECKING:
+    from trails.fileio import Writer
 from trails.formats.manifest import format_time
 from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReleaseSource, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.inventory import load_inventory
-from trails.report.model import IntegrityKind, Report
+from trails.report.model import RESULTS_FILE, IntegrityKind, Report
 from trails.report.releases import (
     LoadedReleases,
     ReleaseRefused,
@@ -65,16 +69,9 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Atomically: a reader never sees half a report. Reports are for sharing: the mode
-    a plain file would get (``trails.fileio`` creates 0600 temp files)."""
-    atomic_write(path, data, 0o666 & ~_umask(), hint="; check --out")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _write(path: Path, data: bytes | Writer) -> None:
+    """Atomically: a reader never sees half a report."""
+    atomic_write(path, data, shared_mode(), hint="; check --out")
 
 
 def _catalog(packs: Path | None) -> ReportCatalog:
@@ -263,6 +260,11 @@ def report(
     ) as bar:
         catalog = _catalog(packs)
         bar.update(1, "reading results")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(f"cannot create {out_dir}: {exc.strerror}") from None
+        results_file = out_dir / RESULTS_FILE
         model = report_from_files(
             results,
             catalog,
@@ -271,19 +273,19 @@ def report(
             baseline,
             on_stage=lambda s: bar.update(1, s),
             release_index=None if early is None else early.signed_index,
+            results_path=results_file,
         )
         bar.update(1)
+        written = [results_file]
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TransportError(f"cannot create {out_dir}: {exc.strerror}") from None
-        written = []
-        for name in names:
-            path = out_dir / f"report.{EXTENSIONS[name]}"
-            bar.update(0, f"writing {path.name}")
-            _write(path, RENDERERS[name](model))
-            written.append(path)
-            bar.update(1)
+            for name in names:
+                path = out_dir / f"report.{EXTENSIONS[name]}"
+                bar.update(0, f"writing {path.name}")
+                _write(path, partial(RENDERERS[name], model))
+                written.append(path)
+                bar.update(1)
+        finally:
+            model.results.close()
         if signer is not None:
             envelope = out_dir / "report.dsse.json"
             bar.update(0, "signing")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,19 +12,19 @@ from typing import Any
 
 from trails import __version__
 from trails.errors import UsageError
-from trails.models.evidence import ReportStatus
-from trails.report.baseline import diff, load_baseline
+from trails.report.assemble import assemble
+from trails.report.baseline import Baseline, diff, load_baseline
 from trails.report.catalog import ReportCatalog
 from trails.report.evaluate import (
     Window,
     add_missing_hosts,
     default_window,
     evaluate_results,
+    keep_controls,
     load_hosts,
     newest_line,
     newest_time,
     prepare,
-    status_counts,
     trend,
 )
 from trails.report.ingest import Ingested, ingest
@@ -33,7 +33,6 @@ from trails.report.inventory import InventoryEntry, missing_hosts
 from trails.report.model import (
     ConfigVersionSeen,
     ControlInfo,
-    ControlResult,
     ExceptionSeen,
     Host,
     Metadata,
@@ -43,7 +42,7 @@ from trails.report.model import (
     Signer,
 )
 from trails.report.releases import LoadedReleases, ReleaseInfo
-from trails.report.rollup import control_rollups, group_rollups, requirement_rollups
+from trails.report.rollup import exception_use
 
 DEFAULT_TITLE = "Fleet compliance evidence"
 
@@ -121,24 +120,15 @@ def _scope(
 
 
 def _exceptions(
-    releases: Sequence[ReleaseInfo],
-    results: Sequence[ControlResult],
-    window: Window,
-    hosts: Sequence[Host],
+    releases: Sequence[ReleaseInfo], use: Mapping[tuple[str, str], int], window: Window
 ) -> tuple[ExceptionSeen, ...]:
     """Every exception the releases ship, in force or not, with the failures it waived."""
-    namespace = {h.host_uuid: h.namespace for h in hosts}
-    used = Counter(
-        (namespace.get(r.host_uuid, ""), r.exception)
-        for r in results
-        if r.status is ReportStatus.WAIVED
-    )
     return tuple(
         ExceptionSeen(
             namespace=info.release.namespace,
             exception=e,
             in_force=e.in_force(window.until),
-            waived=used[(info.release.namespace, e.id)],
+            waived=use.get((info.release.namespace, e.id), 0),
             verified=info.release.verified,
         )
         for info in sorted(releases, key=lambda i: i.release.namespace)
@@ -170,10 +160,14 @@ def build_report(
     catalog: ReportCatalog,
     releases: ReleaseSource,
     options: ReportOptions,
-    baseline: dict[str, Any] | None = None,
+    baseline: Baseline | None = None,
     *,
     release_index: ReleaseIndexSeen | None = None,
+    results_path: Path | None = None,
+    cleanup: Callable[[], None] | None = None,
 ) -> Report:
+    """The report of the ingested ``rows``; the results file goes to ``results_path``;
+    ``cleanup`` releases the engine when the report's results are closed."""
     con = ingested.con
     window = report_window(con, options)
     if not isinstance(releases, Sequence):
@@ -186,14 +180,22 @@ def build_report(
     add_missing_hosts(con, missing)
     hosts = tuple(sorted(seen + missing, key=lambda h: h.host_uuid))
     prepare(con, window)
-    results = evaluate_results(con, releases, window)
+    evaluate_results(con, releases, window)
     if options.framework is not None:
-        in_scope = {c.id for c in scoped.controls}
-        results = tuple(r for r in results if r.control_id in in_scope)
+        keep_controls(con, {c.id for c in scoped.controls})
     status = load_status(con, window)
-    controls = _controls(scoped, catalog, {r.control_id for r in results})
+    reported = {c for (c,) in con.execute("SELECT DISTINCT control_id FROM results").fetchall()}
+    controls = _controls(scoped, catalog, reported)
     newest = newest_time(con, window)
-    return Report(
+    use = exception_use(con)
+    return assemble(
+        con,
+        hosts=hosts,
+        controls=controls,
+        specs=scoped.requirements,
+        framework=options.framework,
+        results_path=results_path,
+        cleanup=cleanup,
         metadata=Metadata(
             title=options.title,
             generated_at=options.generated_at or newest or window.until,
@@ -211,18 +213,6 @@ def build_report(
             release_index=release_index,
             framework=options.framework,
         ),
-        summary=status_counts(results),
-        hosts=hosts,
-        controls=controls,
-        results=results,
-        control_rollups=control_rollups(controls, results),
-        requirements=tuple(
-            r
-            for r in requirement_rollups(controls, scoped.requirements, results)
-            if options.framework in (None, r.framework)
-        ),
-        namespaces=group_rollups(hosts, results, lambda h: h.namespace),
-        owners=group_rollups(hosts, results, lambda h: h.owner),
         trend=trend(con, window),
         integrity=tuple(
             sorted(
@@ -232,8 +222,8 @@ def build_report(
             )
         ),
         ingest=ingested.stats,
-        baseline=None if baseline is None else diff(baseline, results),
-        exceptions=_exceptions(releases, results, window, hosts),
+        baseline=None if baseline is None else diff(con, baseline),
+        exceptions=_exceptions(releases, use, window),
     )
 
 
@@ -246,8 +236,12 @@ def report_from_files(
     *,
     on_stage: Callable[[str], None] = lambda stage: None,
     release_index: ReleaseIndexSeen | None = None,
+    results_path: Path | None = None,
 ) -> Report:
     """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report.
+
+    The report streams its results from that database, which is removed by
+    ``report.results.close()`` (or when the report is garbage).
 
     ``releases`` may be a loader, called with the window's end once the input is read
     (``--until`` defaults to the newest input line); it returns the signed index too.
@@ -255,12 +249,31 @@ def report_from_files(
     ``on_stage`` hears when the evaluation starts, after the (longer) reading.
     """
     baseline_doc = load_baseline(baseline) if baseline is not None else None
-    with tempfile.TemporaryDirectory(prefix="trails-report-") as scratch:
-        ingested = ingest(results, Path(scratch))
+    scratch = Path(tempfile.mkdtemp(prefix="trails-report-"))
+
+    def cleanup() -> None:
+        ingested.con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    try:
+        ingested = ingest(results, scratch)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    try:
         on_stage("evaluating")
-        try:
-            return build_report(
-                ingested, catalog, releases, options, baseline_doc, release_index=release_index
-            )
-        finally:
-            ingested.con.close()
+        if baseline_doc is not None:
+            baseline_doc.load(ingested.con)
+        return build_report(
+            ingested,
+            catalog,
+            releases,
+            options,
+            baseline_doc,
+            release_index=release_index,
+            results_path=results_path,
+            cleanup=cleanup,
+        )
+    except BaseException:
+        cleanup()
+        raise

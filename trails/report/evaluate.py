@@ -15,22 +15,16 @@ model. Rules (docs/design.md §7):
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import duckdb
 
 from trails.formats.manifest import format_time
-from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
+from trails.models.evidence import ReportStatus
 from trails.report.model import (
-    MAX_EVIDENCE_FIELDS,
-    MAX_EVIDENCE_VALUE,
-    ControlResult,
-    EvidenceRow,
     Host,
     StatusCounts,
     TrendPoint,
@@ -158,35 +152,12 @@ def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
     )
 
 
-def _evidence(text: str | None) -> tuple[EvidenceRow, ...]:
-    if not text:
-        return ()
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
-        doc = None
-    if not isinstance(doc, list):
-        return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)
-    rows = []
-    for item in doc[:MAX_EVIDENCE_ROWS]:
-        if isinstance(item, dict):
-            fields = tuple(
-                (
-                    bound_text(str(k), 64),
-                    bound_text(v if isinstance(v, str) else json.dumps(v), MAX_EVIDENCE_VALUE),
-                )
-                for k, v in list(item.items())[:MAX_EVIDENCE_FIELDS]
-            )
-        else:
-            fields = (("value", bound_text(json.dumps(item), MAX_EVIDENCE_VALUE)),)
-        rows.append(EvidenceRow(fields))
-    return tuple(rows)
-
-
-# The verdict of every (host, control) pair, decided in DuckDB (docs/design.md §7). Pairs are
+# The verdict of every (host, control) pair, decided in SQL (docs/design.md §7), into the
+# ``results`` table the rollups and renderers read (``trails.report.results``). Pairs are
 # the controls each host's namespace schedules (``expected``), the controls it reported
 # and the controls its schedule statistics name; hosts are those of ``host_info``.
 _RESULTS_SQL = """
+CREATE OR REPLACE TABLE results AS
 WITH exp AS (
   SELECT namespace, control_id FROM expected
   UNION SELECT coalesce(h.namespace, ''), l.control_id
@@ -196,91 +167,51 @@ WITH exp AS (
   FROM host_info h JOIN exp e ON e.namespace = coalesce(h.namespace, '')
   UNION SELECT host_uuid, control_id FROM latest
   UNION SELECT host_uuid, control_id FROM stats_errors
+), v AS (
+  SELECT p.host_uuid, p.control_id,
+    CASE WHEN s.denylisted THEN 'denylisted'
+         WHEN s.host_uuid IS NOT NULL THEN 'silent'
+         WHEN l.host_uuid IS NULL THEN 'no_evidence'
+         WHEN l.t < $since THEN 'stale'
+         WHEN l.status = 'fail' AND w.exception_id IS NOT NULL THEN 'waived'
+         WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
+         WHEN l.status IN ('no_evidence', 'stale') THEN 'host_' || l.status
+         ELSE 'unknown' END AS verdict,
+    l.t, l.status AS said, l.n, l.e, s.executions, w.exception_id, w.detail AS waiver,
+    CASE WHEN l.host_uuid IS NULL THEN ''
+         ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END AS cv
+  FROM pairs p JOIN host_info h USING (host_uuid)
+  LEFT JOIN latest l USING (host_uuid, control_id)
+  LEFT JOIN stats_errors s USING (host_uuid, control_id)
+  LEFT JOIN waived w USING (host_uuid, control_id)
 )
-SELECT p.host_uuid, p.control_id,
-  CASE WHEN s.denylisted THEN 'denylisted'
-       WHEN s.host_uuid IS NOT NULL THEN 'silent'
-       WHEN l.host_uuid IS NULL THEN 'no_evidence'
-       WHEN l.t < $since THEN 'stale'
-       WHEN l.status = 'fail' AND v.exception_id IS NOT NULL THEN 'waived'
-       WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
-       WHEN l.status IN ('no_evidence', 'stale') THEN 'host_' || l.status
-       ELSE 'unknown' END AS verdict,
-  l.t,
-  CASE WHEN l.host_uuid IS NULL THEN '' ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END
-    AS cv,
-  CASE WHEN s.host_uuid IS NULL AND l.t >= $since AND l.status = 'fail'
-       THEN [greatest(coalesce(l.n, 0), 0)::VARCHAR, l.e, v.exception_id, v.detail]
-       WHEN s.host_uuid IS NOT NULL THEN [coalesce(s.executions, 0)::VARCHAR]
-       WHEN l.status IN ('no_evidence', 'stale') THEN [l.status, l.e]
-       WHEN l.status NOT IN ('pass', 'fail', 'not_applicable') THEN [l.status] END AS extra
-FROM pairs p JOIN host_info h USING (host_uuid)
-LEFT JOIN latest l USING (host_uuid, control_id)
-LEFT JOIN stats_errors s USING (host_uuid, control_id)
-LEFT JOIN waived v USING (host_uuid, control_id)
-ORDER BY 1, 2
+SELECT host_uuid, control_id,
+  CASE verdict WHEN 'denylisted' THEN 'error' WHEN 'silent' THEN 'error'
+               WHEN 'unknown' THEN 'error' WHEN 'host_no_evidence' THEN 'no_evidence'
+               WHEN 'host_stale' THEN 'stale' ELSE verdict END AS status,
+  t, cv,
+  CASE WHEN verdict IN ('fail', 'waived') THEN greatest(coalesce(n, 0), 0) ELSE 0 END
+    AS evidence_count,
+  CASE WHEN verdict IN ('fail', 'waived') THEN e END AS evidence,
+  CASE verdict
+    WHEN 'denylisted' THEN 'query denylisted by osquery (it exceeded the watchdog limits)'
+    WHEN 'silent' THEN 'osquery ran the query ' || coalesce(executions, 0)
+                       || ' times; it never returned a row'
+    WHEN 'unknown' THEN 'host reported unknown status ''' || said || ''''
+    WHEN 'stale' THEN 'newest result is older than the report window'
+    WHEN 'no_evidence' THEN 'no result arrived for this control'
+    WHEN 'waived' THEN waiver
+    WHEN 'host_no_evidence' THEN 'the host''s check could not decide: ' || {note}
+    WHEN 'host_stale' THEN 'the host''s check could not decide: ' || {note}
+    ELSE '' END AS detail,
+  CASE WHEN verdict = 'waived' THEN exception_id ELSE '' END AS exception
+FROM v
 """
-_OTHER = {
-    "denylisted": ReportStatus.ERROR,
-    "silent": ReportStatus.ERROR,
-    "unknown": ReportStatus.ERROR,
-    "stale": ReportStatus.STALE,
-    "no_evidence": ReportStatus.NO_EVIDENCE,
-    "host_no_evidence": ReportStatus.NO_EVIDENCE,
-    "host_stale": ReportStatus.STALE,
-}
-
-
-def _detail(verdict: str, extra: list[str]) -> str:
-    if verdict == "denylisted":
-        return "query denylisted by osquery (it exceeded the watchdog limits)"
-    if verdict == "silent":
-        return f"osquery ran the query {extra[0]} times; it never returned a row"
-    if verdict == "unknown":
-        return f"host reported unknown status {bound_text(extra[0], 32)!r}"
-    if verdict == "stale":
-        return "newest result is older than the report window"
-    if verdict in ("host_no_evidence", "host_stale"):
-        notes = [r.fields[0][1] for r in _evidence(extra[1]) if r.fields]
-        said = bound_text(notes[0], 200) if notes else "no detail"
-        return f"the host's check could not decide: {said}"
-    return "no result arrived for this control"
-
-
-def _result(
-    row: tuple[Any, ...], times: dict[int, datetime], text: dict[str, str]
-) -> ControlResult:
-    uuid, control, verdict, t, cv, extra = row
-    # Shared objects: a host's uuid repeats once per control, a time and a config
-    # version across the fleet; a million results hold a few hundred MB less this way.
-    uuid, control, cv = (
-        text.setdefault(uuid, uuid),
-        text.setdefault(control, control),
-        text.setdefault(cv, cv),
-    )
-    collected = None if t is None else times.get(t) or times.setdefault(t, _utc(t))
-    status = _REPORTED.get(verdict)
-    if status is ReportStatus.FAIL:
-        n, evidence, _, _ = extra
-        return ControlResult(uuid, control, status, collected, cv, int(n), _evidence(evidence))
-    if verdict == "waived":  # the failure stays visible, with the exception that accepts it
-        n, evidence, exception, why = extra
-        return ControlResult(
-            uuid,
-            control,
-            ReportStatus.WAIVED,
-            collected,
-            cv,
-            int(n),
-            _evidence(evidence),
-            why,
-            text.setdefault(exception, exception),
-        )
-    if status is not None:
-        return ControlResult(uuid, control, status, collected, cv)
-    return ControlResult(
-        uuid, control, _OTHER[verdict], collected, cv, 0, (), _detail(verdict, extra)
-    )
+# What a host's undecided check said: its one ``trails_note`` (trails/packs/compiler.py).
+_NOTE = (
+    "coalesce(CASE WHEN json_valid(e) THEN left(json_extract_string(e, '$[0].trails_note'), 200)"
+    " END, 'no detail')"
+)
 
 
 def _waivers(
@@ -303,10 +234,9 @@ def _waivers(
 
 def evaluate_results(
     con: duckdb.DuckDBPyConnection, releases: Sequence[ReleaseInfo], window: Window
-) -> tuple[ControlResult, ...]:
-    """One result per host of ``load_hosts`` and expected control, sorted by (host_uuid,
-    control_id). Needs ``load_hosts`` and ``prepare(con, window)`` first.
-    """
+) -> None:
+    """The ``results`` table: one row per host of ``load_hosts`` and expected control.
+    Needs ``load_hosts`` and ``prepare(con, window)`` first."""
     con.execute("CREATE OR REPLACE TEMP TABLE expected (namespace VARCHAR, control_id VARCHAR)")
     pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
     if pairs:
@@ -330,13 +260,7 @@ def evaluate_results(
         GROUP BY ALL
         """
     )
-    cursor = con.execute(_RESULTS_SQL, {"since": window.since_ts})
-    times: dict[int, datetime] = {}
-    text: dict[str, str] = {}
-    results: list[ControlResult] = []
-    while batch := cursor.fetchmany(50_000):
-        results.extend(_result(row, times, text) for row in batch)
-    return tuple(results)
+    con.execute(_RESULTS_SQL.replace("{note}", _NOTE), {"since": window.since_ts})
 
 
 def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
@@ -395,5 +319,9 @@ def default_window(until: datetime | None, since: datetime | None, now: datetime
     return Window(since=since or end - timedelta(hours=24), until=end)
 
 
-def status_counts(results: Sequence[ControlResult]) -> StatusCounts:
-    return StatusCounts.of(r.status for r in results)
+def keep_controls(con: duckdb.DuckDBPyConnection, control_ids: set[str]) -> None:
+    """--framework: drop the results of controls outside it."""
+    con.execute("CREATE OR REPLACE TEMP TABLE in_scope (control_id VARCHAR)")
+    if control_ids:
+        con.executemany("INSERT INTO in_scope VALUES (?)", [(c,) for c in sorted(control_ids)])
+    con.execute("DELETE FROM results WHERE control_id NOT IN (SELECT control_id FROM in_scope)")

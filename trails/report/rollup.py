@@ -1,13 +1,23 @@
-"""Rollups of (host, control) results: per control, per requirement, per group, per day."""
+"""Rollups of the ``results`` table, in SQL: the summary, per control, per requirement, per
+namespace and owner, the results the renderers list, and the use of each exception.
+
+Python receives only what is small: counts per group and status, and bounded lists.
+The tables read are ``results`` (``trails.report.results``) and ``host_info`` (the
+hosts, with their namespace and owner).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+import duckdb
+
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import RequirementSpec
 from trails.report.model import (
+    LISTED_FAILING,
+    LISTED_PROBLEMS,
     MAX_LISTED_HOSTS,
     ControlInfo,
     ControlResult,
@@ -18,78 +28,141 @@ from trails.report.model import (
     StatusCounts,
     worst_status,
 )
+from trails.report.results import COLUMNS, stream
+
+UNJUDGED = (ReportStatus.ERROR, ReportStatus.STALE, ReportStatus.NO_EVIDENCE)
+_UNJUDGED_SQL = ", ".join(f"'{s.value}'" for s in UNJUDGED)
+
+Counts = dict[str, dict[ReportStatus, int]]
+_GROUP_COUNTS = {
+    column: f"SELECT coalesce(h.{column}, ''), r.status, count(*) FROM results r"  # noqa: S608
+    " JOIN host_info h USING (host_uuid) GROUP BY 1, 2"
+    for column in ("namespace", "owner")
+}
+
+
+def _counts(rows: Iterable[tuple[object, ...]]) -> Counts:
+    """(key, status, count) rows -> key -> status -> count."""
+    out: Counts = defaultdict(dict)
+    for key, status, count in rows:
+        out[str(key)][ReportStatus(str(status))] = int(str(count))
+    return out
+
+
+def _of(counts: dict[ReportStatus, int] | None) -> StatusCounts:
+    return (
+        StatusCounts.of(())
+        if not counts
+        else StatusCounts({**StatusCounts.of(()).by_status, **counts})
+    )
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> tuple[StatusCounts, int]:
+    """Counts over every result, and how many hosts fail at least one control."""
+    counts = _counts(
+        ("", s, n)
+        for s, n in con.execute("SELECT status, count(*) FROM results GROUP BY 1").fetchall()
+    )
+    (failing,) = con.execute(
+        "SELECT count(DISTINCT host_uuid) FROM results WHERE status = 'fail'"
+    ).fetchone() or (0,)
+    return _of(counts.get("")), int(failing)
 
 
 def control_rollups(
-    controls: Sequence[ControlInfo], results: Sequence[ControlResult]
+    con: duckdb.DuckDBPyConnection, controls: Sequence[ControlInfo]
 ) -> tuple[ControlRollup, ...]:
-    statuses: dict[str, list[ReportStatus]] = defaultdict(list)
-    failing_by_control: dict[str, list[str]] = defaultdict(list)
-    fail = ReportStatus.FAIL
-    for result in results:
-        statuses[result.control_id].append(result.status)
-        if result.status is fail:
-            failing_by_control[result.control_id].append(result.host_uuid)
+    counts = _counts(
+        con.execute("SELECT control_id, status, count(*) FROM results GROUP BY 1, 2").fetchall()
+    )
+    failing: dict[str, list[str]] = defaultdict(list)
+    for control_id, host in con.execute(
+        f"""
+        SELECT control_id, host_uuid FROM (
+          SELECT control_id, host_uuid,
+                 row_number() OVER (PARTITION BY control_id ORDER BY host_uuid) AS n
+          FROM results WHERE status = 'fail')
+        WHERE n <= {MAX_LISTED_HOSTS} ORDER BY 1, 2
+        """  # noqa: S608 - a constant
+    ).fetchall():
+        failing[control_id].append(host)
     info_by_id = {c.id: c for c in controls}
     rollups = []
-    for control_id in sorted(info_by_id.keys() | statuses.keys()):
-        counts = StatusCounts.of(statuses.get(control_id, ()))
+    for control_id in sorted(info_by_id.keys() | counts.keys()):
+        got = _of(counts.get(control_id))
         info = info_by_id.get(control_id)
-        failing = sorted(failing_by_control.get(control_id, ()))
-        if info is not None and info.manual:
-            status = ReportStatus.MANUAL
-        else:
-            status = worst_status(s for s in ReportStatus if counts[s])
+        status = (
+            ReportStatus.MANUAL
+            if info is not None and info.manual
+            else worst_status(s for s in ReportStatus if got[s])
+        )
         rollups.append(
             ControlRollup(
                 control_id=control_id,
                 status=status,
-                counts=counts,
-                failing_hosts=tuple(failing[:MAX_LISTED_HOSTS]),
-                failing_host_count=len(failing),
+                counts=got,
+                failing_hosts=tuple(failing.get(control_id, ())),
+                failing_host_count=got[ReportStatus.FAIL],
             )
         )
     return tuple(rollups)
 
 
 def requirement_rollups(
+    con: duckdb.DuckDBPyConnection,
     controls: Sequence[ControlInfo],
     specs: Sequence[RequirementSpec],
-    results: Sequence[ControlResult],
 ) -> tuple[RequirementRollup, ...]:
     """Every requirement named by a spec or by a control's refs, with its controls' results."""
     mapped: dict[tuple[str, str], set[str]] = defaultdict(set)
     for control in controls:
         for ref in control.refs:
             mapped[(ref.framework, ref.requirement)].add(control.id)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE control_refs "
+        "(framework VARCHAR, requirement VARCHAR, control_id VARCHAR)"
+    )
+    refs = sorted((f, r, c) for (f, r), ids in mapped.items() for c in ids)
+    if refs:
+        con.executemany("INSERT INTO control_refs VALUES (?, ?, ?)", refs)
+    counts = _counts(
+        con.execute(
+            "SELECT framework || chr(31) || requirement, status, count(*)"
+            " FROM results JOIN control_refs USING (control_id) GROUP BY 1, 2"
+        ).fetchall()
+    )
+    failing = dict(
+        con.execute(
+            "SELECT framework || chr(31) || requirement, count(DISTINCT host_uuid)"
+            " FROM results JOIN control_refs USING (control_id) WHERE status = 'fail' GROUP BY 1"
+        ).fetchall()
+    )
     spec_by_key = {(s.framework, s.requirement): s for s in specs}
     manual_ids = {c.id for c in controls if c.manual}
-    by_control: dict[str, list[ControlResult]] = defaultdict(list)
-    for result in results:
-        by_control[result.control_id].append(result)
     rollups = []
-    for key in sorted(mapped.keys() | spec_by_key.keys(), key=_requirement_sort_key):
-        spec = spec_by_key.get(key)
-        ids = sorted(mapped.get(key, set()))
-        rows = [r for cid in ids for r in by_control.get(cid, [])]
-        automated = [cid for cid in ids if cid not in manual_ids]
+    for framework, requirement in sorted(
+        mapped.keys() | spec_by_key.keys(), key=_requirement_sort_key
+    ):
+        spec = spec_by_key.get((framework, requirement))
+        ids = sorted(mapped.get((framework, requirement), set()))
+        got = _of(counts.get(f"{framework}\x1f{requirement}"))
         manual_reason = spec.manual_reason if spec else None
-        if not automated:
+        if not [cid for cid in ids if cid not in manual_ids]:
             status = ReportStatus.MANUAL
             manual_reason = (
                 manual_reason or "no automated control; evidence must come from elsewhere"
             )
         else:
-            status = worst_status(r.status for r in rows)
+            status = worst_status(s for s in ReportStatus if got[s])
         rollups.append(
             RequirementRollup(
-                framework=key[0],
-                requirement=key[1],
+                framework=framework,
+                requirement=requirement,
                 title=spec.title if spec else "",
                 status=status,
                 controls=tuple(ids),
-                counts=StatusCounts.of(r.status for r in rows),
-                failing_hosts=len({r.host_uuid for r in rows if r.status is ReportStatus.FAIL}),
+                counts=got,
+                failing_hosts=int(failing.get(f"{framework}\x1f{requirement}", 0)),
                 manual_reason=manual_reason,
             )
         )
@@ -103,16 +176,45 @@ def _requirement_sort_key(key: tuple[str, str]) -> tuple[str, tuple[tuple[int, s
 
 
 def group_rollups(
-    hosts: Iterable[Host], results: Sequence[ControlResult], key: Callable[[Host], str]
+    con: duckdb.DuckDBPyConnection, hosts: Sequence[Host], column: str
 ) -> tuple[GroupRollup, ...]:
-    group_of = {h.host_uuid: key(h) for h in hosts}
+    """Per value of ``host_info.<column>`` (namespace or owner)."""
+    key: Callable[[Host], str] = {"namespace": lambda h: h.namespace, "owner": lambda h: h.owner}[
+        column
+    ]
     host_count: dict[str, int] = defaultdict(int)
-    for group in group_of.values():
-        host_count[group] += 1
-    statuses: dict[str, list[ReportStatus]] = defaultdict(list)
-    for result in results:
-        statuses[group_of.get(result.host_uuid, "")].append(result.status)
+    for host in hosts:
+        host_count[key(host)] += 1
+    counts = _counts(con.execute(_GROUP_COUNTS[column]).fetchall())
     return tuple(
-        GroupRollup(name=name, hosts=host_count[name], counts=StatusCounts.of(statuses[name]))
+        GroupRollup(name=name, hosts=host_count[name], counts=_of(counts.get(name)))
         for name in sorted(host_count)
     )
+
+
+def listed_results(con: duckdb.DuckDBPyConnection) -> tuple[ControlResult, ...]:
+    """Per control: the first ``LISTED_FAILING`` failing and waived hosts and the first
+    ``LISTED_PROBLEMS`` hosts without a usable result, by host_uuid."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE listed AS
+        SELECT {COLUMNS} FROM (
+          SELECT *, row_number() OVER (
+              PARTITION BY control_id,
+                           CASE WHEN status IN ({_UNJUDGED_SQL}) THEN 'unjudged' ELSE status END
+              ORDER BY host_uuid) AS n
+          FROM results WHERE status IN ('fail', 'waived', {_UNJUDGED_SQL}))
+        WHERE n <= CASE WHEN status IN ('fail', 'waived') THEN {LISTED_FAILING}
+                        ELSE {LISTED_PROBLEMS} END
+        """  # noqa: S608 - constants
+    )
+    return tuple(stream(con, "listed", "control_id, status, host_uuid"))
+
+
+def exception_use(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(namespace, exception id) -> the failures it waived."""
+    rows = con.execute(
+        "SELECT coalesce(h.namespace, ''), r.exception, count(*) FROM results r"
+        " JOIN host_info h USING (host_uuid) WHERE r.status = 'waived' GROUP BY 1, 2"
+    ).fetchall()
+    return {(str(ns), str(e)): int(n) for ns, e, n in rows}

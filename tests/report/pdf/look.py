@@ -15,7 +15,7 @@ from pathlib import Path
 from testkit.report_synth import synthetic_report
 from tests.report.factories import example_report, hostile_report
 from tests.report.pdf.pdfcheck import page_texts, to_pngs
-from trails.report.pdf.render import render_pdf
+from trails.report.render import render
 
 
 def main(out: Path) -> None:
@@ -25,7 +25,7 @@ def main(out: Path) -> None:
         "fleet": synthetic_report(hosts=300, controls=40, days=5),
     }
     for name, report in reports.items():
-        pdf = render_pdf(report)
+        pdf = render("pdf", report)
         pngs = to_pngs(pdf, out / name)
         texts = page_texts(pdf)
         if len(pngs) != len(texts):

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from tests.report.factories import example_report
 from tests.report.pdf.pdfcheck import page_texts
-from trails.report.pdf.render import render_pdf
+from trails.report.render import render
 
 
 def test_cover_says_newest_evidence() -> None:
     report = example_report()
     newest = report.metadata.until - timedelta(minutes=5)
     meta = dataclasses.replace(report.metadata, newest_evidence=newest, generated_at=newest)
-    cover = page_texts(render_pdf(dataclasses.replace(report, metadata=meta)))[0]
+    cover = page_texts(render("pdf", dataclasses.replace(report, metadata=meta)))[0]
     assert f"Newest evidence\n{newest:%Y-%m-%dT%H:%M:%SZ}" in cover
     assert "Generated" not in cover
     assert "Report date" not in cover  # the same time: said once
@@ -27,6 +27,6 @@ def test_an_explicit_report_date_is_shown_next_to_it() -> None:
         newest_evidence=report.metadata.until - timedelta(hours=1),
         generated_at=report.metadata.until + timedelta(days=1),
     )
-    cover = page_texts(render_pdf(dataclasses.replace(report, metadata=meta)))[0]
+    cover = page_texts(render("pdf", dataclasses.replace(report, metadata=meta)))[0]
     assert "Newest evidence" in cover
     assert f"Report date\n{meta.generated_at:%Y-%m-%dT%H:%M:%SZ}" in cover

@@ -25,7 +25,7 @@ from trails.report.model import IntegrityKind, Report
 from trails.report.pdf import charts, styles
 from trails.report.pdf.blocks import PASS_RATE_DEFINITION
 from trails.report.pdf.document import DocumentInfo, Heading, build_pdf
-from trails.report.pdf.render import render_pdf
+from trails.report.render import render
 
 HEADING_SIZE = styles.H2.fontSize  # the smallest heading; body text, cells and charts are smaller
 PAGE_HEIGHT = styles.PAGE_SIZE[1]
@@ -87,7 +87,7 @@ REPORTS: dict[str, Callable[[], Report]] = {
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_no_page_ends_with_a_heading(name: str) -> None:
-    assert _pages_ending_in_a_heading(render_pdf(REPORTS[name]())) == []
+    assert _pages_ending_in_a_heading(render("pdf", REPORTS[name]())) == []
 
 
 # --- chart legends -----------------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_legend_does_not_overlap_axis_labels(drawing: Drawing) -> None:
 
 def test_one_pass_rate_definition_is_stated_and_no_other_percentage_of_passes() -> None:
     report = example_report()
-    text = " ".join(" ".join(page_texts(render_pdf(report))).split())
+    text = " ".join(" ".join(page_texts(render("pdf", report))).split())
     assert text.count(PASS_RATE_DEFINITION) == 1
     assert "pass rate" in text  # the headline figure the definition explains
     pie_labels = next(
@@ -178,7 +178,7 @@ def test_pack_sourced_titles_and_levels_are_never_cut() -> None:
     first = report.controls[0]
     changed = dataclasses.replace(first, title=title, level=level, rationale=rationale)
     report = dataclasses.replace(report, controls=(changed, *report.controls[1:]))
-    text = " ".join(" ".join(page_texts(render_pdf(report))).split())
+    text = " ".join(" ".join(page_texts(render("pdf", report))).split())
     assert f"{first.id} - {title}" in text  # the control's heading
     assert " ".join(level.split()) in text
     assert " ".join(rationale.split()) in text
@@ -208,7 +208,7 @@ def test_durations_read_as_words(span: timedelta, words: str) -> None:
 
 def test_creation_date_is_the_generation_time() -> None:
     report = example_report()
-    meta = reader(render_pdf(report)).metadata
+    meta = reader(render("pdf", report)).metadata
     assert meta is not None
     generated = report.metadata.generated_at.astimezone(UTC)
     stamp = generated.strftime("D:%Y%m%d%H%M%S+00'00'")

@@ -10,11 +10,10 @@ import pytest
 from testkit.report_synth import synthetic_report
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
 from tests.report.pdf.pdfcheck import outline_titles, page_texts, reader, to_pngs
-from trails.report.model import IntegrityKind, Report
-from trails.report.pdf.render import render_pdf
-from trails.report.pdf.sections.controls import MAX_FAILING_ROWS
+from trails.report.model import LISTED_FAILING, IntegrityKind, Report
+from trails.report.pdf.render import write_pdf
 from trails.report.pdf.sections.overview import SIMULATED_BANNER
-from trails.report.render import RENDERERS
+from trails.report.render import RENDERERS, render
 
 FAILING_HEADER = "Failing host Namespace / config Collected Evidence (offending rows)"
 
@@ -22,22 +21,22 @@ FAILING_HEADER = "Failing host Namespace / config Collected Evidence (offending 
 @pytest.fixture(scope="module")
 def example() -> tuple[Report, bytes]:
     report = example_report(simulated=True)
-    return report, render_pdf(report)
+    return report, render("pdf", report)
 
 
 @pytest.fixture(scope="module")
 def hostile_text() -> str:
-    return "\n".join(page_texts(render_pdf(hostile_report())))
+    return "\n".join(page_texts(render("pdf", hostile_report())))
 
 
 def test_registered_as_the_pdf_renderer() -> None:
-    assert RENDERERS["pdf"] is render_pdf
+    assert RENDERERS["pdf"] is write_pdf
 
 
 def test_output_is_reproducible(example: tuple[Report, bytes]) -> None:
     report, pdf = example
     assert pdf.startswith(b"%PDF-")
-    assert render_pdf(report) == pdf
+    assert render("pdf", report) == pdf
 
 
 def test_metadata(example: tuple[Report, bytes]) -> None:
@@ -87,7 +86,7 @@ def test_cover_names_scope_period_fingerprint_and_simulated(example: tuple[Repor
     assert report.fingerprint in cover
     assert "2026-11-22T12:00:00Z to 2026-11-23T12:00:00Z" in cover
     assert "linux, linux/pci" in cover
-    assert SIMULATED_BANNER not in page_texts(render_pdf(example_report()))[0]
+    assert SIMULATED_BANNER not in page_texts(render("pdf", example_report()))[0]
 
 
 def test_sections_carry_their_content(example: tuple[Report, bytes]) -> None:
@@ -132,12 +131,12 @@ def test_hostile_strings_never_reach_the_page_raw(hostile_text: str) -> None:
 
 def test_large_fleet_is_bounded_and_tables_repeat_headers(tmp_path: Path) -> None:
     report = synthetic_report(hosts=300, controls=6, days=4)
-    pdf = render_pdf(report)
+    pdf = render("pdf", report)
     texts = page_texts(pdf)
     text = "\n".join(texts)
     busiest = max(report.control_rollups, key=lambda c: c.failing_host_count)
-    assert busiest.failing_host_count > MAX_FAILING_ROWS
-    assert f"Showing {MAX_FAILING_ROWS} of {busiest.failing_host_count} failing hosts" in text
+    assert busiest.failing_host_count > LISTED_FAILING
+    assert f"Showing {LISTED_FAILING} of {busiest.failing_host_count} failing hosts" in text
     # A failing-host table that continues on the next page repeats its header there.
     continued = [
         t for t in texts if "Failing host" in t and "Results:" not in t.split("Failing host")[0]
@@ -149,7 +148,7 @@ def test_large_fleet_is_bounded_and_tables_repeat_headers(tmp_path: Path) -> Non
 
 
 def test_an_empty_fleet_renders_and_says_so() -> None:
-    pdf = render_pdf(synthetic_report(hosts=0, controls=3, days=1))
+    pdf = render("pdf", synthetic_report(hosts=0, controls=3, days=1))
     text = "\n".join(page_texts(pdf))
     assert "no results in the report window" in text
     assert "No control failed on any host in the window." in text
@@ -162,7 +161,7 @@ def test_a_long_hostile_title_stays_out_of_the_page_number(tmp_path: Path) -> No
     report = example_report()
     title = "W" * 300 + "\u202e<b>"
     meta = dataclasses.replace(report.metadata, title=title)
-    pdf = render_pdf(dataclasses.replace(report, metadata=meta))
+    pdf = render("pdf", dataclasses.replace(report, metadata=meta))
     meta_title = reader(pdf).metadata.title  # type: ignore[union-attr]
     assert meta_title.startswith("W" * 90)
     assert "\u202e" not in meta_title

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.report.factories import example_report
 from trails.formats.algorithms import generate_key
-from trails.report.pdf.render import render_pdf
-from trails.report.render.json_report import render_json
+from trails.report.render import render
 from trails.sign import pki
 from trails.sign.keys import key_to_pem
 from trails.sign.signer import Signer
@@ -105,7 +104,7 @@ def report_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="session")
 def report_bytes() -> dict[str, bytes]:
     report = example_report()
-    return {"report.pdf": render_pdf(report), "report.json": render_json(report)}
+    return {"report.pdf": render("pdf", report), "report.json": render("json", report)}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.report.pdf.pdfcheck import page_texts
 from tests.report.signing.conftest import Pki
 from trails.cli import main
+from trails.report.model import RESULTS_FILE
 from trails.report.pdf.sections.overview import SIMULATED_BANNER
 from trails.sign.report import sign_report
 
@@ -177,7 +178,7 @@ def test_simulated_fleet_report_signed_then_verified_then_tampered(
     doc = json.loads(ok.stdout)
     fingerprint = json.loads((out / "report.json").read_bytes())["fingerprint"]
     assert doc["report_fingerprint"] == fingerprint
-    assert {f["name"] for f in doc["files"]} == {"report.pdf", "report.json"}
+    assert {f["name"] for f in doc["files"]} == {"report.pdf", "report.json", RESULTS_FILE}
     pdf = out / "report.pdf"
     data = bytearray(pdf.read_bytes())
     assert SIMULATED_BANNER in page_texts(bytes(data))[0]

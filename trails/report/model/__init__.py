@@ -9,6 +9,8 @@ their own syntax.
 """
 
 from trails.report.model.common import (
+    LISTED_FAILING,
+    LISTED_PROBLEMS,
     MAX_EVIDENCE_FIELDS,
     MAX_EVIDENCE_VALUE,
     MAX_LISTED_HOSTS,
@@ -33,7 +35,16 @@ from trails.report.model.provenance import (
     Signer,
 )
 from trails.report.model.report import Report
-from trails.report.model.results import ControlInfo, ControlResult, EvidenceRow, FrameworkRef, Host
+from trails.report.model.results import (
+    RESULTS_FILE,
+    ControlInfo,
+    ControlResult,
+    EvidenceRow,
+    FrameworkRef,
+    Host,
+    Results,
+    ResultsDigest,
+)
 from trails.report.model.rollups import (
     BaselineDiff,
     Change,
@@ -44,11 +55,14 @@ from trails.report.model.rollups import (
 )
 
 __all__ = [
+    "LISTED_FAILING",
+    "LISTED_PROBLEMS",
     "MAX_EVIDENCE_FIELDS",
     "MAX_EVIDENCE_VALUE",
     "MAX_LISTED_HOSTS",
     "MAX_MALFORMED_SAMPLES",
     "MAX_TEXT",
+    "RESULTS_FILE",
     "SCHEMA",
     "BaselineDiff",
     "Change",
@@ -70,6 +84,8 @@ __all__ = [
     "ReleaseIndexSeen",
     "Report",
     "RequirementRollup",
+    "Results",
+    "ResultsDigest",
     "Scope",
     "Signer",
     "StatusCounts",

@@ -14,11 +14,16 @@ from trails.models.evidence import ReportStatus
 json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 _ZERO = timedelta(0)
 
-SCHEMA = "trails.report/v1"
+SCHEMA = "trails.report/v2"
 MAX_TEXT = 1024  # any single host-supplied string in the model
 MAX_EVIDENCE_VALUE = 256  # one evidence cell
 MAX_EVIDENCE_FIELDS = 32  # columns kept per evidence row
 MAX_LISTED_HOSTS = 50  # failing hosts named per control rollup
+# Results each control lists with their evidence or reason (``Report.listed``, the PDF's
+# tables): the first failing and the first waived hosts, and the first hosts without a
+# usable result (error, stale, no_evidence).
+LISTED_FAILING = 15
+LISTED_PROBLEMS = 5
 MAX_MALFORMED_SAMPLES = 5
 _ELLIPSIS = "…"
 

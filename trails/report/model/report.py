@@ -1,4 +1,11 @@
-"""The whole report: one frozen value, its canonical JSON and its fingerprint."""
+"""The whole report: one frozen value, its canonical JSON and its fingerprint.
+
+``trails.report/v2``: the per-(host, control) results live in the engine and in the
+results file next to report.json (``ResultsDigest``: its rows and SHA-256, so the
+fingerprint covers them); report.json keeps the summaries, rollups, integrity findings and
+the results the renderers list (``listed``: per control the first failing, waived and
+unjudged hosts).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from trails.models.canonical import canonical_json
 from trails.report.model.common import SCHEMA, StatusCounts
 from trails.report.model.exceptions import ExceptionSeen
 from trails.report.model.provenance import IngestStats, IntegrityFinding, Metadata, Scope
-from trails.report.model.results import ControlInfo, ControlResult, Host
+from trails.report.model.results import ControlInfo, ControlResult, Host, Results, ResultsDigest
 from trails.report.model.rollups import (
     BaselineDiff,
     ControlRollup,
@@ -29,7 +36,10 @@ class Report:
     summary: StatusCounts  # over every (host, control) result
     hosts: tuple[Host, ...]  # sorted by host_uuid
     controls: tuple[ControlInfo, ...]  # sorted by id; manual ones included
-    results: tuple[ControlResult, ...]  # sorted by (host_uuid, control_id)
+    results: Results  # every result, streamed from the engine (not in report.json)
+    results_digest: ResultsDigest  # what report.json says of them
+    listed: tuple[ControlResult, ...]  # sorted by (control_id, status, host_uuid)
+    failing_hosts: int  # hosts failing at least one control
     control_rollups: tuple[ControlRollup, ...]
     requirements: tuple[RequirementRollup, ...]
     namespaces: tuple[GroupRollup, ...]
@@ -42,19 +52,16 @@ class Report:
 
     def body_dict(self) -> dict[str, Any]:
         """The canonical document without its fingerprint."""
-        doc = self._frame()
-        doc["results"] = [r.to_dict() for r in self.results]
-        return doc
-
-    def _frame(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "metadata": self.metadata.to_dict(),
             "scope": self.scope.to_dict(),
             "summary": self.summary.to_dict(),
+            "failing_hosts": self.failing_hosts,
             "hosts": [h.to_dict() for h in self.hosts],
             "controls": [c.to_dict() for c in self.controls],
-            "results": [],
+            "results": self.results_digest.to_dict(),
+            "listed_results": [r.to_dict() for r in self.listed],
             "control_rollups": [c.to_dict() for c in self.control_rollups],
             "requirements": [r.to_dict() for r in self.requirements],
             "namespaces": [g.to_dict() for g in self.namespaces],
@@ -67,9 +74,13 @@ class Report:
         }
 
     @cached_property
+    def _body(self) -> bytes:
+        return canonical_json(self.body_dict())
+
+    @cached_property
     def fingerprint(self) -> str:
         """Hex SHA-256 of ``canonical_json(body_dict())``."""
-        return self._hash(self._body_parts())
+        return hashlib.sha256(self._body).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.body_dict()
@@ -77,31 +88,8 @@ class Report:
         return doc
 
     def canonical_json(self) -> bytes:
-        """Exactly ``canonical_json(self.to_dict())``, encoding each result once, by hand."""
-        parts = self._body_parts()
-        if "fingerprint" not in self.__dict__:  # fill the cached_property from these parts
-            self.__dict__["fingerprint"] = self._hash(parts)
-        # "fingerprint" sorts right before "hosts" among the top-level keys.
-        marker = '\n  "hosts": '
-        head = parts[0].replace(marker, f'\n  "fingerprint": "{self.fingerprint}",{marker}', 1)
-        return "".join([head, *parts[1:]]).encode("utf-8")
-
-    @staticmethod
-    def _hash(parts: list[str]) -> str:
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(part.encode("utf-8"))
-        return digest.hexdigest()
-
-    def _body_parts(self) -> list[str]:
-        """``canonical_json(body_dict())`` as text pieces; the results are written by hand."""
-        text = canonical_json(self._frame()).decode("utf-8")
-        marker = '\n  "results": []'  # cannot occur inside a JSON string (no raw newlines)
-        cut = text.index(marker) + len(marker) - 2
-        if not self.results:
-            return [text]
-        results = ",\n".join(r.canonical_text() for r in self.results)
-        return [text[:cut], "[\n", results, "\n  ]", text[cut + 2 :]]
+        """Exactly ``canonical_json(self.to_dict())``."""
+        return canonical_json(self.to_dict())
 
     @cached_property
     def hosts_by_uuid(self) -> Mapping[str, Host]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from trails.models.evidence import ReportStatus
 from trails.report.model.common import (
@@ -16,27 +16,14 @@ from trails.report.model.common import (
 )
 
 _JSON_STATUS = {status: json_string(status.value) for status in ReportStatus}
+# The per-(host, control) results of a report, next to report.json (trails.report/v2).
+RESULTS_FILE = "report.results.jsonl.gz"
 
 
 @lru_cache(maxsize=1 << 16)
 def _json_time(t: datetime) -> str:
     # Results repeat their collection times: 4 in 5 hit this cache in the benchmark fleet.
     return json_string(fast_time(t))
-
-
-def _evidence_text(rows: Iterable[EvidenceRow]) -> str:
-    """Canonical JSON of ``[row.to_dict() ...]`` nested at a result's key depth."""
-    items = []
-    for row in rows:
-        fields = row.to_dict()
-        if not fields:
-            items.append("        {}")
-            continue
-        body = ",\n".join(
-            f"          {json_string(k)}: {json_string(fields[k])}" for k in sorted(fields)
-        )
-        items.append("        {\n" + body + "\n        }")
-    return "[\n" + ",\n".join(items) + "\n      ]"
 
 
 @dataclass(frozen=True)
@@ -117,6 +104,19 @@ class EvidenceRow:
         return dict(self.fields)
 
 
+@dataclass(frozen=True)
+class ResultsDigest:
+    """What ``report.json`` says of the results file: its rows and the SHA-256 of its
+    uncompressed JSON Lines, so the report's fingerprint covers every result."""
+
+    rows: int
+    sha256: str
+    file: str = RESULTS_FILE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "rows": self.rows, "sha256": self.sha256}
+
+
 class ControlResult(NamedTuple):
     """The verdict for one (host, control) pair, and why.
 
@@ -147,22 +147,39 @@ class ControlResult(NamedTuple):
             "exception": self.exception,
         }
 
-    def canonical_text(self) -> str:
-        """``canonical_json`` of ``to_dict()`` as an item of the top-level results list.
+    def jsonl_text(self) -> str:
+        """One line of the results file: ``to_dict()`` as compact JSON with sorted keys.
 
-        Written out by hand because results are most of a report and the indenting
-        encoder of the standard library is pure Python; tests hold the two equal.
+        Written by hand (a fleet report has millions of results); tests hold it equal to
+        ``json.dumps(to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
         """
-        evidence = _evidence_text(self.evidence) if self.evidence else "[]"
+        evidence = ",".join(
+            "{"
+            + ",".join(
+                f"{json_string(k)}:{json_string(v)}" for k, v in sorted(row.to_dict().items())
+            )
+            + "}"
+            for row in self.evidence
+        )
         collected = "null" if self.collected is None else _json_time(self.collected)
         return (
-            f'    {{\n      "collected": {collected},\n'
-            f'      "config_version": {json_string(self.config_version)},\n'
-            f'      "control_id": {json_string(self.control_id)},\n'
-            f'      "detail": {json_string(self.detail)},\n'
-            f'      "evidence": {evidence},\n'
-            f'      "evidence_count": {self.evidence_count},\n'
-            f'      "exception": {json_string(self.exception)},\n'
-            f'      "host_uuid": {json_string(self.host_uuid)},\n'
-            f'      "status": {_JSON_STATUS[self.status]}\n    }}'
+            f'{{"collected":{collected},"config_version":{json_string(self.config_version)},'
+            f'"control_id":{json_string(self.control_id)},"detail":{json_string(self.detail)},'
+            f'"evidence":[{evidence}],"evidence_count":{self.evidence_count},'
+            f'"exception":{json_string(self.exception)},"host_uuid":{json_string(self.host_uuid)},'
+            f'"status":{_JSON_STATUS[self.status]}}}\n'
         )
+
+
+class Results(Protocol):
+    """Every (host, control) result of a report, streamed: iteration gives them sorted by
+    (host_uuid, control_id), ``by_control()`` by (control_id, host_uuid)."""
+
+    def __iter__(self) -> Iterator[ControlResult]: ...
+
+    def __len__(self) -> int: ...
+
+    def by_control(self) -> Iterator[ControlResult]: ...
+
+    def close(self) -> None:
+        """Release the engine behind them (also done when they are garbage)."""

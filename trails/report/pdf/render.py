@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from trails.report.model import Report
 from trails.report.pdf.document import DocumentInfo, build_pdf
 from trails.report.pdf.sections import (
@@ -16,7 +18,7 @@ from trails.report.pdf.sections import (
 from trails.report.pdf.text import plain
 
 
-def render_pdf(report: Report) -> bytes:
+def write_pdf(report: Report, out: BinaryIO) -> None:
     meta = report.metadata
     title = plain(meta.title, 90)
     if meta.simulated:
@@ -43,4 +45,4 @@ def render_pdf(report: Report) -> bytes:
         footer=f"fingerprint {report.fingerprint[:16]} \u00b7 {title}",
         created=meta.generated_at,  # the report's own time: reproducible, and not 2000-01-01
     )
-    return build_pdf(story, info)
+    out.write(build_pdf(story, info))

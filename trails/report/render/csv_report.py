@@ -12,6 +12,7 @@ import io
 import json
 from datetime import datetime
 from functools import lru_cache
+from typing import BinaryIO
 
 from trails.report.model import Report
 from trails.report.render.text import csv_cell
@@ -41,9 +42,10 @@ def _time_cell(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def render_csv(report: Report) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+def write_csv(report: Report, out: BinaryIO) -> None:
+    """Streamed: every result from the engine, written a batch of rows at a time."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     # Host-supplied and catalog text goes through csv_cell; the rest is ours. The cells of
     # a host and of a control are made once, not once per result.
@@ -86,4 +88,5 @@ def render_csv(report: Report) -> bytes:
                 simulated,
             )
         )
-    return out.getvalue().encode("utf-8")
+    text.flush()
+    text.detach()  # the caller owns ``out``

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from trails.report.model import Report
 
 
-def render_json(report: Report) -> bytes:
-    return report.canonical_json()
+def write_json(report: Report, out: BinaryIO) -> None:
+    out.write(report.canonical_json())

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import groupby
+from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 from trails.formats.manifest import format_time
@@ -58,6 +59,7 @@ def _case(result: ControlResult, title: str, classname: str) -> str:
 
 
 def _suites(report: Report) -> Iterator[str]:
+    """One suite per host, from the results streamed in host order."""
     marker = (
         '    <properties><property name="simulated" value="true"/></properties>'
         if report.metadata.simulated
@@ -86,7 +88,7 @@ def _suites(report: Report) -> Iterator[str]:
         yield "  </testsuite>"
 
 
-def render_junit(report: Report) -> bytes:
+def write_junit(report: Report, out: BinaryIO) -> None:
     s = report.summary
     title = report.metadata.title + (" (SIMULATED DATA)" if report.metadata.simulated else "")
     head = (
@@ -95,4 +97,7 @@ def render_junit(report: Report) -> bytes:
         f' failures="{s[ReportStatus.FAIL]}"'
         f' errors="{sum(s[x] for x in _ERRORS)}" skipped="{sum(s[x] for x in _SKIPPED)}">'
     )
-    return "\n".join([head, *_suites(report), "</testsuites>", ""]).encode("utf-8")
+    out.write(head.encode("utf-8") + b"\n")
+    for suite_line in _suites(report):
+        out.write(suite_line.encode("utf-8") + b"\n")
+    out.write(b"</testsuites>\n")

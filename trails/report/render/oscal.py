@@ -14,14 +14,14 @@ from the report fingerprint, so the same report gives the same document.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from itertools import groupby
+from typing import Any, BinaryIO
 
 from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
@@ -124,27 +124,27 @@ def _observation_id(result: ControlResult, ids: _Ids) -> str:
     return ids("observation", result.control_id, result.status.value)
 
 
-def _related(control_id: str, results: Sequence[ControlResult], ids: _Ids) -> list[str]:
-    """The observation ids of one control, in the order ``_observations`` writes them."""
-    own = [_observation_id(r, ids) for r in results if r.status in _OWN]
-    shared = sorted({r.status.value for r in results if r.status not in _OWN})
-    return own + [ids("observation", control_id, status) for status in shared]
+def _by_control(report: Report) -> Iterator[tuple[str, list[ControlResult]]]:
+    """One control at a time: its results that rest on collected evidence, in host order
+    (streamed from the engine, so a fleet's results are never all in memory)."""
+    observed = (r for r in report.results.by_control() if r.collected is not None)
+    for control_id, group in groupby(observed, key=lambda r: r.control_id):
+        yield control_id, list(group)
 
 
-def _observed(report: Report) -> dict[str, list[ControlResult]]:
-    """control id -> its results that rest on collected evidence, in report order."""
-    by_control: dict[str, list[ControlResult]] = defaultdict(list)
-    for result in report.results:
-        if result.collected is not None:
-            by_control[result.control_id].append(result)
-    return by_control
+def _related(report: Report, ids: _Ids) -> dict[str, list[str]]:
+    """control id -> its observation ids, in the order ``_observations`` writes them."""
+    related = {}
+    for control_id, results in _by_control(report):
+        own = [_observation_id(r, ids) for r in results if r.status in _OWN]
+        shared = sorted({r.status.value for r in results if r.status not in _OWN})
+        related[control_id] = own + [ids("observation", control_id, s) for s in shared]
+    return related
 
 
-def _observations(
-    report: Report, observed: dict[str, list[ControlResult]], ids: _Ids
-) -> Iterator[str]:
+def _observations(report: Report, ids: _Ids) -> Iterator[str]:
     titles = {c.id: c.title for c in report.controls}
-    for control_id, results in sorted(observed.items()):
+    for control_id, results in _by_control(report):
         title = titles.get(control_id, "")
         shared: dict[ReportStatus, list[ControlResult]] = defaultdict(list)
         for result in results:
@@ -158,9 +158,7 @@ def _observations(
             yield json.dumps(obs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _document(
-    report: Report, observed: dict[str, list[ControlResult]], ids: _Ids
-) -> dict[str, Any]:
+def _document(report: Report, related_ids: dict[str, list[str]], ids: _Ids) -> dict[str, Any]:
     """The document, except that ``observations`` holds a placeholder (see render_oscal)."""
     meta = report.metadata
     inventory = []
@@ -184,10 +182,7 @@ def _document(
         total = rollup.counts.total  # the control's results
         satisfied = total > 0 and total == sum(rollup.counts[s] for s in _SATISFIED)
         counts = ", ".join(f"{k} {v}" for k, v in rollup.counts.to_dict().items() if v)
-        related = [
-            {"observation-uuid": uid}
-            for uid in _related(rollup.control_id, observed.get(rollup.control_id, ()), ids)
-        ]
+        related = [{"observation-uuid": uid} for uid in related_ids.get(rollup.control_id, ())]
         finding: dict[str, Any] = {
             "uuid": ids("finding", rollup.control_id),
             "title": _line(f"{rollup.control_id}: {titles.get(rollup.control_id, '')}"),
@@ -219,7 +214,7 @@ def _document(
     }
     if inventory:
         result_doc["local-definitions"] = {"inventory-items": inventory}
-    if observed:
+    if related_ids:
         result_doc["observations"] = _OBSERVATIONS  # encoded one by one in render_oscal
     if not findings:
         del result_doc["findings"]
@@ -239,23 +234,23 @@ def _document(
     }
 
 
-def render_oscal(report: Report) -> bytes:
-    """Observations are encoded one at a time, not held as dicts."""
-    observed, ids = _observed(report), _Ids(report.fingerprint)
+def write_oscal(report: Report, out: BinaryIO) -> None:
+    """Two passes over the results by control: the findings name their observations,
+    then the observations are encoded one at a time, never held together."""
+    ids = _Ids(report.fingerprint)
+    related = _related(report, ids)
     text = json.dumps(
-        _document(report, observed, ids), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        _document(report, related, ids), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
     # The placeholder is a bare number: inside a JSON string a quote is always escaped,
     # so this key-value text can only be the real key.
     marker = f'"observations":{_OBSERVATIONS!r}'
     head, found, tail = text.partition(marker)
-    out = io.BytesIO()
     out.write(head.encode("utf-8"))
     if found:
         out.write(b'"observations":[')
-        for n, item in enumerate(_observations(report, observed, ids)):
+        for n, item in enumerate(_observations(report, ids)):
             out.write(b"," if n else b"")
             out.write(item.encode("utf-8"))
         out.write(b"]")
     out.write(tail.encode("utf-8") + b"\n")
-    return out.getvalue()

@@ -9,7 +9,14 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph
 
 from trails.models.evidence import ReportStatus
-from trails.report.model import ControlInfo, ControlResult, ControlRollup, Report
+from trails.report.model import (
+    LISTED_FAILING,
+    LISTED_PROBLEMS,
+    ControlInfo,
+    ControlResult,
+    ControlRollup,
+    Report,
+)
 from trails.report.pdf import styles
 from trails.report.pdf.blocks import (
     counts_line,
@@ -22,8 +29,6 @@ from trails.report.pdf.document import Heading
 from trails.report.pdf.tables import Mono, badge_markup, data_table, shown_of, status_badge
 from trails.report.pdf.text import TEXT_CHARS, plain, whole
 
-MAX_FAILING_ROWS = 15  # failing hosts shown per control
-MAX_PROBLEM_ROWS = 5  # error / stale / no_evidence hosts shown per control
 _PROBLEMS = frozenset({ReportStatus.ERROR, ReportStatus.STALE, ReportStatus.NO_EVIDENCE})
 
 
@@ -31,22 +36,18 @@ _Rows = dict[str, list[ControlResult]]
 
 
 def _select(report: Report) -> tuple[_Rows, _Rows, _Rows]:
-    """One pass over every result: the first failing, waived and problem rows of each
-    control."""
+    """The listed results (``Report.listed``, bounded by the engine) of each control:
+    failing, waived and problem rows."""
     failing: _Rows = defaultdict(list)
     waived: _Rows = defaultdict(list)
     problems: _Rows = defaultdict(list)
-    for result in report.results:
+    for result in report.listed:
         if result.status is ReportStatus.FAIL:
-            rows, limit = failing[result.control_id], MAX_FAILING_ROWS
+            failing[result.control_id].append(result)
         elif result.status is ReportStatus.WAIVED:
-            rows, limit = waived[result.control_id], MAX_FAILING_ROWS
+            waived[result.control_id].append(result)
         elif result.status in _PROBLEMS:
-            rows, limit = problems[result.control_id], MAX_PROBLEM_ROWS
-        else:
-            continue
-        if len(rows) < limit:
-            rows.append(result)
+            problems[result.control_id].append(result)
     return failing, waived, problems
 
 
@@ -139,9 +140,9 @@ def story(report: Report) -> list[Flowable]:
     out: list[Flowable] = [
         Heading("Controls", styles.H1, 0, "controls"),
         Paragraph(
-            f"Each control with its results. Up to {MAX_FAILING_ROWS} failing hosts are listed "
+            f"Each control with its results. Up to {LISTED_FAILING} failing hosts are listed "
             "with the evidence their query returned, then the failures a signed exception "
-            f"accepts (waived, with the exception's id), and up to {MAX_PROBLEM_ROWS} hosts "
+            f"accepts (waived, with the exception's id), and up to {LISTED_PROBLEMS} hosts "
             "whose result was an error, stale or missing.",
             styles.BODY,
         ),

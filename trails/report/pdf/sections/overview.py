@@ -80,7 +80,7 @@ def cover(report: Report) -> list[Flowable]:
 
 def _headline(report: Report) -> Table:
     failing_controls = sum(1 for c in report.control_rollups if c.status is ReportStatus.FAIL)
-    failing_hosts = len({r.host_uuid for r in report.results if r.status is ReportStatus.FAIL})
+    failing_hosts = report.failing_hosts
     figures = [
         ("pass rate", pct(report.summary.pass_rate)),
         (f"of {len(report.control_rollups):,} controls failing", f"{failing_controls:,}"),

@@ -1,0 +1,194 @@
+"""The (host, control) results: a table in the engine, streamed to renderers in batches.
+
+Evaluation writes the ``results`` table (``trails.report.evaluate``); nothing holds every
+result as a Python object. ``StoredResults`` streams them, sorted, one batch at a time,
+through its own cursor so other queries can run meanwhile. ``write_results_file`` writes
+them as gzip JSON Lines, one canonical object per line (``ControlResult.jsonl_text``),
+and returns the SHA-256 of the uncompressed text, which ``report.json`` carries so the
+report's fingerprint covers every result.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import duckdb
+
+from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
+from trails.report.model import (
+    MAX_EVIDENCE_FIELDS,
+    MAX_EVIDENCE_VALUE,
+    ControlResult,
+    EvidenceRow,
+    ResultsDigest,
+    bound_text,
+)
+
+BATCH = 20_000
+COLUMNS = "host_uuid, control_id, status, t, cv, evidence_count, evidence, detail, exception"
+DDL = (
+    "CREATE OR REPLACE TABLE results (host_uuid VARCHAR, control_id VARCHAR, status VARCHAR,"
+    " t BIGINT, cv VARCHAR, evidence_count BIGINT, evidence VARCHAR, detail VARCHAR,"
+    " exception VARCHAR)"
+)
+BY_HOST = "host_uuid, control_id"
+BY_CONTROL = "control_id, host_uuid"
+_STATUS = {s.value: s for s in ReportStatus}
+
+
+def evidence_rows(text: str | None) -> tuple[EvidenceRow, ...]:
+    """A control row's evidence (JSON text, as the host sent it) as bounded rows."""
+    if not text:
+        return ()
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
+        doc = None
+    if not isinstance(doc, list):
+        return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)
+    rows = []
+    for item in doc[:MAX_EVIDENCE_ROWS]:
+        if isinstance(item, dict):
+            fields = tuple(
+                (
+                    bound_text(str(k), 64),
+                    bound_text(v if isinstance(v, str) else json.dumps(v), MAX_EVIDENCE_VALUE),
+                )
+                for k, v in list(item.items())[:MAX_EVIDENCE_FIELDS]
+            )
+        else:
+            fields = (("value", bound_text(json.dumps(item), MAX_EVIDENCE_VALUE)),)
+        rows.append(EvidenceRow(fields))
+    return tuple(rows)
+
+
+def _evidence_text(rows: tuple[EvidenceRow, ...]) -> str | None:
+    """The inverse of ``evidence_rows`` for rows already bounded (results made in memory)."""
+    return json.dumps([r.to_dict() for r in rows], ensure_ascii=False) if rows else None
+
+
+class _Decoder:
+    """Rows of the results table -> ``ControlResult``; repeated strings and times shared."""
+
+    def __init__(self) -> None:
+        self.times: dict[int, datetime] = {}
+        self.text: dict[str, str] = {}
+
+    def __call__(self, row: tuple[Any, ...]) -> ControlResult:
+        uuid, control, status, t, cv, n, evidence, detail, exception = row
+        text = self.text
+        collected = None
+        if t is not None:
+            collected = self.times.get(t) or self.times.setdefault(
+                t, datetime.fromtimestamp(t, UTC)
+            )
+        return ControlResult(
+            text.setdefault(uuid, uuid),
+            text.setdefault(control, control),
+            _STATUS[status],
+            collected,
+            text.setdefault(cv, cv),
+            int(n or 0),
+            evidence_rows(evidence),
+            bound_text(detail or ""),
+            exception or "",
+        )
+
+
+class StoredResults:
+    """Every result of a report, in the engine: iterate for (host_uuid, control_id) order,
+    ``by_control()`` for (control_id, host_uuid) order."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str = "results",
+        cleanup: Callable[[], None] | None = None,
+    ) -> None:
+        self._con = con
+        self._table = table
+        (self._count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)  # noqa: S608 - ours
+        # The engine (and its scratch files) lives as long as these results, or until close.
+        self._finalizer = weakref.finalize(self, cleanup or con.close)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __len__(self) -> int:
+        return int(self._count)
+
+    def __iter__(self) -> Iterator[ControlResult]:
+        return self._stream(BY_HOST)
+
+    def by_control(self) -> Iterator[ControlResult]:
+        return self._stream(BY_CONTROL)
+
+    def _stream(self, order: str) -> Iterator[ControlResult]:
+        return stream(self._con, self._table, order)
+
+
+def stream(con: duckdb.DuckDBPyConnection, table: str, order: str) -> Iterator[ControlResult]:
+    """The rows of a results-shaped ``table`` in ``order``, a batch at a time."""
+    cursor = con.cursor()  # its own: other queries may run while this streams
+    try:
+        cursor.execute(f"SELECT {COLUMNS} FROM {table} ORDER BY {order}")  # noqa: S608 - ours
+        decode = _Decoder()
+        while batch := cursor.fetchmany(BATCH):
+            yield from map(decode, batch)
+    finally:
+        cursor.close()
+
+
+def store_results(con: duckdb.DuckDBPyConnection, results: Iterable[ControlResult]) -> None:
+    """Put results made in memory (a fleet simulation, tests) into the ``results`` table."""
+    con.execute(DDL)
+    rows = [
+        (
+            r.host_uuid,
+            r.control_id,
+            r.status.value,
+            None if r.collected is None else int(r.collected.timestamp()),
+            r.config_version,
+            r.evidence_count,
+            _evidence_text(r.evidence),
+            r.detail,
+            r.exception,
+        )
+        for r in results
+    ]
+    if rows:
+        con.executemany(f"INSERT INTO results VALUES ({', '.join('?' * 9)})", rows)  # noqa: S608
+
+
+def digest_results(results: Iterable[ControlResult], out: BinaryIO | None = None) -> ResultsDigest:
+    """The SHA-256 of the results' JSON Lines; written to ``out`` as gzip when given (no
+    name or time in the header: the same results give the same bytes)."""
+    digest = hashlib.sha256()
+    rows = 0
+    packed = (
+        None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
+    )
+    chunk: list[str] = []
+    for result in results:
+        chunk.append(result.jsonl_text())
+        rows += 1
+        if len(chunk) == BATCH:
+            _flush(chunk, digest, packed)
+    _flush(chunk, digest, packed)
+    if packed is not None:
+        packed.close()  # writes the gzip trailer; ``out`` stays open
+    return ResultsDigest(rows=rows, sha256=digest.hexdigest())
+
+
+def _flush(chunk: list[str], digest: Any, out: gzip.GzipFile | None) -> None:
+    data = "".join(chunk).encode("utf-8")
+    digest.update(data)
+    if out is not None:
+        out.write(data)
+    chunk.clear()
