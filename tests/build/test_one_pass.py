@@ -241,7 +241,7 @@ def test_every_emitted_code_is_known() -> None:
             continue
         found |= set(
             re.findall(
-                r'"((?:sql|policy|query|merge|include|audit|pack|repo|option|ignore)\.[a-z-]+)"',
+                r'"((?:sql|policy|query|merge|include|audit|pack|repo|option|ignore|exception)\.[a-z-]+)"',
                 path.read_text(),
             )
         )

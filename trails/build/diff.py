@@ -1,4 +1,4 @@
-"""What changed between two builds, per namespace: queries, options, audit rules.
+"""What changed between two builds, per namespace: queries, options, audit rules, exceptions.
 
 Inputs are compiled namespaces (config bytes), so the comparison sees exactly what
 hosts would receive, including inherited and pack-included content. Queries and rules
@@ -32,6 +32,11 @@ class NamespaceDiff:
     rules_added: tuple[str, ...] = ()
     rules_removed: tuple[str, ...] = ()
     other_changed: tuple[str, ...] = ()  # other osquery.conf keys: decorators, file_paths...
+    exceptions_added: tuple[str, ...] = ()  # exception ids (exceptions.json)
+    exceptions_removed: tuple[str, ...] = ()
+    exceptions_changed: tuple[str, ...] = ()
+    # id -> (old entry or None, new entry or None), for every exception above
+    exception_text: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +51,12 @@ class NamespaceDiff:
             "options": {k: {"old": a, "new": b} for k, (a, b) in self.options_changed.items()},
             "audit_rules": {"added": list(self.rules_added), "removed": list(self.rules_removed)},
             "other": list(self.other_changed),
+            "exceptions": {
+                "added": list(self.exceptions_added),
+                "removed": list(self.exceptions_removed),
+                "changed": list(self.exceptions_changed),
+                "text": {k: {"old": a, "new": b} for k, (a, b) in self.exception_text.items()},
+            },
         }
 
 
@@ -83,6 +94,17 @@ def _other_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str,
     return tuple(keys)
 
 
+def _exceptions(data: bytes) -> dict[str, dict[str, Any]]:
+    """id -> entry of an ``exceptions.json`` (empty bytes: none), ``source`` left out: a
+    line moving in policy.yaml changes nothing a report decides."""
+    if not data:
+        return {}
+    return {
+        e["id"]: {k: v for k, v in e.items() if k != "source"}
+        for e in json.loads(data)["exceptions"]
+    }
+
+
 def _rules(text: bytes) -> list[str]:
     return [line for line in text.decode("utf-8").splitlines() if line.strip()]
 
@@ -113,6 +135,11 @@ def diff_namespace(old: CompiledNamespace | None, new: CompiledNamespace | None)
     rules_added, rules_removed = _rule_changes(
         _rules(old.audit_rules) if old else [], _rules(new.audit_rules) if new else []
     )
+    old_e = _exceptions(old.exceptions) if old else {}
+    new_e = _exceptions(new.exceptions) if new else {}
+    e_added = tuple(sorted(new_e.keys() - old_e.keys()))
+    e_removed = tuple(sorted(old_e.keys() - new_e.keys()))
+    e_changed = tuple(sorted(k for k in old_e.keys() & new_e.keys() if old_e[k] != new_e[k]))
     status = "added" if old is None else "removed" if new is None else "changed"
     return NamespaceDiff(
         namespace=ns,
@@ -129,6 +156,12 @@ def diff_namespace(old: CompiledNamespace | None, new: CompiledNamespace | None)
         rules_added=rules_added,
         rules_removed=rules_removed,
         other_changed=_other_changed(old_conf, new_conf) if old and new else (),
+        exceptions_added=e_added,
+        exceptions_removed=e_removed,
+        exceptions_changed=e_changed,
+        exception_text={
+            k: (old_e.get(k), new_e.get(k)) for k in (*e_added, *e_removed, *e_changed)
+        },
     )
 
 
@@ -141,6 +174,7 @@ def _unchanged(d: NamespaceDiff) -> bool:
         or d.rules_added
         or d.rules_removed
         or d.other_changed
+        or d.exception_text
     )
 
 
@@ -185,6 +219,31 @@ def _query_lines(old: Any, new: Any) -> list[str]:
     return lines
 
 
+def _exception_summary(entry: Mapping[str, Any]) -> str:
+    hosts = f", hosts {', '.join(entry['hosts'])}" if entry.get("hosts") else ""
+    owner = f", owner {entry['owner']}" if entry.get("owner") else ""
+    return f"{entry['control']} until {entry['expires']}{hosts}{owner}"
+
+
+def _exception_lines(d: NamespaceDiff) -> list[str]:
+    """``+``/``-`` an exception with its control, end and scope; ``~`` with each field
+    that changed as old -> new (an extended ``expires`` is what reviewers look for)."""
+    lines = []
+    for ident in d.exceptions_added:
+        lines.append(f"  + exception {ident}: {_exception_summary(d.exception_text[ident][1])}")
+    for ident in d.exceptions_removed:
+        lines.append(f"  - exception {ident}: {_exception_summary(d.exception_text[ident][0])}")
+    for ident in d.exceptions_changed:
+        old, new = d.exception_text[ident]
+        lines.append(f"  ~ exception {ident}")
+        lines.extend(
+            f"      {key}: {json.dumps(old.get(key))} -> {json.dumps(new.get(key))}"
+            for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key)
+        )
+    return lines
+
+
 def _text_block(sql: str) -> list[str]:
     return [f"      {line}" for line in sql.strip().splitlines()]
 
@@ -210,4 +269,5 @@ def render_text(diffs: Sequence[NamespaceDiff]) -> str:
         lines.extend(f"  - rule {r}" for r in d.rules_removed)
         if d.other_changed:
             lines.append(f"  ~ other settings: {', '.join(d.other_changed)}")
+        lines.extend(_exception_lines(d))
     return "\n".join(lines) + "\n"

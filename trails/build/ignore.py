@@ -31,11 +31,51 @@ KNOWN_CODES = frozenset(
         *(
             f"audit.{c}"
             for c in (
-                "arch-missing arch-order compare control control-refused deprecated-watch "
-                "duplicate enable-not-last field field-list fields file key limit list "
-                "no-syscall operator path rules shadowed syntax syscall syscall-list "
-                "syscall-number unresolved value"
-            ).split()
+                "arch-missing",
+                "arch-order",
+                "compare",
+                "control",
+                "control-refused",
+                "deprecated-watch",
+                "duplicate",
+                "enable-not-last",
+                "field",
+                "field-list",
+                "fields",
+                "file",
+                "key",
+                "limit",
+                "list",
+                "no-syscall",
+                "operator",
+                "path",
+                "rules",
+                "shadowed",
+                "syntax",
+                "syscall",
+                "syscall-list",
+                "syscall-number",
+                "unresolved",
+                "value",
+            )
+        ),
+        *(
+            f"exception.{c}"
+            for c in (
+                "control",
+                "duplicate",
+                "empty",
+                "expired",
+                "expires",
+                "expiring",
+                "id",
+                "key",
+                "limit",
+                "missing",
+                "namespace",
+                "type",
+                "unscheduled",
+            )
         ),
         "include.clash",
         "include.pack",
@@ -47,9 +87,18 @@ KNOWN_CODES = frozenset(
         *(
             f"policy.{c}"
             for c in (
-                "inherit namespace parse platform reserved schema symlink tags template "
-                "template-limit yaml"
-            ).split()
+                "inherit",
+                "namespace",
+                "parse",
+                "platform",
+                "reserved",
+                "schema",
+                "symlink",
+                "tags",
+                "template",
+                "template-limit",
+                "yaml",
+            )
         ),
         "query.interval",
         "query.platform",
@@ -58,9 +107,17 @@ KNOWN_CODES = frozenset(
         *(
             f"sql.{c}"
             for c in (
-                "empty not-select platform required-column syntax too-long unknown-column "
-                "unknown-function unknown-table view-name"
-            ).split()
+                "empty",
+                "not-select",
+                "platform",
+                "required-column",
+                "syntax",
+                "too-long",
+                "unknown-column",
+                "unknown-function",
+                "unknown-table",
+                "view-name",
+            )
         ),
         "option.unknown",
         "option.type",
@@ -113,7 +170,11 @@ def apply_ignores(diags: Iterable[Diagnostic], sources: Mapping[str, Path]) -> l
                 if code not in KNOWN_CODES:
                     hint = did_you_mean(code, KNOWN_CODES)
                     added.append(
-                        _warning(loc, f"trails: ignore[{code}]: no such code{hint}", "ignore.unknown-code")
+                        _warning(
+                            loc,
+                            f"trails: ignore[{code}]: no such code{hint}",
+                            "ignore.unknown-code",
+                        )
                     )
                     continue
                 if not reason:
@@ -128,7 +189,9 @@ def apply_ignores(diags: Iterable[Diagnostic], sources: Mapping[str, Path]) -> l
                 matching = [d for d in here if d.code == code]
                 if not matching:
                     added.append(
-                        _warning(loc, f"trails: ignore[{code}]: no {code} on this line", "ignore.unused")
+                        _warning(
+                            loc, f"trails: ignore[{code}]: no {code} on this line", "ignore.unused"
+                        )
                     )
                 for d in matching:
                     if d.severity is Severity.ERROR:

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from trails.build.policy import PolicyFile, error
-from trails.models.yaml_source import LineDict, LineList, read_text
 from trails.build.templating import TemplateLimitError, render_tree
 from trails.errors import SourceError, SourceLoc
+from trails.formats.manifest import TAG_KEYS
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.fragment import AuditRuleSource, ScheduledQuery
-from trails.formats.manifest import TAG_KEYS
 from trails.models.namespace import ancestors
 from trails.models.status import DEFAULT_DB_PATH
+from trails.models.yaml_source import LineDict, LineList, read_text
 
 _QUERY_KEYS = ("snapshot", "removed", "platform", "version", "denylist", "description")
 
@@ -303,7 +303,8 @@ def merge_namespace(
     variables = variables_for(chain)
     seen_rules: dict[str, AuditRuleSource] = {}
     for policy in chain:
-        body = {k: v for k, v in policy.doc.items() if k != "variables"}
+        # exceptions are not templates (trails.build.exception_entries)
+        body = {k: v for k, v in policy.doc.items() if k not in ("variables", "exceptions")}
         source = LineDict(body)
         source.line, source.key_lines = policy.doc.line, policy.doc.key_lines
         try:

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,18 @@ import trails.packs
 from trails.build import audit
 from trails.build.checks import check_namespace, check_unmerged
 from trails.build.config import osquery_config
+from trails.build.exception_checks import check_exceptions, namespaces_of, unscheduled
 from trails.build.ignore import apply_ignores
 from trails.build.merge import Merged, merge_namespace
 from trails.build.policy import Repository, display_path, error, load_repository
-from trails.models.yaml_source import leads_outside
 from trails.errors import SourceError, SourceLoc, UsageError
+from trails.formats.exceptions import MAX_EXCEPTIONS
 from trails.models.canonical import canonical_json
 from trails.models.diagnostic import Diagnostic, Severity
+from trails.models.evidence import CONTROL_QUERY_PREFIX
 from trails.models.fragment import Fragment
 from trails.models.namespace import ancestors
+from trails.models.yaml_source import leads_outside
 from trails.osquery.schema import OsquerySchema
 
 # Merge errors after which a namespace's queries and rules are not checked: without a
@@ -44,6 +48,7 @@ class CompiledNamespace:
     tags: Mapping[str, str]
     osquery_conf: bytes
     audit_rules: bytes
+    exceptions: bytes = b""  # exceptions.json; empty when no exception applies
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,15 @@ def _expand(m: Merged, includes: _Includes, diags: list[Diagnostic]) -> None:
         m.audit_rules.extend(r for r in fragment.audit_rules if r.text not in known)
 
 
+def _controls(m: Merged) -> frozenset[str]:
+    """The control ids a merged namespace schedules (its compiled control queries)."""
+    return frozenset(
+        name.removeprefix(CONTROL_QUERY_PREFIX)
+        for name in m.schedule
+        if name.startswith(CONTROL_QUERY_PREFIX)
+    )
+
+
 def _platform_of(repo: Repository, namespace: str) -> object:
     """The nearest ``platform`` a namespace's own file or an ancestor's file sets."""
     for ns in reversed(ancestors(namespace)):
@@ -181,12 +195,18 @@ def compile_repository(
     namespaces: Iterable[str] | None = None,
     config_version: str = LINT_CONFIG_VERSION,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> CompileResult:
+    """``now``: the clock exceptions' expiry warnings are judged by (default: the
+    clock now); nothing written depends on it."""
     if not policies.is_dir():
         raise UsageError(f"policies directory {policies} does not exist")
     repo = load_repository(policies, display_base)
     diags: list[Diagnostic] = list(repo.diagnostics)
     diags.extend(repo.broken.values())
+    exceptions = check_exceptions(repo, packs_dir, now or datetime.now(UTC))
+    diags.extend(exceptions.diagnostics)
+    scheduled: dict[str, frozenset[str]] = {}
     includes = _Includes(packs_dir)
     compiled = []
     chosen = select_namespaces(repo, namespaces)
@@ -212,9 +232,21 @@ def compile_repository(
         # make every later finding a follow-on error (their messages say so).
         if not any(d.code in CASCADING for d in ns_diags):
             _expand(m, includes, ns_diags)
+            if not any(d.severity is Severity.ERROR for d in ns_diags):
+                scheduled[ns] = _controls(m)  # else unknown: an include may have failed
             ns_diags.extend(check_namespace(m, schema))
             rules_text, rule_diags = audit.render_rules(m.audit_rules, m.arch)
             ns_diags.extend(rule_diags)
+        applying = exceptions.applying(ns)
+        if len(applying) > MAX_EXCEPTIONS:
+            ns_diags.append(
+                error(
+                    SourceLoc(repo.files[ns].display, 1),
+                    f"{len(applying)} exceptions apply to namespace {ns}; a release holds "
+                    f"at most {MAX_EXCEPTIONS}",
+                    "exception.limit",
+                )
+            )
         diags.extend(ns_diags)
         if any(d.severity is Severity.ERROR for d in ns_diags):
             continue
@@ -225,8 +257,10 @@ def compile_repository(
                 tags=dict(m.tags),
                 osquery_conf=canonical_json(osquery_config(m, config_version)),
                 audit_rules=rules_text.encode("utf-8"),
+                exceptions=exceptions.release_bytes(ns),
             )
         )
+    diags.extend(unscheduled(exceptions.declared, scheduled, namespaces_of(repo)))
     sources = {f.display: f.path for f in [*repo.files.values(), *repo.partial.values()]}
     diags = apply_ignores(set(diags), sources)
     unique = sorted(set(diags), key=lambda d: (d.loc.path, d.loc.line, d.message))

@@ -19,10 +19,10 @@ from typing import Any
 
 import jsonschema
 
-from trails.models.yaml_source import LineDict, leads_outside, load_yaml, schema_problems
 from trails.errors import SourceError, SourceLoc
 from trails.models.diagnostic import Diagnostic, Severity
 from trails.models.namespace import MAX_DEPTH, namespace_error
+from trails.models.yaml_source import LineDict, leads_outside, load_yaml, schema_problems
 
 POLICY_FILE = "policy.yaml"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "policy.schema.json"
@@ -73,8 +73,17 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
 
 
+# Checked entry by entry with their own codes (trails.build.exception_entries), so a bad
+# exception does not keep the rest of its file from being merged and checked.
+_OWN_CHECKS = "exceptions"
+
+
 def schema_errors(doc: Any, display: str) -> list[Diagnostic]:
     """JSON Schema violations, each at the line of the offending value."""
+    if isinstance(doc, LineDict) and _OWN_CHECKS in doc:
+        rest = LineDict({k: v for k, v in doc.items() if k != _OWN_CHECKS})
+        rest.line, rest.key_lines = doc.line, doc.key_lines
+        doc = rest
     return [
         error(SourceLoc(display, line), message, "policy.schema")
         for line, message in schema_problems(_validator(), doc, "docs/policies.md")
@@ -140,6 +149,13 @@ def load_repository(root: Path, display_base: Path) -> Repository:
             doc = load_yaml(path, display)
         except SourceError as exc:
             broken[rel] = error(exc.loc, exc.message, "policy.parse")
+            continue
+        except ValueError as exc:  # PyYAML's timestamp: `2027-02-30` is no date (no line)
+            broken[rel] = error(
+                SourceLoc(display, 1),
+                f"malformed YAML: {exc} (a date that does not exist; fix or quote it)",
+                "policy.parse",
+            )
             continue
         if doc is None:
             doc = LineDict()

@@ -14,7 +14,7 @@ from trails.build.version import SourceVersion, source_version
 from trails.build.writer import write_outputs
 from trails.errors import UsageError
 from trails.formats.manifest import FileEntry, Manifest
-from trails.formats.names import AUDIT_RULES, MANIFEST, OSQUERY_CONF
+from trails.formats.names import AUDIT_RULES, EXCEPTIONS, MANIFEST, OSQUERY_CONF
 from trails.osquery.schema import OsquerySchema
 
 PACKS_DIR_NAME = "cis_pci_packs"
@@ -40,6 +40,8 @@ def default_packs_dir(policies: Path, explicit: Path | None) -> Path:
 
 def release_files(c: CompiledNamespace, source: SourceVersion) -> dict[str, bytes]:
     files = {OSQUERY_CONF: c.osquery_conf, AUDIT_RULES: c.audit_rules}
+    if c.exceptions:  # signed with the configs; agents fetch and verify it, never install it
+        files[EXCEPTIONS] = c.exceptions
     manifest = Manifest(
         namespace=c.namespace,
         version=source.version,
