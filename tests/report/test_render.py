@@ -8,15 +8,18 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import replace
 from importlib import resources
+from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trestle.oscal.assessment_results import AssessmentResults
 
 from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report, rebuilt
 from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.report.model import Report
+from trails.report.model import ControlResult, EvidenceRow, Report
 from trails.report.render import EXTENSIONS, RENDERERS, render
 from trails.report.render.csv_report import COLUMNS
 from trails.report.render.oscal import _Ids
@@ -212,3 +215,71 @@ def test_csv_and_junit_say_when_the_data_is_simulated(simulated: bool) -> None:
     assert suites
     marks = [s.find("properties/property[@name='simulated']") for s in suites]
     assert all((m is not None and m.get("value") == "true") is simulated for m in marks)
+
+
+_cell_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["=1+1", " @x", "\tTAB", 'a,"b"', "line\nbreak", "\u202eevil", "ok"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _cell_text,
+            st.sampled_from([s for s in ReportStatus if s is not ReportStatus.MANUAL]),
+            _cell_text,
+            _cell_text,
+            _cell_text,
+            st.lists(st.tuples(_cell_text, _cell_text), max_size=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_csv_rows_the_engine_writes_are_what_the_csv_module_writes(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """The engine builds each CSV row in SQL (trails.report.lines); the csv module with
+    csv_cell on every text cell is the reference."""
+    report = example_report()
+    host = report.hosts[0]
+    results = tuple(
+        ControlResult(
+            host_uuid=host.host_uuid,
+            control_id=f"c{n}",
+            status=status,
+            collected=None,
+            config_version=cv,
+            evidence_count=len(ev),
+            evidence=(EvidenceRow(tuple(ev)),) if ev else (),
+            detail=detail,
+            exception=exception,
+        )
+        for n, (cv, status, detail, exception, _, ev) in enumerate(rows)
+    )
+    got = render("csv", rebuilt(report, results=results)).decode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for r in results:
+        evidence = [e.to_dict() for e in r.evidence]
+        evidence_cell = json.dumps(evidence, ensure_ascii=False, sort_keys=True)
+        writer.writerow(
+            (
+                *(csv_cell(v) for v in (host.host_uuid, host.hostname, host.namespace, host.owner)),
+                csv_cell(r.control_id),
+                "",
+                "",
+                "",
+                r.status.value,
+                "",
+                csv_cell(r.config_version),
+                str(r.evidence_count),
+                csv_cell(r.detail),
+                csv_cell(r.exception),
+                csv_cell(evidence_cell) if evidence else "",
+                "false",
+            )
+        )
+    assert got == out.getvalue()

@@ -15,6 +15,7 @@ import duckdb
 
 from trails.fileio import atomic_write, shared_mode
 from trails.report.catalog import RequirementSpec
+from trails.report.engine.duck import insert
 from trails.report.model import ControlInfo, ControlResult, Host, Report
 from trails.report.results import StoredResults, digest_results, store_results
 from trails.report.rollup import (
@@ -94,8 +95,7 @@ def store_hosts(con: duckdb.DuckDBPyConnection, hosts: Iterable[Host]) -> None:
         )
         for h in hosts
     ]
-    if rows:
-        con.executemany("INSERT INTO host_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert(con, "host_info", rows)
 
 
 def report_in_memory(

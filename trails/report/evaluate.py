@@ -24,6 +24,7 @@ import duckdb
 
 from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
+from trails.report.engine.duck import insert
 from trails.report.model import (
     Host,
     StatusCounts,
@@ -101,14 +102,11 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
 def add_missing_hosts(con: duckdb.DuckDBPyConnection, missing: Sequence[Host]) -> None:
     """Add hosts that never reported (from --inventory) to ``host_info``, after
     ``load_hosts``: they get no_evidence for every control their namespace schedules."""
-    if missing:
-        con.executemany(
-            "INSERT INTO host_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (h.host_uuid, h.hostname, h.namespace, "", "", h.owner, "", "", None)
-                for h in missing
-            ],
-        )
+    insert(
+        con,
+        "host_info",
+        [(h.host_uuid, h.hostname, h.namespace, "", "", h.owner, "", "", None) for h in missing],
+    )
 
 
 def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
@@ -239,15 +237,13 @@ def evaluate_results(
     Needs ``load_hosts`` and ``prepare(con, window)`` first."""
     con.execute("CREATE OR REPLACE TEMP TABLE expected (namespace VARCHAR, control_id VARCHAR)")
     pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
-    if pairs:
-        con.executemany("INSERT INTO expected VALUES (?, ?)", pairs)
+    insert(con, "expected", pairs)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE waivers (namespace VARCHAR, control_id VARCHAR,"
         " exception_id VARCHAR, host VARCHAR, owner VARCHAR, detail VARCHAR)"
     )
     waivers = _waivers(releases, window)
-    if waivers:
-        con.executemany("INSERT INTO waivers VALUES (?, ?, ?, ?, ?, ?)", waivers)
+    insert(con, "waivers", waivers)
     # The (host, control) pairs whose failure an exception in force accepts.
     con.execute(
         """
@@ -322,6 +318,5 @@ def default_window(until: datetime | None, since: datetime | None, now: datetime
 def keep_controls(con: duckdb.DuckDBPyConnection, control_ids: set[str]) -> None:
     """--framework: drop the results of controls outside it."""
     con.execute("CREATE OR REPLACE TEMP TABLE in_scope (control_id VARCHAR)")
-    if control_ids:
-        con.executemany("INSERT INTO in_scope VALUES (?)", [(c,) for c in sorted(control_ids)])
+    insert(con, "in_scope", [(c,) for c in sorted(control_ids)])
     con.execute("DELETE FROM results WHERE control_id NOT IN (SELECT control_id FROM in_scope)")

@@ -14,20 +14,23 @@ import gzip
 import hashlib
 import json
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import duckdb
 
-from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
+from trails.models.evidence import ReportStatus
+from trails.report.engine.duck import DUCKDB, insert
+from trails.report.engine.interface import Dialect, Line
+from trails.report.lines import jsonl_evidence, jsonl_sql
 from trails.report.model import (
-    MAX_EVIDENCE_FIELDS,
-    MAX_EVIDENCE_VALUE,
     ControlResult,
     EvidenceRow,
+    Results,
     ResultsDigest,
     bound_text,
+    evidence_rows,
 )
 
 BATCH = 20_000
@@ -40,32 +43,6 @@ DDL = (
 BY_HOST = "host_uuid, control_id"
 BY_CONTROL = "control_id, host_uuid"
 _STATUS = {s.value: s for s in ReportStatus}
-
-
-def evidence_rows(text: str | None) -> tuple[EvidenceRow, ...]:
-    """A control row's evidence (JSON text, as the host sent it) as bounded rows."""
-    if not text:
-        return ()
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
-        doc = None
-    if not isinstance(doc, list):
-        return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)
-    rows = []
-    for item in doc[:MAX_EVIDENCE_ROWS]:
-        if isinstance(item, dict):
-            fields = tuple(
-                (
-                    bound_text(str(k), 64),
-                    bound_text(v if isinstance(v, str) else json.dumps(v), MAX_EVIDENCE_VALUE),
-                )
-                for k, v in list(item.items())[:MAX_EVIDENCE_FIELDS]
-            )
-        else:
-            fields = (("value", bound_text(json.dumps(item), MAX_EVIDENCE_VALUE)),)
-        rows.append(EvidenceRow(fields))
-    return tuple(rows)
 
 
 def _evidence_text(rows: tuple[EvidenceRow, ...]) -> str | None:
@@ -103,7 +80,8 @@ class _Decoder:
 
 class StoredResults:
     """Every result of a report, in the engine: iterate for (host_uuid, control_id) order,
-    ``by_control()`` for (control_id, host_uuid) order."""
+    ``by_control()`` for (control_id, host_uuid) order; ``lines()`` runs the SQL of
+    ``trails.report.lines`` (what the large outputs are made of) a batch at a time."""
 
     def __init__(
         self,
@@ -124,13 +102,31 @@ class StoredResults:
         return int(self._count)
 
     def __iter__(self) -> Iterator[ControlResult]:
-        return self._stream(BY_HOST)
+        return stream(self._con, self._table, BY_HOST)
 
     def by_control(self) -> Iterator[ControlResult]:
-        return self._stream(BY_CONTROL)
+        return stream(self._con, self._table, BY_CONTROL)
 
-    def _stream(self, order: str) -> Iterator[ControlResult]:
-        return stream(self._con, self._table, order)
+    @property
+    def dialect(self) -> Dialect:
+        return DUCKDB
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+    def lines(self, sql: str) -> Iterator[list[Line]]:
+        cursor = self._con.cursor()  # its own: other queries may run while this streams
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(BATCH):
+                yield batch
+        finally:
+            cursor.close()
+
+    def load_cells(self, name: str, cells: Sequence[tuple[str, str]]) -> None:
+        self._con.execute(f"CREATE OR REPLACE TABLE {name} (key VARCHAR, text VARCHAR)")
+        insert(self._con, name, cells)
 
 
 def stream(con: duckdb.DuckDBPyConnection, table: str, order: str) -> Iterator[ControlResult]:
@@ -162,33 +158,26 @@ def store_results(con: duckdb.DuckDBPyConnection, results: Iterable[ControlResul
         )
         for r in results
     ]
-    if rows:
-        con.executemany(f"INSERT INTO results VALUES ({', '.join('?' * 9)})", rows)  # noqa: S608
+    insert(con, "results", rows)
 
 
-def digest_results(results: Iterable[ControlResult], out: BinaryIO | None = None) -> ResultsDigest:
-    """The SHA-256 of the results' JSON Lines; written to ``out`` as gzip when given (no
-    name or time in the header: the same results give the same bytes)."""
+def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDigest:
+    """The SHA-256 of the results file's JSON Lines; written to ``out`` as gzip when given
+    (no name or time in the header: the same results give the same bytes)."""
     digest = hashlib.sha256()
     rows = 0
     packed = (
         None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
     )
-    chunk: list[str] = []
-    for result in results:
-        chunk.append(result.jsonl_text())
-        rows += 1
-        if len(chunk) == BATCH:
-            _flush(chunk, digest, packed)
-    _flush(chunk, digest, packed)
+    for batch in results.lines(jsonl_sql(results.dialect, results.table)):
+        rows += len(batch)
+        data = "".join(
+            f"{head}{tail}\n" if ev is None else f"{head}{jsonl_evidence(ev)}{tail}\n"
+            for head, ev, tail in batch
+        ).encode("utf-8")
+        digest.update(data)
+        if packed is not None:
+            packed.write(data)
     if packed is not None:
         packed.close()  # writes the gzip trailer; ``out`` stays open
     return ResultsDigest(rows=rows, sha256=digest.hexdigest())
-
-
-def _flush(chunk: list[str], digest: Any, out: gzip.GzipFile | None) -> None:
-    data = "".join(chunk).encode("utf-8")
-    digest.update(data)
-    if out is not None:
-        out.write(data)
-    chunk.clear()

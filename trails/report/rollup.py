@@ -15,6 +15,7 @@ import duckdb
 
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import RequirementSpec
+from trails.report.engine.duck import insert
 from trails.report.model import (
     LISTED_FAILING,
     LISTED_PROBLEMS,
@@ -123,8 +124,7 @@ def requirement_rollups(
         "(framework VARCHAR, requirement VARCHAR, control_id VARCHAR)"
     )
     refs = sorted((f, r, c) for (f, r), ids in mapped.items() for c in ids)
-    if refs:
-        con.executemany("INSERT INTO control_refs VALUES (?, ?, ?)", refs)
+    insert(con, "control_refs", refs)
     counts = _counts(
         con.execute(
             "SELECT framework || chr(31) || requirement, status, count(*)"

@@ -44,6 +44,7 @@ from trails.report.model.results import (
     Host,
     Results,
     ResultsDigest,
+    evidence_rows,
 )
 from trails.report.model.rollups import (
     BaselineDiff,
@@ -91,5 +92,6 @@ __all__ = [
     "StatusCounts",
     "TrendPoint",
     "bound_text",
+    "evidence_rows",
     "worst_status",
 ]

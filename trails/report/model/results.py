@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from trails.models.evidence import ReportStatus
+from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
+from trails.report.engine.interface import Dialect, Line
 from trails.report.model.common import (
-    fast_time,
-    json_string,
+    MAX_EVIDENCE_FIELDS,
+    MAX_EVIDENCE_VALUE,
+    bound_text,
     optional_time,
 )
 
-_JSON_STATUS = {status: json_string(status.value) for status in ReportStatus}
 # The per-(host, control) results of a report, next to report.json (trails.report/v2).
 RESULTS_FILE = "report.results.jsonl.gz"
-
-
-@lru_cache(maxsize=1 << 16)
-def _json_time(t: datetime) -> str:
-    # Results repeat their collection times: 4 in 5 hit this cache in the benchmark fleet.
-    return json_string(fast_time(t))
 
 
 @dataclass(frozen=True)
@@ -117,6 +112,32 @@ class ResultsDigest:
         return {"file": self.file, "rows": self.rows, "sha256": self.sha256}
 
 
+def evidence_rows(text: str | None) -> tuple[EvidenceRow, ...]:
+    """A control row's evidence (JSON text, as the host sent it) as bounded rows."""
+    if not text:
+        return ()
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
+        doc = None
+    if not isinstance(doc, list):
+        return (EvidenceRow((("evidence", bound_text(text, MAX_EVIDENCE_VALUE)),)),)
+    rows = []
+    for item in doc[:MAX_EVIDENCE_ROWS]:
+        if isinstance(item, dict):
+            fields = tuple(
+                (
+                    bound_text(str(k), 64),
+                    bound_text(v if isinstance(v, str) else json.dumps(v), MAX_EVIDENCE_VALUE),
+                )
+                for k, v in list(item.items())[:MAX_EVIDENCE_FIELDS]
+            )
+        else:
+            fields = (("value", bound_text(json.dumps(item), MAX_EVIDENCE_VALUE)),)
+        rows.append(EvidenceRow(fields))
+    return tuple(rows)
+
+
 class ControlResult(NamedTuple):
     """The verdict for one (host, control) pair, and why.
 
@@ -147,29 +168,6 @@ class ControlResult(NamedTuple):
             "exception": self.exception,
         }
 
-    def jsonl_text(self) -> str:
-        """One line of the results file: ``to_dict()`` as compact JSON with sorted keys.
-
-        Written by hand (a fleet report has millions of results); tests hold it equal to
-        ``json.dumps(to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
-        """
-        evidence = ",".join(
-            "{"
-            + ",".join(
-                f"{json_string(k)}:{json_string(v)}" for k, v in sorted(row.to_dict().items())
-            )
-            + "}"
-            for row in self.evidence
-        )
-        collected = "null" if self.collected is None else _json_time(self.collected)
-        return (
-            f'{{"collected":{collected},"config_version":{json_string(self.config_version)},'
-            f'"control_id":{json_string(self.control_id)},"detail":{json_string(self.detail)},'
-            f'"evidence":[{evidence}],"evidence_count":{self.evidence_count},'
-            f'"exception":{json_string(self.exception)},"host_uuid":{json_string(self.host_uuid)},'
-            f'"status":{_JSON_STATUS[self.status]}}}\n'
-        )
-
 
 class Results(Protocol):
     """Every (host, control) result of a report, streamed: iteration gives them sorted by
@@ -180,6 +178,20 @@ class Results(Protocol):
     def __len__(self) -> int: ...
 
     def by_control(self) -> Iterator[ControlResult]: ...
+
+    @property
+    def table(self) -> str:
+        """The engine's table of them (SQL of ``trails.report.lines`` reads it)."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's spelling of the functions that SQL needs."""
+
+    def lines(self, sql: str) -> Iterator[list[Line]]:
+        """Run ``trails.report.lines`` SQL over them: its rows, a batch at a time."""
+
+    def load_cells(self, name: str, cells: Sequence[tuple[str, str]]) -> None:
+        """A small (key, text) table that SQL joins (the CSV's host and control cells)."""
 
     def close(self) -> None:
         """Release the engine behind them (also done when they are garbage)."""

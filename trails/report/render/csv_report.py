@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
-from functools import lru_cache
+from collections.abc import Iterable
 from typing import BinaryIO
 
-from trails.report.model import Report
+from trails.report.lines import csv_sql
+from trails.report.model import Report, evidence_rows
 from trails.report.render.text import csv_cell
 
 COLUMNS = (
@@ -37,56 +37,62 @@ COLUMNS = (
 )
 
 
-@lru_cache(maxsize=1 << 16)  # results repeat their collection times
-def _time_cell(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
+def cells_text(cells: Iterable[str]) -> str:
+    """Cells already neutralised with ``csv_cell``, as one CSV fragment."""
+    out = io.StringIO()
+    # The row's own terminator, cut off: with "" the csv module would not quote a newline.
+    csv.writer(out, lineterminator="\r\n").writerow(list(cells))
+    return out.getvalue()[:-2]
+
+
+def csv_evidence(text: str | None) -> str:
+    """The CSV's evidence cell."""
+    rows = evidence_rows(text)
+    if not rows:
+        return ""
+    return cells_text(
+        [csv_cell(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, sort_keys=True))]
+    )
 
 
 def write_csv(report: Report, out: BinaryIO) -> None:
-    """Streamed: every result from the engine, written a batch of rows at a time."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    # Host-supplied and catalog text goes through csv_cell; the rest is ours. The cells of
-    # a host and of a control are made once, not once per result.
-    host_cells = {
-        h.host_uuid: (
-            csv_cell(h.host_uuid),
-            csv_cell(h.hostname),
-            csv_cell(h.namespace),
-            csv_cell(h.owner),
-        )
-        for h in report.hosts
-    }
-    control_cells = {
-        c.id: (
-            csv_cell(c.id),
-            csv_cell(c.title),
-            csv_cell(c.severity),
-            csv_cell(" ".join(f"{r.framework}:{r.requirement}" for r in c.refs)),
-        )
-        for c in report.controls
-    }
-    simulated = "true" if report.metadata.simulated else "false"
-    for r in report.results:
-        evidence = (
-            json.dumps([row.to_dict() for row in r.evidence], ensure_ascii=False, sort_keys=True)
-            if r.evidence
-            else ""
-        )
-        writer.writerow(
+    """Streamed: the engine writes each row (``trails.report.lines``) but the evidence
+    cell, which is parsed and bounded here; host and control cells are made once."""
+    results = report.results
+    results.load_cells(
+        "host_cells",
+        [
             (
-                *(host_cells.get(r.host_uuid) or (csv_cell(r.host_uuid), "", "", "")),
-                *(control_cells.get(r.control_id) or (csv_cell(r.control_id), "", "", "")),
-                r.status.value,
-                _time_cell(r.collected) if r.collected else "",
-                csv_cell(r.config_version),
-                str(r.evidence_count),
-                csv_cell(r.detail),
-                csv_cell(r.exception),
-                csv_cell(evidence),
-                simulated,
+                h.host_uuid,
+                cells_text(csv_cell(v) for v in (h.host_uuid, h.hostname, h.namespace, h.owner)),
             )
+            for h in report.hosts
+        ],
+    )
+    results.load_cells(
+        "control_cells",
+        [
+            (
+                c.id,
+                cells_text(
+                    csv_cell(v)
+                    for v in (
+                        c.id,
+                        c.title,
+                        c.severity,
+                        " ".join(f"{r.framework}:{r.requirement}" for r in c.refs),
+                    )
+                ),
+            )
+            for c in report.controls
+        ],
+    )
+    out.write((cells_text(COLUMNS) + "\r\n").encode("utf-8"))
+    sql = csv_sql(results.dialect, results.table, report.metadata.simulated)
+    for batch in results.lines(sql):
+        out.write(
+            "".join(
+                f"{head}{tail}\r\n" if ev is None else f"{head}{csv_evidence(ev)}{tail}\r\n"
+                for head, ev, tail in batch
+            ).encode("utf-8")
         )
-    text.flush()
-    text.detach()  # the caller owns ``out``

@@ -1,0 +1,79 @@
+"""The text of the large outputs, built by the engine: a line of the results file and a
+row of the CSV for every (host, control) result.
+
+Python formatting every field of millions of rows is most of a fleet report's time, so
+the engine writes each line itself, in SQL shared by every engine; an engine supplies
+only its spelling of three functions (``Dialect``). The host's evidence is the one part
+the engine does not format: it must be parsed and bounded (``evidence_rows``), so a line
+comes back as ``(head, evidence, tail)`` and Python puts the evidence between the two
+(``head + tail`` when there is none). Tests hold every line equal to what ``json.dumps``
+and the ``csv`` module write for the same result.
+"""
+
+from __future__ import annotations
+
+import json
+
+from trails.report.engine.interface import Dialect
+from trails.report.model import evidence_rows
+
+
+def jsonl_sql(d: Dialect, table: str) -> str:
+    """The results file's lines (``ControlResult.to_dict()`` as compact JSON with sorted
+    keys), in (host_uuid, control_id) order."""
+    head = (
+        "'{\"collected\":' || coalesce(" + d.json_string(d.utc_text("t")) + ", 'null')"
+        " || ',\"config_version\":' || "
+        + d.json_string("cv")
+        + " || ',\"control_id\":' || "
+        + d.json_string("control_id")
+        + " || ',\"detail\":' || "
+        + d.json_string("detail")
+        + " || ',\"evidence\":['"
+    )
+    tail = (
+        "'],\"evidence_count\":' || CAST(evidence_count AS STRING)"
+        " || ',\"exception\":' || "
+        + d.json_string("exception")
+        + " || ',\"host_uuid\":' || "
+        + d.json_string("host_uuid")
+        + " || ',\"status\":' || "
+        + d.json_string("status")
+        + " || '}'"
+    )
+    return (
+        f"SELECT {head}, evidence, {tail} FROM {table}"  # noqa: S608 - our own SQL
+        " ORDER BY host_uuid, control_id"
+    )
+
+
+def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
+    """CSV rows (trails.report.render.csv_report.COLUMNS), in (host_uuid, control_id)
+    order. The cells of hosts and controls come from the tables ``host_cells`` and
+    ``control_cells`` (key, text) the CSV renderer loads; unknown ones get the id only."""
+    head = (
+        "coalesce(h.text, " + d.csv_cell("r.host_uuid") + " || ',,,')"
+        " || ',' || coalesce(c.text, " + d.csv_cell("r.control_id") + " || ',,,')"
+        " || ',' || r.status || ',' || coalesce(" + d.utc_text("r.t") + ", '')"
+        " || ',' || " + d.csv_cell("r.cv") + " || ',' || CAST(r.evidence_count AS STRING)"
+        " || ',' || "
+        + d.csv_cell("r.detail")
+        + " || ',' || "
+        + d.csv_cell("r.exception")
+        + " || ','"
+    )
+    tail = "'," + ("true" if simulated else "false") + "'"
+    return (
+        f"SELECT {head}, r.evidence, {tail} FROM {table} r"  # noqa: S608 - our own SQL
+        " LEFT JOIN host_cells h ON h.key = r.host_uuid"
+        " LEFT JOIN control_cells c ON c.key = r.control_id"
+        " ORDER BY r.host_uuid, r.control_id"
+    )
+
+
+def jsonl_evidence(text: str | None) -> str:
+    """The evidence between a results-file line's brackets."""
+    return ",".join(
+        json.dumps(row.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        for row in evidence_rows(text)
+    )
