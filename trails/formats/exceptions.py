@@ -137,7 +137,9 @@ def parse_exceptions(data: bytes, namespace: str) -> tuple[ControlException, ...
     if not isinstance(doc, dict) or set(doc) != {"type", "namespace", "exceptions"}:
         raise ExceptionsError("exceptions must be an object with type, namespace and exceptions")
     if doc["type"] != EXCEPTIONS_TYPE:
-        raise ExceptionsError(f"exceptions type is {str(doc['type'])[:80]!r}, not {EXCEPTIONS_TYPE}")
+        raise ExceptionsError(
+            f"exceptions type is {str(doc['type'])[:80]!r}, not {EXCEPTIONS_TYPE}"
+        )
     if doc["namespace"] != namespace or namespace_error(namespace):
         raise ExceptionsError(
             f"exceptions name namespace {str(doc['namespace'])[:80]!r}, not {namespace!r}"
