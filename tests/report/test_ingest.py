@@ -23,7 +23,7 @@ def _ingest(tmp_path: Path, *texts: str, gz: bool = False) -> Ingested:
 
 
 def _controls(ing: Ingested) -> list[tuple[object, ...]]:
-    return ing.con.execute(
+    return ing.engine.con.execute(
         "SELECT host_uuid, control_id, status, t, namespace, evidence FROM rows"
         " WHERE kind = 'control' ORDER BY 1, 2, 4"
     ).fetchall()
@@ -100,7 +100,7 @@ def test_strings_are_bounded(tmp_path: Path) -> None:
     dec = decorations("h" * 5000, hostname="n" * (1 << 20))
     ing = _ingest(tmp_path, control("c1", "fail", T0, dec, [{"x": "y" * 100_000}]))
     host, hostname, evidence = (
-        ing.con.execute("SELECT host_uuid, hostname, evidence FROM rows").fetchone() or ()
+        ing.engine.con.execute("SELECT host_uuid, hostname, evidence FROM rows").fetchone() or ()
     )
     assert len(host) <= 1024
     assert len(hostname) <= 1024
@@ -114,13 +114,16 @@ def test_stats_and_integrity_rows(tmp_path: Path) -> None:
         stats({"c0": (0, 3), "c1": (1, 0), "c2": (0, 3), "c3": (0, 5, 0)}, T0, dec),
         integrity(T0, dec, last_result="signature"),
     )
-    got = ing.con.execute(
+    got = ing.engine.con.execute(
         "SELECT control_id, denylisted, executions, output_size FROM rows"
         " WHERE kind = 'stats' ORDER BY 1"
     ).fetchall()
     # healthy statistics are dropped, except a line's first row (it counts the line)
     assert got == [("c0", False, 3, 180), ("c1", True, 0, 180), ("c3", False, 5, 0)]
-    (row,) = ing.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone() or ()
+    (row,) = (
+        ing.engine.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone()
+        or ()
+    )
     assert json.loads(row)["last_result"] == "signature"
     assert ing.stats.result_rows == 4
     assert ing.stats.lines == 2
@@ -154,4 +157,4 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, chunks: list[bytes]) -> Non
     non_blank = 2 + sum(1 for c in chunks if c.replace(b"\n", b" ").strip(b" \r\t"))
     assert ing.stats.lines <= non_blank
     assert ing.stats.lines >= 2
-    ing.con.close()
+    ing.engine.con.close()

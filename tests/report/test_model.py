@@ -15,6 +15,7 @@ from tests.report.factories import example_report, hostile_report, rebuilt
 from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import ReportCatalog, RequirementSpec
+from trails.report.engine.duck import DuckEngine
 from trails.report.model import (
     MAX_TEXT,
     ControlResult,
@@ -88,9 +89,9 @@ def test_example_report_rollups() -> None:
 
 def test_requirement_without_spec_and_catalog_lookup() -> None:
     report = example_report()
-    con = duckdb.connect()
-    store_results(con, report.results)
-    rollups = requirement_rollups(con, report.controls, [RequirementSpec("x", "1")])
+    engine = DuckEngine(duckdb.connect())
+    store_results(engine, report.results)
+    rollups = requirement_rollups(engine, report.controls, [RequirementSpec("x", "1")])
     assert ("x", "1") in {(r.framework, r.requirement) for r in rollups}
     catalog = ReportCatalog(controls=report.controls)
     assert catalog.control("cis-ubuntu-5.2.1") is not None
@@ -157,9 +158,9 @@ def test_results_file_lines_are_json_dumps_of_each_result(rows: list[tuple[Any, 
         )
         for h, c, s, t, cv, n, ev in rows
     ]
-    con = duckdb.connect()
-    store_results(con, results)
-    stored = StoredResults(con)
+    engine = DuckEngine(duckdb.connect())
+    store_results(engine, results)
+    stored = StoredResults(engine)
     out = io.BytesIO()
     digest = digest_results(stored, out)
     text = gzip.decompress(out.getvalue())

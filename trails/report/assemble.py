@@ -2,7 +2,7 @@
 
 ``assemble`` is the one place the model is put together: ``trails report`` calls it on the
 tables evaluation wrote; ``report_in_memory`` loads results made in Python (the fleet
-simulator, tests) into an in-memory DuckDB first, so both go through the same SQL.
+simulator, tests) into an in-memory DuckDB engine first, so both go through the same SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import duckdb
 
 from trails.fileio import atomic_write, shared_mode
 from trails.report.catalog import RequirementSpec
-from trails.report.engine.duck import insert
+from trails.report.engine.duck import DuckEngine
+from trails.report.engine.interface import Engine
+from trails.report.evaluate import HOST_TABLE
 from trails.report.model import ControlInfo, ControlResult, Host, Report
 from trails.report.results import StoredResults, digest_results, store_results
 from trails.report.rollup import (
@@ -26,15 +28,9 @@ from trails.report.rollup import (
     summary,
 )
 
-HOST_DDL = (
-    "CREATE OR REPLACE TABLE host_info (host_uuid VARCHAR, hostname VARCHAR, namespace VARCHAR,"
-    " config_version VARCHAR, org VARCHAR, owner VARCHAR, owner_group VARCHAR, project VARCHAR,"
-    " t BIGINT)"
-)
-
 
 def assemble(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     *,
     hosts: Sequence[Host],
     controls: Sequence[ControlInfo],
@@ -49,8 +45,8 @@ def assemble(
     ``results_path``: where to write the results file (gzip JSON Lines, atomically);
     None computes its digest only.
     """
-    results = StoredResults(con, cleanup=cleanup)
-    counts, failing = summary(con)
+    results = StoredResults(engine, cleanup=cleanup)
+    counts, failing = summary(engine)
     digest = []
     if results_path is None:
         digest.append(digest_results(results))
@@ -68,34 +64,38 @@ def assemble(
         controls=tuple(controls),
         results=results,
         results_digest=digest[0],
-        listed=listed_results(con),
-        control_rollups=control_rollups(con, controls),
+        listed=listed_results(engine),
+        control_rollups=control_rollups(engine, controls),
         requirements=tuple(
-            r for r in requirement_rollups(con, controls, specs) if framework in (None, r.framework)
+            r
+            for r in requirement_rollups(engine, controls, specs)
+            if framework in (None, r.framework)
         ),
-        namespaces=group_rollups(con, hosts, "namespace"),
-        owners=group_rollups(con, hosts, "owner"),
+        namespaces=group_rollups(engine, hosts, "namespace"),
+        owners=group_rollups(engine, hosts, "owner"),
         **fields,
     )
 
 
-def store_hosts(con: duckdb.DuckDBPyConnection, hosts: Iterable[Host]) -> None:
-    con.execute(HOST_DDL)
-    rows = [
-        (
-            h.host_uuid,
-            h.hostname,
-            h.namespace,
-            h.config_version,
-            h.org,
-            h.owner,
-            h.owner_group,
-            h.project,
-            None if h.last_seen is None else int(h.last_seen.timestamp()),
-        )
-        for h in hosts
-    ]
-    insert(con, "host_info", rows)
+def store_hosts(engine: Engine, hosts: Iterable[Host]) -> None:
+    engine.load(
+        "host_info",
+        HOST_TABLE,
+        [
+            (
+                h.host_uuid,
+                h.hostname,
+                h.namespace,
+                h.config_version,
+                h.org,
+                h.owner,
+                h.owner_group,
+                h.project,
+                None if h.last_seen is None else int(h.last_seen.timestamp()),
+            )
+            for h in hosts
+        ],
+    )
 
 
 def report_in_memory(
@@ -106,11 +106,11 @@ def report_in_memory(
     **fields: Any,
 ) -> Report:
     """A report of results made in Python; its tables live in memory as long as it does."""
-    con = duckdb.connect()
-    store_hosts(con, hosts)
-    store_results(con, results)
+    engine = DuckEngine(duckdb.connect())
+    store_hosts(engine, hosts)
+    store_results(engine, results)
     return assemble(
-        con,
+        engine,
         hosts=tuple(sorted(hosts, key=lambda h: h.host_uuid)),
         controls=controls,
         specs=specs,

@@ -17,11 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from trails.errors import UsageError
 from trails.formats.manifest import ManifestError, parse_time
 from trails.models.evidence import ReportStatus
+from trails.report.engine.interface import Engine
 from trails.report.model import RESULTS_FILE, SCHEMA, BaselineDiff, Change
 
 MAX_BASELINE_BYTES = 256 * 1024 * 1024  # report.json: results are in their own file
@@ -35,15 +34,12 @@ class Baseline:
     generated_at: datetime | None
     results: Path  # the results file, its digest checked
 
-    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+    def load(self, engine: Engine) -> None:
         """The baseline's (host, control, status) rows as the table ``baseline_results``."""
-        con.execute(
-            "CREATE OR REPLACE TABLE baseline_results AS SELECT host_uuid, control_id, status"
-            " FROM read_json($f, format='newline_delimited', compression='gzip',"
-            " ignore_errors=true, columns="
-            "{host_uuid: 'VARCHAR', control_id: 'VARCHAR', status: 'VARCHAR'})"
-            " WHERE host_uuid IS NOT NULL AND control_id IS NOT NULL AND status IS NOT NULL",
-            {"f": str(self.results)},
+        engine.load_jsonl(
+            "baseline_results",
+            self.results,
+            (("host_uuid", "STRING"), ("control_id", "STRING"), ("status", "STRING")),
         )
 
 
@@ -104,9 +100,9 @@ def _generated(doc: dict[str, Any]) -> datetime | None:
         return None
 
 
-def diff(con: duckdb.DuckDBPyConnection, baseline: Baseline) -> BaselineDiff:
-    """Needs ``baseline.load(con)`` and the ``results`` table."""
-    rows = con.execute(
+def diff(engine: Engine, baseline: Baseline) -> BaselineDiff:
+    """Needs ``baseline.load(engine)`` and the ``results`` table."""
+    rows = engine.rows(
         """
         SELECT coalesce(n.host_uuid, b.host_uuid), coalesce(n.control_id, b.control_id),
                b.status, n.status
@@ -114,7 +110,7 @@ def diff(con: duckdb.DuckDBPyConnection, baseline: Baseline) -> BaselineDiff:
         WHERE n.status IS DISTINCT FROM b.status
         ORDER BY 1, 2
         """
-    ).fetchall()
+    )
     failing, passing, added, removed = [], [], [], []
     for host, control, old, now in rows:
         change = Change(host, control, old, now)

@@ -8,19 +8,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from trails import __version__
 from trails.errors import UsageError
 from trails.report.assemble import assemble
 from trails.report.baseline import Baseline, diff, load_baseline
 from trails.report.catalog import ReportCatalog
+from trails.report.engine.interface import Engine
 from trails.report.evaluate import (
     Window,
     add_missing_hosts,
     default_window,
     evaluate_results,
-    keep_controls,
     load_hosts,
     newest_line,
     newest_time,
@@ -136,9 +135,9 @@ def _exceptions(
     )
 
 
-def report_window(con: Any, options: ReportOptions) -> Window:
+def report_window(engine: Engine, options: ReportOptions) -> Window:
     """--since/--until, --until defaulting to ``options.now``, else the newest input line."""
-    until = options.until or options.now or newest_line(con)
+    until = options.until or options.now or newest_line(engine)
     if until is None:  # no input line at all: nothing to be deterministic about
         until = datetime.now(UTC).replace(microsecond=0)
     window = default_window(until, options.since, until)
@@ -168,28 +167,27 @@ def build_report(
 ) -> Report:
     """The report of the ingested ``rows``; the results file goes to ``results_path``;
     ``cleanup`` releases the engine when the report's results are closed."""
-    con = ingested.con
-    window = report_window(con, options)
+    engine = ingested.engine
+    window = report_window(engine, options)
     if not isinstance(releases, Sequence):
         releases, release_index = releases(window.until)
     scoped = catalog.scoped(
         {c for i in releases for c in i.controls} if releases else None, options.framework
     )
-    seen = load_hosts(con, window)
+    seen = load_hosts(engine, window)
     missing = missing_hosts(options.inventory or (), seen)
-    add_missing_hosts(con, missing)
+    add_missing_hosts(engine, missing)
     hosts = tuple(sorted(seen + missing, key=lambda h: h.host_uuid))
-    prepare(con, window)
-    evaluate_results(con, releases, window)
-    if options.framework is not None:
-        keep_controls(con, {c.id for c in scoped.controls})
-    status = load_status(con, window)
-    reported = {c for (c,) in con.execute("SELECT DISTINCT control_id FROM results").fetchall()}
+    prepare(engine, window)
+    only = None if options.framework is None else {c.id for c in scoped.controls}
+    evaluate_results(engine, releases, window, only)
+    status = load_status(engine, window)
+    reported = {c for (c,) in engine.rows("SELECT DISTINCT control_id FROM results")}
     controls = _controls(scoped, catalog, reported)
-    newest = newest_time(con, window)
-    use = exception_use(con)
+    newest = newest_time(engine, window)
+    use = exception_use(engine)
     return assemble(
-        con,
+        engine,
         hosts=hosts,
         controls=controls,
         specs=scoped.requirements,
@@ -213,7 +211,7 @@ def build_report(
             release_index=release_index,
             framework=options.framework,
         ),
-        trend=trend(con, window),
+        trend=trend(engine, window),
         integrity=tuple(
             sorted(
                 integrity_findings(seen, status, releases, window, options.silent_after)
@@ -222,7 +220,7 @@ def build_report(
             )
         ),
         ingest=ingested.stats,
-        baseline=None if baseline is None else diff(con, baseline),
+        baseline=None if baseline is None else diff(engine, baseline),
         exceptions=_exceptions(releases, use, window),
     )
 
@@ -252,7 +250,7 @@ def report_from_files(
     scratch = Path(tempfile.mkdtemp(prefix="trails-report-"))
 
     def cleanup() -> None:
-        ingested.con.close()
+        ingested.engine.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
     try:
@@ -263,7 +261,7 @@ def report_from_files(
     try:
         on_stage("evaluating")
         if baseline_doc is not None:
-            baseline_doc.load(ingested.con)
+            baseline_doc.load(ingested.engine)
         return build_report(
             ingested,
             catalog,

@@ -1,8 +1,8 @@
 """Evaluation: the newest evidence per (host, control) in the window -> a verdict.
 
-DuckDB does the heavy lifting (the newest row per host and control, osquery's schedule
-statistics, the per-day trend); Python walks the sorted results once to build the
-model. Rules (docs/design.md §7):
+The engine does all of it, in SQL both engines read the same way (the newest row per host
+and control, osquery's schedule statistics, the verdicts into the ``results`` table, the
+per-day trend). Rules (docs/design.md §7):
 
 * ``pass`` only from a row that says ``pass`` inside the window; ``fail`` and
   ``not_applicable`` likewise; any other status a host sends is an ``error``.
@@ -20,11 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
-
 from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
-from trails.report.engine.duck import insert
+from trails.report.engine.interface import Columns, Engine
 from trails.report.model import (
     Host,
     StatusCounts,
@@ -63,26 +61,43 @@ def _dt(ts: int | None) -> datetime | None:
     return None if ts is None else _utc(ts)
 
 
-def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ...]:
+def _newest(partition: str, order: str) -> str:
+    """``row_number() = 1`` picks the newest row: the window the engines agree on (a
+    struct ``max`` is spelled and ordered differently in DuckDB and Spark)."""
+    return f"row_number() OVER (PARTITION BY {partition} ORDER BY {order}) AS newest"
+
+
+_HOST_COLUMNS = (
+    "hostname",
+    "namespace",
+    "config_version",
+    "org",
+    "owner",
+    "owner_group",
+    "project",
+)
+
+
+def load_hosts(engine: Engine, window: Window) -> tuple[Host, ...]:
     """Every host that sent a trails row, or any line with trails' decorations (a
     namespace), up to ``until``, with its newest decorations: a host whose control
-    queries never ran is still a host, with no_evidence for what its namespace schedules."""
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE host_info AS
-        SELECT host_uuid, m.hostname, m.namespace, m.config_version, m.org, m.owner,
-               m.owner_group, m.project, m.t
-        FROM (SELECT host_uuid, max({'t': t, 'hostname': hostname, 'namespace': namespace,
-                     'config_version': config_version, 'org': org, 'owner': owner,
-                     'owner_group': owner_group, 'project': project}) AS m
-              FROM rows WHERE first_of_line AND host_uuid IS NOT NULL AND t <= $until
-                AND (kind IN ('control', 'stats', 'integrity', 'empty')
-                     OR (kind = 'other' AND coalesce(namespace, '') <> ''))
-              GROUP BY host_uuid)
-        """,
-        {"until": window.until_ts},
+    queries never ran is still a host, with no_evidence for what its namespace schedules.
+    They are the table ``seen_hosts``."""
+    columns = ", ".join(_HOST_COLUMNS)
+    ties = ", ".join(f"{c} DESC NULLS FIRST" for c in _HOST_COLUMNS)
+    engine.table(
+        "seen_hosts",
+        f"""
+        SELECT host_uuid, {columns}, t FROM (
+          SELECT host_uuid, {columns}, t,
+                 {_newest("host_uuid", f"t DESC NULLS FIRST, {ties}")}
+          FROM rows WHERE first_of_line AND host_uuid IS NOT NULL AND t <= {window.until_ts}
+            AND (kind IN ('control', 'stats', 'integrity', 'empty')
+                 OR (kind = 'other' AND coalesce(namespace, '') <> ''))) newest_lines
+        WHERE newest = 1
+        """,  # noqa: S608 - integers and our own names
     )
-    rows = con.execute("SELECT * FROM host_info ORDER BY host_uuid").fetchall()
+    rows = engine.rows("SELECT * FROM seen_hosts ORDER BY host_uuid")
     return tuple(
         Host(
             host_uuid=bound_text(uuid),
@@ -99,54 +114,66 @@ def load_hosts(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[Host, ..
     )
 
 
-def add_missing_hosts(con: duckdb.DuckDBPyConnection, missing: Sequence[Host]) -> None:
-    """Add hosts that never reported (from --inventory) to ``host_info``, after
-    ``load_hosts``: they get no_evidence for every control their namespace schedules."""
-    insert(
-        con,
-        "host_info",
+HOST_TABLE: Columns = (
+    ("host_uuid", "STRING"),
+    *((c, "STRING") for c in _HOST_COLUMNS),
+    ("t", "BIGINT"),
+)
+
+
+def add_missing_hosts(engine: Engine, missing: Sequence[Host]) -> None:
+    """``host_info``: the hosts seen (``load_hosts``) and those of --inventory that never
+    reported, which get no_evidence for every control their namespace schedules."""
+    engine.load(
+        "missing_hosts",
+        HOST_TABLE,
         [(h.host_uuid, h.hostname, h.namespace, "", "", h.owner, "", "", None) for h in missing],
     )
+    engine.table("host_info", "SELECT * FROM seen_hosts UNION ALL SELECT * FROM missing_hosts")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+def prepare(engine: Engine, window: Window) -> None:
     """Build the tables evaluation reads: ``latest`` and ``stats_errors``.
 
     ``latest`` keeps the newest control row per host and control up to ``until``; at the
     same time a fail beats any other row and a pass loses to every one (a second result
     line must never hide a failure), then the row's content decides, deterministically.
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE latest AS
-        SELECT host_uuid, control_id, m.t AS t, m.s AS status, m.n AS n, m.cv AS cv, m.e AS e
-        FROM (SELECT host_uuid, control_id,
-                     max({'t': t,
-                          'w': CASE status WHEN 'fail' THEN 2 WHEN 'pass' THEN 0 ELSE 1 END,
-                          's': status, 'n': evidence_count, 'cv': config_version,
-                          'e': evidence}) AS m
-              FROM rows WHERE kind = 'control' AND t <= $until AND host_uuid IS NOT NULL
-                AND control_id <> '' GROUP BY ALL)
-        """,
-        {"until": window.until_ts},
+    weight = "CASE status WHEN 'fail' THEN 2 WHEN 'pass' THEN 0 ELSE 1 END"
+    order = (
+        f"t DESC NULLS FIRST, {weight} DESC, status DESC NULLS FIRST,"
+        " evidence_count DESC NULLS FIRST, config_version DESC NULLS FIRST,"
+        " evidence DESC NULLS FIRST"
+    )
+    engine.table(
+        "latest",
+        f"""
+        SELECT host_uuid, control_id, t, status, evidence_count AS n, config_version AS cv,
+               evidence AS e
+        FROM (SELECT host_uuid, control_id, t, status, evidence_count, config_version,
+                     evidence, {_newest("host_uuid, control_id", order)}
+              FROM rows WHERE kind = 'control' AND t <= {window.until_ts}
+                AND host_uuid IS NOT NULL AND control_id <> '') control_rows
+        WHERE newest = 1
+        """,  # noqa: S608 - integers and our own names
     )
     # The newest schedule statistics snapshot of each host names the controls that are
     # an error: denylisted, or run (executions > 0) without ever returning a row
     # (output_size is cumulative, and a control query always returns one row).
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE stats_errors AS
+    engine.table(
+        "stats_errors",
+        f"""
         WITH newest AS (
           SELECT host_uuid, max(t) AS t FROM rows
-          WHERE kind = 'stats' AND t <= $until AND host_uuid IS NOT NULL GROUP BY host_uuid)
+          WHERE kind = 'stats' AND t <= {window.until_ts} AND host_uuid IS NOT NULL
+          GROUP BY host_uuid)
         SELECT r.host_uuid, r.control_id, bool_or(r.denylisted) AS denylisted,
                max(r.executions) AS executions
         FROM rows r JOIN newest n ON r.host_uuid = n.host_uuid AND r.t = n.t
         WHERE r.kind = 'stats' AND coalesce(r.control_id, '') <> ''
           AND (r.denylisted OR (r.executions > 0 AND r.output_size = 0))
-        GROUP BY ALL
-        """,
-        {"until": window.until_ts},
+        GROUP BY r.host_uuid, r.control_id
+        """,  # noqa: S608 - integers and our own names
     )
 
 
@@ -155,7 +182,6 @@ def prepare(con: duckdb.DuckDBPyConnection, window: Window) -> None:
 # the controls each host's namespace schedules (``expected``), the controls it reported
 # and the controls its schedule statistics name; hosts are those of ``host_info``.
 _RESULTS_SQL = """
-CREATE OR REPLACE TABLE results AS
 WITH exp AS (
   SELECT namespace, control_id FROM expected
   UNION SELECT coalesce(h.namespace, ''), l.control_id
@@ -170,7 +196,7 @@ WITH exp AS (
     CASE WHEN s.denylisted THEN 'denylisted'
          WHEN s.host_uuid IS NOT NULL THEN 'silent'
          WHEN l.host_uuid IS NULL THEN 'no_evidence'
-         WHEN l.t < $since THEN 'stale'
+         WHEN l.t < {since} THEN 'stale'
          WHEN l.status = 'fail' AND w.exception_id IS NOT NULL THEN 'waived'
          WHEN l.status IN ('pass', 'fail', 'not_applicable') THEN l.status
          WHEN l.status IN ('no_evidence', 'stale') THEN 'host_' || l.status
@@ -193,7 +219,7 @@ SELECT host_uuid, control_id,
   CASE WHEN verdict IN ('fail', 'waived') THEN e END AS evidence,
   CASE verdict
     WHEN 'denylisted' THEN 'query denylisted by osquery (it exceeded the watchdog limits)'
-    WHEN 'silent' THEN 'osquery ran the query ' || coalesce(executions, 0)
+    WHEN 'silent' THEN 'osquery ran the query ' || CAST(coalesce(executions, 0) AS STRING)
                        || ' times; it never returned a row'
     WHEN 'unknown' THEN 'host reported unknown status ''' || said || ''''
     WHEN 'stale' THEN 'newest result is older than the report window'
@@ -203,13 +229,8 @@ SELECT host_uuid, control_id,
     WHEN 'host_stale' THEN 'the host''s check could not decide: ' || {note}
     ELSE '' END AS detail,
   CASE WHEN verdict = 'waived' THEN exception_id ELSE '' END AS exception
-FROM v
+FROM v{scope}
 """
-# What a host's undecided check said: its one ``trails_note`` (trails/packs/compiler.py).
-_NOTE = (
-    "coalesce(CASE WHEN json_valid(e) THEN left(json_extract_string(e, '$[0].trails_note'), 200)"
-    " END, 'no detail')"
-)
 
 
 def _waivers(
@@ -230,36 +251,48 @@ def _waivers(
     return rows
 
 
+WAIVERS: Columns = (
+    ("namespace", "STRING"),
+    ("control_id", "STRING"),
+    ("exception_id", "STRING"),
+    ("host", "STRING"),
+    ("owner", "STRING"),
+    ("detail", "STRING"),
+)
+
+
 def evaluate_results(
-    con: duckdb.DuckDBPyConnection, releases: Sequence[ReleaseInfo], window: Window
+    engine: Engine,
+    releases: Sequence[ReleaseInfo],
+    window: Window,
+    only: set[str] | None = None,
 ) -> None:
-    """The ``results`` table: one row per host of ``load_hosts`` and expected control.
-    Needs ``load_hosts`` and ``prepare(con, window)`` first."""
-    con.execute("CREATE OR REPLACE TEMP TABLE expected (namespace VARCHAR, control_id VARCHAR)")
+    """The ``results`` table: one row per host of ``host_info`` and expected control
+    (``only`` these controls: --framework). Needs ``add_missing_hosts`` and ``prepare``."""
     pairs = sorted({(i.release.namespace, c) for i in releases for c in i.controls})
-    insert(con, "expected", pairs)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE waivers (namespace VARCHAR, control_id VARCHAR,"
-        " exception_id VARCHAR, host VARCHAR, owner VARCHAR, detail VARCHAR)"
-    )
-    waivers = _waivers(releases, window)
-    insert(con, "waivers", waivers)
+    engine.load("expected", (("namespace", "STRING"), ("control_id", "STRING")), pairs)
+    engine.load("waivers", WAIVERS, _waivers(releases, window))
     # The (host, control) pairs whose failure an exception in force accepts.
-    con.execute(
+    engine.table(
+        "waived",
         """
-        CREATE OR REPLACE TEMP TABLE waived AS
         SELECT h.host_uuid, w.control_id, min(w.exception_id) AS exception_id,
                min_by(w.detail, w.exception_id) AS detail
         FROM host_info h JOIN waivers w ON w.namespace = coalesce(h.namespace, '')
           AND (w.host = '' OR w.host = h.host_uuid OR w.host = h.hostname)
           AND (w.owner = '' OR w.owner = h.owner)
-        GROUP BY ALL
-        """
+        GROUP BY h.host_uuid, w.control_id
+        """,
     )
-    con.execute(_RESULTS_SQL.replace("{note}", _NOTE), {"since": window.since_ts})
+    scope = ""
+    if only is not None:
+        engine.load("in_scope", (("control_id", "STRING"),), [(c,) for c in sorted(only)])
+        scope = " WHERE control_id IN (SELECT control_id FROM in_scope)"
+    note = f"coalesce(left({engine.dialect.json_note('e')}, 200), 'no detail')"
+    engine.table("results", _RESULTS_SQL.format(since=window.since_ts, note=note, scope=scope))
 
 
-def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, ...]:
+def trend(engine: Engine, window: Window) -> tuple[TrendPoint, ...]:
     """Per UTC day of the window (at most the last ``MAX_TREND_DAYS``): the newest result
     per (host, control) collected that day inside the window.
 
@@ -267,56 +300,52 @@ def trend(con: duckdb.DuckDBPyConnection, window: Window) -> tuple[TrendPoint, .
     and stale) count as errors; a failure an exception in force accepts is waived. Needs
     ``evaluate_results`` first (its ``waived`` table).
     """
-    rows = con.execute(
-        """
-        SELECT d, CASE WHEN m.s = 'fail' AND v.host_uuid IS NOT NULL THEN 'waived'
-                       WHEN m.s IN ('pass', 'fail', 'not_applicable', 'no_evidence', 'stale')
-                       THEN m.s ELSE 'error' END,
+    first_day = window.until_ts // DAY - MAX_TREND_DAYS
+    day = f"CAST(floor(t / {DAY}) AS BIGINT)"
+    newest = _newest(f"host_uuid, control_id, {day}", "t DESC NULLS FIRST, status DESC NULLS FIRST")
+    rows = engine.rows(
+        f"""
+        SELECT d, CASE WHEN s = 'fail' AND v.host_uuid IS NOT NULL THEN 'waived'
+                       WHEN s IN ('pass', 'fail', 'not_applicable', 'no_evidence', 'stale')
+                       THEN s ELSE 'error' END AS st,
                count(*)
-        FROM (SELECT host_uuid, control_id, t // 86400 AS d, max({'t': t, 's': status}) AS m
-              FROM rows WHERE kind = 'control' AND t <= $until AND t >= $since
-                AND host_uuid IS NOT NULL AND control_id <> ''
-                AND t // 86400 > $until // 86400 - $max_days
-              GROUP BY ALL) per_day
+        FROM (SELECT host_uuid, control_id, d, status AS s FROM (
+                SELECT host_uuid, control_id, status, {day} AS d,
+                       {newest}
+                FROM rows WHERE kind = 'control' AND t <= {window.until_ts}
+                  AND t >= {window.since_ts} AND host_uuid IS NOT NULL AND control_id <> ''
+                  AND {day} > {first_day}) day_rows
+              WHERE newest = 1) per_day
         LEFT JOIN waived v USING (host_uuid, control_id)
-        GROUP BY ALL ORDER BY 1, 2
-        """,
-        {"until": window.until_ts, "since": window.since_ts, "max_days": MAX_TREND_DAYS},
-    ).fetchall()
+        GROUP BY d, st ORDER BY d, st
+        """  # noqa: S608 - integers and our own names
+    )
     by_day: dict[int, dict[ReportStatus, int]] = defaultdict(dict)
-    for day, status, count in rows:
-        by_day[int(day)][ReportStatus(status)] = int(count)
+    for d, status, count in rows:
+        by_day[int(d)][ReportStatus(status)] = int(count)
     return tuple(
         TrendPoint(
-            day=datetime.fromtimestamp(day * DAY, UTC).date(),
+            day=datetime.fromtimestamp(d * DAY, UTC).date(),
             counts=StatusCounts({s: counts.get(s, 0) for s in ReportStatus}),
         )
-        for day, counts in sorted(by_day.items())
+        for d, counts in sorted(by_day.items())
     )
 
 
-def newest_time(con: duckdb.DuckDBPyConnection, window: Window) -> datetime | None:
+def newest_time(engine: Engine, window: Window) -> datetime | None:
     """The newest line up to the window's end: a report's default ``generated_at``."""
-    (t,) = con.execute(
-        "SELECT max(t) FROM rows WHERE kind <> 'malformed' AND t <= $until",
-        {"until": window.until_ts},
-    ).fetchone() or (None,)
+    ((t,),) = engine.rows(
+        f"SELECT max(t) FROM rows WHERE kind <> 'malformed' AND t <= {window.until_ts}"  # noqa: S608
+    )
     return _dt(t)
 
 
-def newest_line(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def newest_line(engine: Engine) -> datetime | None:
     """The newest input line at all: the window's end when --until is not given."""
-    (t,) = con.execute("SELECT max(t) FROM rows WHERE kind <> 'malformed'").fetchone() or (None,)
+    ((t,),) = engine.rows("SELECT max(t) FROM rows WHERE kind <> 'malformed'")
     return _dt(t)
 
 
 def default_window(until: datetime | None, since: datetime | None, now: datetime) -> Window:
     end = until or now
     return Window(since=since or end - timedelta(hours=24), until=end)
-
-
-def keep_controls(con: duckdb.DuckDBPyConnection, control_ids: set[str]) -> None:
-    """--framework: drop the results of controls outside it."""
-    con.execute("CREATE OR REPLACE TEMP TABLE in_scope (control_id VARCHAR)")
-    insert(con, "in_scope", [(c,) for c in sorted(control_ids)])
-    con.execute("DELETE FROM results WHERE control_id NOT IN (SELECT control_id FROM in_scope)")

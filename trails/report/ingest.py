@@ -38,6 +38,8 @@ from trails.models.evidence import (
     SCHEDULE_STATS_QUERY,
     SIMULATED_DECORATION,
 )
+from trails.report.engine.duck import DuckEngine
+from trails.report.engine.interface import Engine
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
@@ -191,9 +193,9 @@ WHERE kind <> 'stats' OR e.i = 1 OR (regexp_matches(c[4], {_q(CONTROL_QUERY_NAME
 
 @dataclass(frozen=True)
 class Ingested:
-    """The loaded ``rows`` table inside ``con``, and what reading cost."""
+    """The loaded ``rows`` table inside ``engine``, and what reading cost."""
 
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
     stats: IngestStats
     simulated: bool
 
@@ -314,4 +316,4 @@ def ingest(patterns: Sequence[str], workdir: Path) -> Ingested:
         malformed_samples=tuple(_samples(con)) if malformed else (),
         simulated_lines=int(simulated),
     )
-    return Ingested(con=con, stats=stats, simulated=simulated > 0)
+    return Ingested(engine=DuckEngine(con), stats=stats, simulated=simulated > 0)

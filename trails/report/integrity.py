@@ -24,10 +24,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import duckdb
-
 from trails.formats.manifest import ManifestError, parse_time
 from trails.models.evidence import INSTALLED_HASH_COLUMN
+from trails.report.engine.interface import Engine
 from trails.report.evaluate import Window
 from trails.report.model import Host, IntegrityFinding, IntegrityKind, bound_text
 from trails.report.releases import ReleaseInfo
@@ -47,15 +46,19 @@ def duration_text(span: timedelta) -> str:
     return " ".join(parts) or "0 seconds"
 
 
-def load_status(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, dict[str, str]]:
+def load_status(engine: Engine, window: Window) -> dict[str, dict[str, str]]:
     """host_uuid -> the columns of its newest integrity row (bounded strings)."""
-    rows = con.execute(
-        """
-        SELECT host_uuid, max({'t': t, 'r': integrity}).r FROM rows
-        WHERE kind = 'integrity' AND t <= $until AND host_uuid IS NOT NULL GROUP BY host_uuid
-        """,
-        {"until": window.until_ts},
-    ).fetchall()
+    rows = engine.rows(
+        f"""
+        SELECT host_uuid, integrity FROM (
+          SELECT host_uuid, integrity, row_number() OVER (
+                   PARTITION BY host_uuid ORDER BY t DESC NULLS FIRST, integrity DESC NULLS FIRST
+                 ) AS newest
+          FROM rows WHERE kind = 'integrity' AND t <= {window.until_ts}
+            AND host_uuid IS NOT NULL) integrity_rows
+        WHERE newest = 1
+        """  # noqa: S608 - an integer
+    )
     status: dict[str, dict[str, str]] = {}
     for uuid, text in rows:
         try:

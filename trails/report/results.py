@@ -1,11 +1,10 @@
 """The (host, control) results: a table in the engine, streamed to renderers in batches.
 
 Evaluation writes the ``results`` table (``trails.report.evaluate``); nothing holds every
-result as a Python object. ``StoredResults`` streams them, sorted, one batch at a time,
-through its own cursor so other queries can run meanwhile. ``write_results_file`` writes
-them as gzip JSON Lines, one canonical object per line (``ControlResult.jsonl_text``),
-and returns the SHA-256 of the uncompressed text, which ``report.json`` carries so the
-report's fingerprint covers every result.
+result as a Python object. ``StoredResults`` streams them, sorted, one batch at a time.
+``digest_results`` writes them as gzip JSON Lines, one canonical object per line (built by
+the engine, ``trails.report.lines``), and returns the SHA-256 of the uncompressed text,
+which ``report.json`` carries so the report's fingerprint covers every result.
 """
 
 from __future__ import annotations
@@ -18,11 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-import duckdb
-
 from trails.models.evidence import ReportStatus
-from trails.report.engine.duck import DUCKDB, insert
-from trails.report.engine.interface import Dialect, Line
+from trails.report.engine.interface import Columns, Dialect, Engine, Line
 from trails.report.lines import jsonl_evidence, jsonl_sql
 from trails.report.model import (
     ControlResult,
@@ -33,12 +29,17 @@ from trails.report.model import (
     evidence_rows,
 )
 
-BATCH = 20_000
 COLUMNS = "host_uuid, control_id, status, t, cv, evidence_count, evidence, detail, exception"
-DDL = (
-    "CREATE OR REPLACE TABLE results (host_uuid VARCHAR, control_id VARCHAR, status VARCHAR,"
-    " t BIGINT, cv VARCHAR, evidence_count BIGINT, evidence VARCHAR, detail VARCHAR,"
-    " exception VARCHAR)"
+RESULT_TABLE: Columns = (
+    ("host_uuid", "STRING"),
+    ("control_id", "STRING"),
+    ("status", "STRING"),
+    ("t", "BIGINT"),
+    ("cv", "STRING"),
+    ("evidence_count", "BIGINT"),
+    ("evidence", "STRING"),
+    ("detail", "STRING"),
+    ("exception", "STRING"),
 )
 BY_HOST = "host_uuid, control_id"
 BY_CONTROL = "control_id, host_uuid"
@@ -84,16 +85,13 @@ class StoredResults:
     ``trails.report.lines`` (what the large outputs are made of) a batch at a time."""
 
     def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        table: str = "results",
-        cleanup: Callable[[], None] | None = None,
+        self, engine: Engine, table: str = "results", cleanup: Callable[[], None] | None = None
     ) -> None:
-        self._con = con
+        self._engine = engine
         self._table = table
-        (self._count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)  # noqa: S608 - ours
+        ((self._count,),) = engine.rows(f"SELECT count(*) FROM {table}")  # noqa: S608 - ours
         # The engine (and its scratch files) lives as long as these results, or until close.
-        self._finalizer = weakref.finalize(self, cleanup or con.close)
+        self._finalizer = weakref.finalize(self, cleanup or engine.close)
 
     def close(self) -> None:
         self._finalizer()
@@ -102,63 +100,53 @@ class StoredResults:
         return int(self._count)
 
     def __iter__(self) -> Iterator[ControlResult]:
-        return stream(self._con, self._table, BY_HOST)
+        return stream(self._engine, self._table, BY_HOST)
 
     def by_control(self) -> Iterator[ControlResult]:
-        return stream(self._con, self._table, BY_CONTROL)
+        return stream(self._engine, self._table, BY_CONTROL)
 
     @property
     def dialect(self) -> Dialect:
-        return DUCKDB
+        return self._engine.dialect
 
     @property
     def table(self) -> str:
         return self._table
 
     def lines(self, sql: str) -> Iterator[list[Line]]:
-        cursor = self._con.cursor()  # its own: other queries may run while this streams
-        try:
-            cursor.execute(sql)
-            while batch := cursor.fetchmany(BATCH):
-                yield batch
-        finally:
-            cursor.close()
+        return self._engine.batches(sql)
 
     def load_cells(self, name: str, cells: Sequence[tuple[str, str]]) -> None:
-        self._con.execute(f"CREATE OR REPLACE TABLE {name} (key VARCHAR, text VARCHAR)")
-        insert(self._con, name, cells)
+        self._engine.load(name, (("key", "STRING"), ("text", "STRING")), cells)
 
 
-def stream(con: duckdb.DuckDBPyConnection, table: str, order: str) -> Iterator[ControlResult]:
+def stream(engine: Engine, table: str, order: str) -> Iterator[ControlResult]:
     """The rows of a results-shaped ``table`` in ``order``, a batch at a time."""
-    cursor = con.cursor()  # its own: other queries may run while this streams
-    try:
-        cursor.execute(f"SELECT {COLUMNS} FROM {table} ORDER BY {order}")  # noqa: S608 - ours
-        decode = _Decoder()
-        while batch := cursor.fetchmany(BATCH):
-            yield from map(decode, batch)
-    finally:
-        cursor.close()
+    decode = _Decoder()
+    for batch in engine.batches(f"SELECT {COLUMNS} FROM {table} ORDER BY {order}"):  # noqa: S608
+        yield from map(decode, batch)
 
 
-def store_results(con: duckdb.DuckDBPyConnection, results: Iterable[ControlResult]) -> None:
+def store_results(engine: Engine, results: Iterable[ControlResult]) -> None:
     """Put results made in memory (a fleet simulation, tests) into the ``results`` table."""
-    con.execute(DDL)
-    rows = [
-        (
-            r.host_uuid,
-            r.control_id,
-            r.status.value,
-            None if r.collected is None else int(r.collected.timestamp()),
-            r.config_version,
-            r.evidence_count,
-            _evidence_text(r.evidence),
-            r.detail,
-            r.exception,
-        )
-        for r in results
-    ]
-    insert(con, "results", rows)
+    engine.load(
+        "results",
+        RESULT_TABLE,
+        [
+            (
+                r.host_uuid,
+                r.control_id,
+                r.status.value,
+                None if r.collected is None else int(r.collected.timestamp()),
+                r.config_version,
+                r.evidence_count,
+                _evidence_text(r.evidence),
+                r.detail,
+                r.exception,
+            )
+            for r in results
+        ],
+    )
 
 
 def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDigest:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-import duckdb
-
 from trails.models.evidence import ReportStatus
 from trails.report.catalog import RequirementSpec
-from trails.report.engine.duck import insert
+from trails.report.engine.interface import Engine
 from trails.report.model import (
     LISTED_FAILING,
     LISTED_PROBLEMS,
@@ -58,34 +56,29 @@ def _of(counts: dict[ReportStatus, int] | None) -> StatusCounts:
     )
 
 
-def summary(con: duckdb.DuckDBPyConnection) -> tuple[StatusCounts, int]:
+def summary(engine: Engine) -> tuple[StatusCounts, int]:
     """Counts over every result, and how many hosts fail at least one control."""
     counts = _counts(
-        ("", s, n)
-        for s, n in con.execute("SELECT status, count(*) FROM results GROUP BY 1").fetchall()
+        ("", s, n) for s, n in engine.rows("SELECT status, count(*) FROM results GROUP BY 1")
     )
-    (failing,) = con.execute(
+    ((failing,),) = engine.rows(
         "SELECT count(DISTINCT host_uuid) FROM results WHERE status = 'fail'"
-    ).fetchone() or (0,)
+    )
     return _of(counts.get("")), int(failing)
 
 
-def control_rollups(
-    con: duckdb.DuckDBPyConnection, controls: Sequence[ControlInfo]
-) -> tuple[ControlRollup, ...]:
-    counts = _counts(
-        con.execute("SELECT control_id, status, count(*) FROM results GROUP BY 1, 2").fetchall()
-    )
+def control_rollups(engine: Engine, controls: Sequence[ControlInfo]) -> tuple[ControlRollup, ...]:
+    counts = _counts(engine.rows("SELECT control_id, status, count(*) FROM results GROUP BY 1, 2"))
     failing: dict[str, list[str]] = defaultdict(list)
-    for control_id, host in con.execute(
+    for control_id, host in engine.rows(
         f"""
         SELECT control_id, host_uuid FROM (
           SELECT control_id, host_uuid,
                  row_number() OVER (PARTITION BY control_id ORDER BY host_uuid) AS n
-          FROM results WHERE status = 'fail')
-        WHERE n <= {MAX_LISTED_HOSTS} ORDER BY 1, 2
+          FROM results WHERE status = 'fail') failing
+        WHERE n <= {MAX_LISTED_HOSTS} ORDER BY control_id, host_uuid
         """  # noqa: S608 - a constant
-    ).fetchall():
+    ):
         failing[control_id].append(host)
     info_by_id = {c.id: c for c in controls}
     rollups = []
@@ -110,7 +103,7 @@ def control_rollups(
 
 
 def requirement_rollups(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     controls: Sequence[ControlInfo],
     specs: Sequence[RequirementSpec],
 ) -> tuple[RequirementRollup, ...]:
@@ -119,23 +112,23 @@ def requirement_rollups(
     for control in controls:
         for ref in control.refs:
             mapped[(ref.framework, ref.requirement)].add(control.id)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE control_refs "
-        "(framework VARCHAR, requirement VARCHAR, control_id VARCHAR)"
-    )
     refs = sorted((f, r, c) for (f, r), ids in mapped.items() for c in ids)
-    insert(con, "control_refs", refs)
+    engine.load(
+        "control_refs",
+        (("framework", "STRING"), ("requirement", "STRING"), ("control_id", "STRING")),
+        refs,
+    )
     counts = _counts(
-        con.execute(
+        engine.rows(
             "SELECT framework || chr(31) || requirement, status, count(*)"
             " FROM results JOIN control_refs USING (control_id) GROUP BY 1, 2"
-        ).fetchall()
+        )
     )
     failing = dict(
-        con.execute(
+        engine.rows(
             "SELECT framework || chr(31) || requirement, count(DISTINCT host_uuid)"
             " FROM results JOIN control_refs USING (control_id) WHERE status = 'fail' GROUP BY 1"
-        ).fetchall()
+        )
     )
     spec_by_key = {(s.framework, s.requirement): s for s in specs}
     manual_ids = {c.id for c in controls if c.manual}
@@ -175,9 +168,7 @@ def _requirement_sort_key(key: tuple[str, str]) -> tuple[str, tuple[tuple[int, s
     return key[0], parts
 
 
-def group_rollups(
-    con: duckdb.DuckDBPyConnection, hosts: Sequence[Host], column: str
-) -> tuple[GroupRollup, ...]:
+def group_rollups(engine: Engine, hosts: Sequence[Host], column: str) -> tuple[GroupRollup, ...]:
     """Per value of ``host_info.<column>`` (namespace or owner)."""
     key: Callable[[Host], str] = {"namespace": lambda h: h.namespace, "owner": lambda h: h.owner}[
         column
@@ -185,36 +176,36 @@ def group_rollups(
     host_count: dict[str, int] = defaultdict(int)
     for host in hosts:
         host_count[key(host)] += 1
-    counts = _counts(con.execute(_GROUP_COUNTS[column]).fetchall())
+    counts = _counts(engine.rows(_GROUP_COUNTS[column]))
     return tuple(
         GroupRollup(name=name, hosts=host_count[name], counts=_of(counts.get(name)))
         for name in sorted(host_count)
     )
 
 
-def listed_results(con: duckdb.DuckDBPyConnection) -> tuple[ControlResult, ...]:
+def listed_results(engine: Engine) -> tuple[ControlResult, ...]:
     """Per control: the first ``LISTED_FAILING`` failing and waived hosts and the first
     ``LISTED_PROBLEMS`` hosts without a usable result, by host_uuid."""
-    con.execute(
+    engine.table(
+        "listed",
         f"""
-        CREATE OR REPLACE TABLE listed AS
         SELECT {COLUMNS} FROM (
           SELECT *, row_number() OVER (
               PARTITION BY control_id,
                            CASE WHEN status IN ({_UNJUDGED_SQL}) THEN 'unjudged' ELSE status END
               ORDER BY host_uuid) AS n
-          FROM results WHERE status IN ('fail', 'waived', {_UNJUDGED_SQL}))
+          FROM results WHERE status IN ('fail', 'waived', {_UNJUDGED_SQL})) listed_rows
         WHERE n <= CASE WHEN status IN ('fail', 'waived') THEN {LISTED_FAILING}
                         ELSE {LISTED_PROBLEMS} END
-        """  # noqa: S608 - constants
+        """,  # noqa: S608 - constants
     )
-    return tuple(stream(con, "listed", "control_id, status, host_uuid"))
+    return tuple(stream(engine, "listed", "control_id, status, host_uuid"))
 
 
-def exception_use(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+def exception_use(engine: Engine) -> dict[tuple[str, str], int]:
     """(namespace, exception id) -> the failures it waived."""
-    rows = con.execute(
+    rows = engine.rows(
         "SELECT coalesce(h.namespace, ''), r.exception, count(*) FROM results r"
         " JOIN host_info h USING (host_uuid) WHERE r.status = 'waived' GROUP BY 1, 2"
-    ).fetchall()
+    )
     return {(str(ns), str(e)): int(n) for ns, e, n in rows}

@@ -35,18 +35,20 @@ def _both(spark: SparkSession, patterns: list[str], work: Path) -> None:
     s = spark_ingest.ingest(spark, patterns, work / "spark")
     try:
         names = ", ".join(COLUMNS)  # our constants: the SQL below holds no input
-        duck_types = [(n, _TYPES[t]) for n, t, *_ in d.con.execute("DESCRIBE rows").fetchall()]
+        duck_types = [
+            (n, _TYPES[t]) for n, t, *_ in d.engine.con.execute("DESCRIBE rows").fetchall()
+        ]
         assert duck_types == spark.table(f"`{VIEW}`").dtypes
         duck_sql = f"SELECT {names} FROM rows"  # noqa: S608
         spark_sql = f"SELECT {names} FROM `{VIEW}`"  # noqa: S608
-        duck_rows = Counter(d.con.execute(duck_sql).fetchall())
+        duck_rows = Counter(d.engine.con.execute(duck_sql).fetchall())
         spark_rows = Counter(tuple(r) for r in spark.sql(spark_sql).collect())
         assert duck_rows - spark_rows == Counter()
         assert spark_rows - duck_rows == Counter()
         assert d.stats == s.stats
         assert d.simulated == s.simulated
     finally:
-        d.con.close()
+        d.engine.con.close()
         s.close()
 
 
