@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
+from trails.models.evidence import CONTROL_QUERY_NAME
 from trails.report.ingest import Ingested, expand_inputs, ingest
 
 
@@ -158,3 +160,43 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, chunks: list[bytes]) -> Non
     assert ing.stats.lines <= non_blank
     assert ing.stats.lines >= 2
     ing.engine.con.close()
+
+
+_NAME_PIECES = ["pack_", "_", "trails.control.", "trails.", "c1", "x-y", ".", "é", "\n", " "]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(_NAME_PIECES), max_size=7).map("".join), max_size=6))
+def test_control_ids_are_the_patterns_group(tmp_path: Path, names: list[str]) -> None:
+    """The ingest finds a control's id without regexp_extract when it can; the id (of a
+    query, or of a schedule statistics row) is still exactly the group RE2 captures, for
+    names holding the prefix several times, pack prefixes, newlines and non-ASCII."""
+    dec = decorations("h1")
+    row = {"status": "pass", "evidence": "[]", "evidence_count": "0"}
+    stat_names = names or ["x"]
+    stat_rows = [{"name": n, "denylisted": "1", "executions": "0"} for n in stat_names]
+    texts = [line(n, [row], T0, dec) for n in names]
+    con = _ingest(tmp_path, *texts, line("trails.schedule_stats", stat_rows, T0, dec)).engine.con
+
+    def group(name: str) -> str | None:
+        sql = "SELECT nullif(regexp_extract($n, $p, 1), '')"
+        return (con.execute(sql, {"n": name, "p": CONTROL_QUERY_NAME}).fetchone() or (None,))[0]
+
+    def ids(kind: str) -> Counter[str | None]:
+        sql = "SELECT control_id FROM rows WHERE kind = $k"
+        return Counter(i for (i,) in con.execute(sql, {"k": kind}).fetchall())
+
+    assert ids("control") == Counter(g for n in names if (g := group(n)) is not None)
+    # of the statistics, the first row and (all are denylisted) those naming a control
+    kept = [group(n) for i, n in enumerate(stat_names) if i == 0 or group(n) is not None]
+    assert ids("stats") == Counter(kept)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_bounds_at_the_limit(tmp_path: Path, extra: int) -> None:
+    """A string of exactly the bound is kept whole, one character more is cut, counting
+    characters (not bytes)."""
+    host = "é" * (1024 + extra)
+    ing = _ingest(tmp_path, control("c1", "x" * (32 + extra), T0, decorations(host)))
+    got = ing.engine.con.execute("SELECT host_uuid, status FROM rows").fetchone() or ()
+    assert got == ("é" * 1024, "x" * 32)
