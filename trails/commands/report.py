@@ -21,6 +21,8 @@ from trails.models.duration import GRAMMAR, parse_duration
 from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReleaseSource, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
+from trails.report.engine.choose import DEFAULT_SPARK_MASTER, ENGINES, reader
+from trails.report.ingest import MEMORY_LIMIT
 from trails.report.inventory import load_inventory
 from trails.report.model import RESULTS_FILE, IntegrityKind, Report
 from trails.report.releases import (
@@ -184,6 +186,28 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     type=click.Path(dir_okay=False, path_type=Path),
     help="PEM chain of the report signer, leaf first.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: embedded, spills to disk under --memory-limit. spark: PySpark "
+    "(pip install 'trails[spark]'), local or a cluster (--spark-master); same report.",
+)
+@click.option(
+    "--memory-limit",
+    default=MEMORY_LIMIT,
+    show_default=True,
+    metavar="SIZE",
+    help="DuckDB's memory limit (1GB, 512MiB); it spills to a scratch directory beyond it.",
+)
+@click.option(
+    "--spark-master",
+    default=DEFAULT_SPARK_MASTER,
+    show_default=True,
+    metavar="URL",
+    help="Spark master for --engine spark (local[*], spark://host:7077, yarn).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def report(
     *,
@@ -206,6 +230,9 @@ def report(
     fail_on: str | None,
     sign_key: Path | None,
     sign_chain: Path | None,
+    engine: str,
+    memory_limit: str,
+    spark_master: str,
     as_json: bool,
 ) -> None:
     """Turn fleet osquery results into CIS and PCI DSS evidence.
@@ -223,6 +250,7 @@ def report(
                     --roots pki/root.pem --format pdf --format json --out evidence/
     """
     names = _formats(formats)
+    read = reader(engine, memory_limit=memory_limit, spark_master=spark_master)
     if (sign_key is None) != (sign_chain is None):
         raise UsageError("--sign-key and --sign-chain go together; give both or neither")
     signer = Signer.load(sign_key, sign_chain) if sign_key and sign_chain else None
@@ -274,6 +302,7 @@ def report(
             on_stage=lambda s: bar.update(1, s),
             release_index=None if early is None else early.signed_index,
             results_path=results_file,
+            read=read,
         )
         bar.update(1)
         written = [results_file]

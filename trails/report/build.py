@@ -14,6 +14,7 @@ from trails.errors import UsageError
 from trails.report.assemble import assemble
 from trails.report.baseline import Baseline, diff, load_baseline
 from trails.report.catalog import ReportCatalog
+from trails.report.engine.choose import Reader
 from trails.report.engine.interface import Engine
 from trails.report.evaluate import (
     Window,
@@ -235,10 +236,13 @@ def report_from_files(
     on_stage: Callable[[str], None] = lambda stage: None,
     release_index: ReleaseIndexSeen | None = None,
     results_path: Path | None = None,
+    read: Reader = ingest,
 ) -> Report:
-    """Ingest ``results`` (paths or globs) in a scratch DuckDB and build the report.
+    """Ingest ``results`` (paths or globs) with ``read`` (an engine, DuckDB by default:
+    ``trails.report.engine.choose``) in a scratch directory and build the report.
 
-    The report streams its results from that database, which is removed by
+    The report streams its results from that engine, which is closed (and the scratch
+    directory removed) by
     ``report.results.close()`` (or when the report is garbage).
 
     ``releases`` may be a loader, called with the window's end once the input is read
@@ -254,7 +258,7 @@ def report_from_files(
         shutil.rmtree(scratch, ignore_errors=True)
 
     try:
-        ingested = ingest(results, scratch)
+        ingested = read(results, scratch)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise

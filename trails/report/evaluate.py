@@ -185,7 +185,7 @@ _RESULTS_SQL = """
 WITH exp AS (
   SELECT namespace, control_id FROM expected
   UNION SELECT coalesce(h.namespace, ''), l.control_id
-  FROM latest l JOIN host_info h USING (host_uuid)
+  FROM latest l JOIN host_info h ON h.host_uuid = l.host_uuid
 ), pairs AS (
   SELECT h.host_uuid, e.control_id
   FROM host_info h JOIN exp e ON e.namespace = coalesce(h.namespace, '')
@@ -204,10 +204,10 @@ WITH exp AS (
     l.t, l.status AS said, l.n, l.e, s.executions, w.exception_id, w.detail AS waiver,
     CASE WHEN l.host_uuid IS NULL THEN ''
          ELSE coalesce(nullif(l.cv, ''), h.config_version, '') END AS cv
-  FROM pairs p JOIN host_info h USING (host_uuid)
-  LEFT JOIN latest l USING (host_uuid, control_id)
-  LEFT JOIN stats_errors s USING (host_uuid, control_id)
-  LEFT JOIN waived w USING (host_uuid, control_id)
+  FROM pairs p JOIN host_info h ON h.host_uuid = p.host_uuid
+  LEFT JOIN latest l ON l.host_uuid = p.host_uuid AND l.control_id = p.control_id
+  LEFT JOIN stats_errors s ON s.host_uuid = p.host_uuid AND s.control_id = p.control_id
+  LEFT JOIN waived w ON w.host_uuid = p.host_uuid AND w.control_id = p.control_id
 )
 SELECT host_uuid, control_id,
   CASE verdict WHEN 'denylisted' THEN 'error' WHEN 'silent' THEN 'error'

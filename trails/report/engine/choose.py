@@ -1,0 +1,42 @@
+"""``--engine``: which engine reads the logs and runs the report's SQL."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from trails.errors import UsageError
+from trails.report.ingest import MEMORY_LIMIT, Ingested, ingest
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
+_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\Z", re.IGNORECASE)
+
+# Reads results (paths or globs) with a scratch directory: the ``rows`` table, in an engine.
+Reader = Callable[[Sequence[str], Path], Ingested]
+
+
+def reader(
+    engine: str = "duckdb",
+    *,
+    memory_limit: str = MEMORY_LIMIT,
+    spark_master: str = DEFAULT_SPARK_MASTER,
+) -> Reader:
+    if engine == "duckdb":
+        if not _SIZE.match(memory_limit):
+            raise UsageError(f"--memory-limit {memory_limit!r}: give a size like 1GB or 512MiB")
+        return partial(ingest, memory_limit=memory_limit)
+    if engine != "spark":
+        raise UsageError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    # pyspark is optional (trails[spark]) and heavy: imported only when asked for.
+    try:
+        spark = importlib.import_module("trails.report.engine.spark")
+    except ImportError:
+        raise UsageError(
+            "--engine spark needs pyspark and a Java 17 runtime: pip install 'trails[spark]'"
+        ) from None
+    ingest_spark: Reader = partial(spark.ingest, master=spark_master)
+    return ingest_spark

@@ -1,0 +1,139 @@
+"""The distributed engine: Apache Spark (``pip install 'trails[spark]'``), local mode or a
+cluster (``--spark-master``), and its spellings of what engines write differently.
+
+Tables are Parquet files in the scratch directory, read back as temporary views (made
+once, and plain relations to every later query); small tables come from Python rows;
+large results reach Python a partition at a time (``toLocalIterator``), in their order.
+This module imports pyspark; ``trails report`` imports it only for ``--engine spark``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from trails.report.engine import spark_ingest
+from trails.report.engine.interface import Columns, Dialect
+from trails.report.ingest import Ingested
+
+BATCH = 20_000
+# Spark SQL string literals treat a backslash as an escape: each one is written twice.
+_UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
+_NEEDS_LOWER_HEX = r"[\\x0b\\x0e\\x0f\\x1a-\\x1f]"
+_INVISIBLE = (
+    r"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\x{fffe}\\x{ffff}"
+    r"\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}\\x{200e}\\x{200f}\\x{61c}]"
+)
+_FORMULA = r"^( *[=+\\-@]|[\\t\\r])"
+# Java's $ also matches before a final line break: \z is the end.
+_PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*\\z"
+_REPLACEMENT = "\ufffd"  # chr() in Spark SQL is modulo 256: the character itself
+
+
+class SparkDialect:
+    def json_string(self, expr: str) -> str:
+        # to_json of a one-field struct, the struct's braces and key cut off; Jackson
+        # escapes control characters with upper-case hex, json.dumps with lower case.
+        quoted = f"substring(to_json(named_struct('v', CAST({expr} AS STRING))), 6)"
+        quoted = f"left({quoted}, length({quoted}) - 1)"
+        fixed = quoted
+        for hex4 in _UPPER_HEX:
+            fixed = f"replace({fixed}, '\\\\u{hex4}', '\\\\u{hex4.lower()}')"
+        return (
+            f"(CASE WHEN {expr} IS NULL THEN NULL"  # DuckDB's to_json(NULL) is NULL too
+            f" WHEN {expr} RLIKE '{_NEEDS_LOWER_HEX}' THEN {fixed} ELSE {quoted} END)"
+        )
+
+    def utc_text(self, expr: str) -> str:
+        return (
+            f"date_format(timestamp_seconds(CAST({expr} AS BIGINT)), \"yyyy-MM-dd'T'HH:mm:ss'Z'\")"
+        )
+
+    def csv_cell(self, expr: str) -> str:
+        formula = f"CASE WHEN {expr} RLIKE '{_FORMULA}' THEN concat('''', {expr}) ELSE {expr} END"
+        cell = f"regexp_replace({formula}, '{_INVISIBLE}', '{_REPLACEMENT}')"
+        return (
+            f"(CASE WHEN {expr} = '' OR {expr} RLIKE '{_PLAIN_CELL}' THEN {expr}"
+            f" WHEN {cell} RLIKE '[,\"\\\\r\\\\n]'"
+            f" THEN concat('\"', replace({cell}, '\"', '\"\"'), '\"') ELSE {cell} END)"
+        )
+
+    def json_note(self, expr: str) -> str:
+        return f"get_json_object({expr}, '$[0].trails_note')"
+
+
+def _ddl(columns: Columns) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in columns)
+
+
+class SparkEngine:
+    dialect: Dialect = SparkDialect()
+
+    def __init__(self, spark: SparkSession, scratch: Path, *, owns_session: bool) -> None:
+        self.spark = spark
+        self._scratch = scratch
+        self._owns_session = owns_session
+        self._made = 0
+
+    def _register(self, name: str, frame: DataFrame) -> None:
+        # Written out and read back: the table is computed once, and queries over it see a
+        # plain relation. (Views of persisted frames joined with themselves trip Spark's
+        # analyzer: "Invalid call to exprId on unresolved object" in DeduplicateRelations.)
+        self._made += 1
+        path = self._scratch / f"{self._made:04d}-{name}.parquet"
+        frame.write.parquet(str(path))
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def table(self, name: str, select: str) -> None:
+        self._register(name, self.spark.sql(select))
+
+    def load(self, name: str, columns: Columns, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._register(name, self.spark.createDataFrame(list(rows), _ddl(columns)))
+
+    def load_jsonl(self, name: str, path: Path, columns: Columns) -> None:
+        frame = self.spark.read.schema(_ddl(columns)).json(str(path))
+        for column, _ in columns:
+            frame = frame.where(F.col(column).isNotNull())
+        self._register(name, frame)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.spark.sql(sql).collect()]
+
+    def batches(self, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+        batch: list[tuple[Any, ...]] = []
+        for row in self.spark.sql(sql).toLocalIterator(prefetchPartitions=True):
+            batch.append(tuple(row))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def close(self) -> None:
+        """Stops the session it started; its tables are files under the scratch directory
+        the caller removes."""
+        if self._owns_session:
+            self.spark.stop()
+
+
+def ingest(
+    patterns: Sequence[str], workdir: Path, *, master: str, spark: SparkSession | None = None
+) -> Ingested:
+    """The results named by ``patterns`` as the table ``rows`` of a Spark engine: on
+    ``spark`` when given (tests share one), else on a new session of ``master``."""
+    session = spark or spark_ingest.session(master, workdir)
+    tables = workdir / "tables"
+    tables.mkdir()
+    engine = SparkEngine(session, tables, owns_session=spark is None)
+    try:
+        loaded = spark_ingest.ingest(session, patterns, workdir)
+        engine.table(spark_ingest.VIEW, f"SELECT * FROM {spark_ingest.VIEW}")  # noqa: S608
+        loaded.frame.unpersist()  # the table is written now; the frame is not needed
+    except BaseException:
+        engine.close()
+        raise
+    return Ingested(engine=engine, stats=loaded.stats, simulated=loaded.simulated)
