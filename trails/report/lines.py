@@ -3,11 +3,11 @@ row of the CSV for every (host, control) result.
 
 Python formatting every field of millions of rows is most of a fleet report's time, so
 the engine writes each line itself, in SQL shared by every engine; an engine supplies
-only its spelling of three functions (``Dialect``). The host's evidence is the one part
-the engine does not format: it must be parsed and bounded (``evidence_rows``), so a line
-comes back as ``(head, evidence, tail)`` and Python puts the evidence between the two
-(``head + tail`` when there is none). Tests hold every line equal to what ``json.dumps``
-and the ``csv`` module write for the same result.
+only its spelling of a few functions (``Dialect``). The host's evidence is the one part
+the engine does not format: it must be parsed and bounded (``evidence_rows``), which
+Python does once for each distinct evidence text (hosts failing a control the same way
+send the same text) into a (key, text) table the line's SQL joins. Tests hold every line
+equal to what ``json.dumps`` and the ``csv`` module write for the same result.
 """
 
 from __future__ import annotations
@@ -18,40 +18,46 @@ from trails.report.engine.interface import Dialect
 from trails.report.model import evidence_rows
 
 
+def evidence_sql(table: str) -> str:
+    """The distinct evidence texts of a results-shaped ``table``."""
+    return f"SELECT DISTINCT evidence FROM {table} WHERE evidence IS NOT NULL"  # noqa: S608
+
+
 def jsonl_sql(d: Dialect, table: str) -> str:
     """The results file's lines (``ControlResult.to_dict()`` as compact JSON with sorted
-    keys), in (host_uuid, control_id) order."""
-    head = (
-        "'{\"collected\":' || coalesce(" + d.json_string(d.utc_text("t")) + ", 'null')"
+    keys), in (host_uuid, control_id) order; the evidence comes from the (key, text) table
+    ``evidence_json`` (``jsonl_evidence`` of each distinct text)."""
+    line = (
+        "'{\"collected\":' || coalesce(" + d.json_string(d.utc_text("r.t")) + ", 'null')"
         " || ',\"config_version\":' || "
-        + d.json_string("cv")
+        + d.json_string("r.cv")
         + " || ',\"control_id\":' || "
-        + d.json_string("control_id")
+        + d.json_string("r.control_id")
         + " || ',\"detail\":' || "
-        + d.json_string("detail")
-        + " || ',\"evidence\":['"
-    )
-    tail = (
-        "'],\"evidence_count\":' || CAST(evidence_count AS STRING)"
+        + d.json_string("r.detail")
+        + " || ',\"evidence\":[' || coalesce(e.text, '')"
+        " || '],\"evidence_count\":' || CAST(r.evidence_count AS STRING)"
         " || ',\"exception\":' || "
-        + d.json_string("exception")
+        + d.json_string("r.exception")
         + " || ',\"host_uuid\":' || "
-        + d.json_string("host_uuid")
+        + d.json_string("r.host_uuid")
         + " || ',\"status\":' || "
-        + d.json_string("status")
+        + d.json_string("r.status")
         + " || '}'"
     )
     return (
-        f"SELECT {head}, evidence, {tail} FROM {table}"  # noqa: S608 - our own SQL
-        " ORDER BY host_uuid, control_id"
+        f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
+        " LEFT JOIN evidence_json e ON e.key = r.evidence"
+        " ORDER BY r.host_uuid, r.control_id"
     )
 
 
 def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
     """CSV rows (trails.report.render.csv_report.COLUMNS), in (host_uuid, control_id)
-    order. The cells of hosts and controls come from the tables ``host_cells`` and
-    ``control_cells`` (key, text) the CSV renderer loads; unknown ones get the id only."""
-    head = (
+    order. The cells of hosts, controls and evidence come from the tables ``host_cells``,
+    ``control_cells`` and ``evidence_cells`` (key, text) the CSV renderer loads; unknown
+    hosts and controls get the id only."""
+    line = (
         "coalesce(h.text, " + d.csv_cell("r.host_uuid") + " || ',,,')"
         " || ',' || coalesce(c.text, " + d.csv_cell("r.control_id") + " || ',,,')"
         " || ',' || r.status || ',' || coalesce(" + d.utc_text("r.t") + ", '')"
@@ -60,13 +66,14 @@ def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
         + d.csv_cell("r.detail")
         + " || ',' || "
         + d.csv_cell("r.exception")
-        + " || ','"
+        + " || ',' || coalesce(e.text, '')"
+        " || '," + ("true" if simulated else "false") + "'"
     )
-    tail = "'," + ("true" if simulated else "false") + "'"
     return (
-        f"SELECT {head}, r.evidence, {tail} FROM {table} r"  # noqa: S608 - our own SQL
+        f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
         " LEFT JOIN host_cells h ON h.key = r.host_uuid"
         " LEFT JOIN control_cells c ON c.key = r.control_id"
+        " LEFT JOIN evidence_cells e ON e.key = r.evidence"
         " ORDER BY r.host_uuid, r.control_id"
     )
 

@@ -13,13 +13,13 @@ import gzip
 import hashlib
 import json
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from trails.models.evidence import ReportStatus
-from trails.report.engine.interface import Columns, Dialect, Engine, Line
-from trails.report.lines import jsonl_evidence, jsonl_sql
+from trails.report.engine.interface import Columns, Dialect, Engine
+from trails.report.lines import evidence_sql, jsonl_evidence, jsonl_sql
 from trails.report.model import (
     ControlResult,
     EvidenceRow,
@@ -113,11 +113,17 @@ class StoredResults:
     def table(self) -> str:
         return self._table
 
-    def lines(self, sql: str) -> Iterator[list[Line]]:
+    def lines(self, sql: str) -> Iterator[list[tuple[str]]]:
         return self._engine.batches(sql)
 
-    def load_cells(self, name: str, cells: Sequence[tuple[str, str]]) -> None:
+    def load_cells(self, name: str, cells: Iterable[tuple[str, str]]) -> None:
         self._engine.load(name, (("key", "STRING"), ("text", "STRING")), cells)
+
+    def load_evidence(self, name: str, text: Callable[[str], str]) -> None:
+        sql = evidence_sql(self._table)
+        self.load_cells(
+            name, ((e, text(e)) for batch in self._engine.batches(sql) for (e,) in batch)
+        )
 
 
 def stream(engine: Engine, table: str, order: str) -> Iterator[ControlResult]:
@@ -157,12 +163,10 @@ def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDige
     packed = (
         None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
     )
+    results.load_evidence("evidence_json", jsonl_evidence)
     for batch in results.lines(jsonl_sql(results.dialect, results.table)):
         rows += len(batch)
-        data = "".join(
-            f"{head}{tail}\n" if ev is None else f"{head}{jsonl_evidence(ev)}{tail}\n"
-            for head, ev, tail in batch
-        ).encode("utf-8")
+        data = "".join(f"{line}\n" for (line,) in batch).encode("utf-8")
         digest.update(data)
         if packed is not None:
             packed.write(data)

@@ -9,13 +9,11 @@ supplies an ``Engine`` and the ``Dialect`` for what they spell differently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-# (head, evidence or None, tail): a line with the evidence left out.
-Line = tuple[str, "str | None", str]
-# A small table made in Python: (column name, SQL type) pairs.
+# A table made in Python: (column name, SQL type) pairs.
 Columns = Sequence[tuple[str, str]]
 
 
@@ -49,8 +47,8 @@ class Engine(Protocol):
         """Make (or replace) the table ``name`` from ``select``, kept until ``close``."""
         ...
 
-    def load(self, name: str, columns: Columns, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Make (or replace) a small table from Python rows."""
+    def load(self, name: str, columns: Columns, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Make (or replace) a table from Python rows, taken a batch at a time."""
         ...
 
     def load_jsonl(self, name: str, path: Path, columns: Columns) -> None:

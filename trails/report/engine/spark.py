@@ -9,11 +9,12 @@ This module imports pyspark; ``trails report`` imports it only for ``--engine sp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from trails.report.engine import spark_ingest
@@ -79,26 +80,38 @@ class SparkEngine:
         self._owns_session = owns_session
         self._made = 0
 
-    def _register(self, name: str, frame: DataFrame) -> None:
+    def _path(self, name: str) -> str:
+        self._made += 1
+        return str(self._scratch / f"{self._made:04d}-{name}.parquet")
+
+    def _register(self, name: str, path: str) -> None:
         # Written out and read back: the table is computed once, and queries over it see a
         # plain relation. (Views of persisted frames joined with themselves trip Spark's
         # analyzer: "Invalid call to exprId on unresolved object" in DeduplicateRelations.)
-        self._made += 1
-        path = self._scratch / f"{self._made:04d}-{name}.parquet"
-        frame.write.parquet(str(path))
-        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        self.spark.read.parquet(path).createOrReplaceTempView(name)
 
     def table(self, name: str, select: str) -> None:
-        self._register(name, self.spark.sql(select))
+        path = self._path(name)
+        self.spark.sql(select).write.parquet(path)
+        self._register(name, path)
 
-    def load(self, name: str, columns: Columns, rows: Sequence[tuple[Any, ...]]) -> None:
-        self._register(name, self.spark.createDataFrame(list(rows), _ddl(columns)))
+    def load(self, name: str, columns: Columns, rows: Iterable[tuple[Any, ...]]) -> None:
+        path = self._path(name)
+        rows = iter(rows)
+        batch = list(islice(rows, BATCH))
+        while True:  # at least once: a table with no rows still has its columns
+            self.spark.createDataFrame(batch, _ddl(columns)).write.mode("append").parquet(path)
+            if not (batch := list(islice(rows, BATCH))):
+                break
+        self._register(name, path)
 
     def load_jsonl(self, name: str, path: Path, columns: Columns) -> None:
         frame = self.spark.read.schema(_ddl(columns)).json(str(path))
         for column, _ in columns:
             frame = frame.where(F.col(column).isNotNull())
-        self._register(name, frame)
+        table = self._path(name)
+        frame.write.parquet(table)
+        self._register(name, table)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]

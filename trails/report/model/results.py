@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from trails.models.evidence import MAX_EVIDENCE_ROWS, ReportStatus
-from trails.report.engine.interface import Dialect, Line
+from trails.report.engine.interface import Dialect
 from trails.report.model.common import (
     MAX_EVIDENCE_FIELDS,
     MAX_EVIDENCE_VALUE,
@@ -187,11 +187,15 @@ class Results(Protocol):
     def dialect(self) -> Dialect:
         """The engine's spelling of the functions that SQL needs."""
 
-    def lines(self, sql: str) -> Iterator[list[Line]]:
-        """Run ``trails.report.lines`` SQL over them: its rows, a batch at a time."""
+    def lines(self, sql: str) -> Iterator[list[tuple[str]]]:
+        """Run ``trails.report.lines`` SQL over them: its lines, a batch at a time."""
 
-    def load_cells(self, name: str, cells: Sequence[tuple[str, str]]) -> None:
-        """A small (key, text) table that SQL joins (the CSV's host and control cells)."""
+    def load_cells(self, name: str, cells: Iterable[tuple[str, str]]) -> None:
+        """A (key, text) table that SQL joins (the CSV's host and control cells)."""
+
+    def load_evidence(self, name: str, text: Callable[[str], str]) -> None:
+        """The (key, text) table ``name`` of every distinct evidence text of the results
+        and ``text`` of it: Python formats each once, the SQL of a line joins it."""
 
     def close(self) -> None:
         """Release the engine behind them (also done when they are garbage)."""

@@ -56,8 +56,8 @@ def csv_evidence(text: str | None) -> str:
 
 
 def write_csv(report: Report, out: BinaryIO) -> None:
-    """Streamed: the engine writes each row (``trails.report.lines``) but the evidence
-    cell, which is parsed and bounded here; host and control cells are made once."""
+    """Streamed: the engine writes each row (``trails.report.lines``); host, control and
+    evidence cells are made here, once each."""
     results = report.results
     results.load_cells(
         "host_cells",
@@ -87,12 +87,8 @@ def write_csv(report: Report, out: BinaryIO) -> None:
             for c in report.controls
         ],
     )
+    results.load_evidence("evidence_cells", csv_evidence)
     out.write((cells_text(COLUMNS) + "\r\n").encode("utf-8"))
     sql = csv_sql(results.dialect, results.table, report.metadata.simulated)
     for batch in results.lines(sql):
-        out.write(
-            "".join(
-                f"{head}{tail}\r\n" if ev is None else f"{head}{csv_evidence(ev)}{tail}\r\n"
-                for head, ev, tail in batch
-            ).encode("utf-8")
-        )
+        out.write("".join(f"{line}\r\n" for (line,) in batch).encode("utf-8"))
