@@ -315,6 +315,7 @@ def rebuilt(
 
 
 def results_file_rows(out_dir: Path) -> list[dict[str, object]]:
-    """The rows of the results file `trails report` wrote into ``out_dir``."""
+    """The rows of the results file `trails report` wrote into ``out_dir``: lines end at
+    ``\\n`` only (``splitlines`` would also cut at U+2028, which JSON leaves unescaped)."""
     text = gzip.decompress((out_dir / RESULTS_FILE).read_bytes()).decode("utf-8")
-    return [json.loads(line) for line in text.splitlines()]
+    return [json.loads(line) for line in text.split("\n")[:-1]]

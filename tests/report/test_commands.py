@@ -146,7 +146,7 @@ def test_report_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[st
         capsys, "report", "--results", str(tmp_path / "none*.log"), "--out", tmp_path
     )
     assert code == 2
-    assert "no such file" in err
+    assert "no results file" in err
 
 
 def test_simulate_needs_controls_in_dist(

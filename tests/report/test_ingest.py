@@ -70,10 +70,37 @@ def test_gzip_and_globs(tmp_path: Path) -> None:
 
 
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match="no results file"):
         expand_inputs([str(tmp_path / "nope-*.log")])
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match="no results file"):
         expand_inputs([str(tmp_path / "nope.log")])
+    (tmp_path / "empty" / "_temporary").mkdir(parents=True)
+    (tmp_path / "empty" / "_SUCCESS").write_text("")
+    with pytest.raises(UsageError, match="no results file"):
+        expand_inputs([str(tmp_path / "empty")])
+
+
+def test_a_directory_partitioned_by_day_is_read_whole(tmp_path: Path) -> None:
+    """What a data platform's sink leaves: dt= directories, gzip parts, and markers and
+    checksums (``_SUCCESS``, ``.crc``, ``_temporary/``) that are not results."""
+    dec = decorations("h1")
+    root = tmp_path / "osquery"
+    for day, cid in (("dt=2026-11-23", "c2"), ("dt=2026-11-22", "c1")):
+        (root / day).mkdir(parents=True)
+        (root / day / "part-0.json.gz").write_bytes(
+            gzip.compress((control(cid, "pass", T0, dec) + "\n").encode())
+        )
+        (root / day / "_SUCCESS").write_text("")
+        (root / day / ".part-0.json.gz.crc").write_bytes(b"\x00crc")
+    (root / "_temporary" / "0").mkdir(parents=True)
+    (root / "_temporary" / "0" / "part-1.json").write_text("half-written\n")
+    assert expand_inputs([str(root)]) == (
+        str(root / "dt=2026-11-22" / "part-0.json.gz"),
+        str(root / "dt=2026-11-23" / "part-0.json.gz"),
+    )
+    ing = ingest([str(root)], tmp_path)
+    assert [r[1:3] for r in _controls(ing)] == [("c1", "pass"), ("c2", "pass")]
+    assert ing.stats.malformed == 0
 
 
 def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:

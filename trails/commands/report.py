@@ -86,8 +86,9 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     "results",
     multiple=True,
     required=True,
-    metavar="GLOB",
-    help="osquery results log(s): files or quoted globs, plain or gzip. Repeatable.",
+    metavar="PATH",
+    help="osquery results log(s), plain or gzip: files, quoted globs, or a directory read"
+    " whole (e.g. partitioned by day, dt=2026-12-01/...). Repeatable.",
 )
 @click.option(
     "--packs",

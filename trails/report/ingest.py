@@ -86,19 +86,34 @@ def _columns() -> str:
     return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
 
 
+def _tree(directory: Path) -> list[str]:
+    """Every file under ``directory`` (a day-partitioned tree, ``dt=2026-12-01/...``),
+    sorted; names starting with ``.`` or ``_`` are the markers and checksums that data
+    platforms leave beside their files (``_SUCCESS``, ``.part.crc``), not results."""
+    return sorted(
+        str(p)
+        for p in directory.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(directory).parts)
+    )
+
+
 def expand_inputs(patterns: Sequence[str]) -> tuple[str, ...]:
-    """Files named by ``patterns`` (globs allowed), each once, in order."""
+    """Files named by ``patterns`` (files, globs, or directories read whole), each once,
+    in order."""
     files: list[str] = []
     for pattern in patterns:
-        matches = (
-            sorted(glob.glob(pattern, recursive=True))
-            if any(c in pattern for c in "*?[")
-            else [pattern]
-        )
+        if any(c in pattern for c in "*?["):
+            matches = sorted(glob.glob(pattern, recursive=True))
+        elif Path(pattern).is_dir():
+            matches = _tree(Path(pattern))
+        else:
+            matches = [pattern]
         matches = [m for m in matches if Path(m).is_file()]
         if not matches:
             raise UsageError(
-                f"--results {pattern}: no such file; give osquery results logs or a glob"
+                f"--results {pattern}: no results file there; give osquery results logs,"
+                " a glob, or a directory of them"
             )
         files.extend(matches)
     return tuple(dict.fromkeys(files))

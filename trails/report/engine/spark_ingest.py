@@ -133,11 +133,13 @@ def _kind() -> str:
 # What DuckDB's reader skips as a blank line (C isspace, less the newline).
 _NOT_BLANK = r"[^ \t\r\f\x0B]"
 # A \\u escape of half a surrogate pair: yyjson (DuckDB) refuses the line, Jackson
-# would decode it to '?'. (An escaped backslash before the u is not told apart.)
+# would decode it to '?'. An escape starts after an even run of backslashes (``\\udcff``
+# is a backslash and the text "udcff").
 _ESCAPE = "\\u"
+_ESCAPE_START = r"(?<!\\)(?:\\\\)*"
 _LONE_SURROGATE = (
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    _ESCAPE_START + r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    "|" + _ESCAPE_START + r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 
 
