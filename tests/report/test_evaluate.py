@@ -482,6 +482,16 @@ def test_until_defaults_to_the_newest_input_line(tmp_path: Path) -> None:
     assert first.metadata.to_dict() == again.metadata.to_dict()
 
 
+def test_each_stage_after_the_reading_is_announced_in_order(tmp_path: Path) -> None:
+    """What the progress bar shows (for every engine: the stages are the pipeline's)."""
+    path = tmp_path / "results.log"
+    path.write_text(control("a", "fail", T0, decorations("h1")) + "\n")
+    stages: list[str] = []
+    report = report_from_files([str(path)], CATALOG, (), ReportOptions(), on_stage=stages.append)
+    report.results.close()
+    assert stages == ["evaluating", "rollups and report.results.jsonl.gz"]
+
+
 def test_trend_covers_the_window_only(tmp_path: Path) -> None:
     d1 = decorations("h1")
     report = _report(

@@ -283,7 +283,7 @@ def report(
     # --until given: verified before any work; else once the input is read.
     early = None if options.until is None else load(options.until)
     source: ReleaseSource = load if early is None else early.infos
-    steps = 3 + len(names) + (signer is not None)
+    steps = 4 + len(names) + (signer is not None)
     with click.progressbar(
         length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
     ) as bar:

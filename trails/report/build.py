@@ -31,6 +31,7 @@ from trails.report.ingest import Ingested, ingest
 from trails.report.integrity import integrity_findings, load_status, missing_findings
 from trails.report.inventory import InventoryEntry, missing_hosts
 from trails.report.model import (
+    RESULTS_FILE,
     ConfigVersionSeen,
     ControlInfo,
     ExceptionSeen,
@@ -165,9 +166,11 @@ def build_report(
     release_index: ReleaseIndexSeen | None = None,
     results_path: Path | None = None,
     cleanup: Callable[[], None] | None = None,
+    on_stage: Callable[[str], None] = lambda stage: None,
 ) -> Report:
     """The report of the ingested ``rows``; the results file goes to ``results_path``;
-    ``cleanup`` releases the engine when the report's results are closed."""
+    ``cleanup`` releases the engine when the report's results are closed; ``on_stage``
+    hears when the evaluation, then the rollups and results file, start."""
     engine = ingested.engine
     window = report_window(engine, options)
     if not isinstance(releases, Sequence):
@@ -181,7 +184,9 @@ def build_report(
     hosts = tuple(sorted(seen + missing, key=lambda h: h.host_uuid))
     prepare(engine, window)
     only = None if options.framework is None else {c.id for c in scoped.controls}
+    on_stage("evaluating")
     evaluate_results(engine, releases, window, only)
+    on_stage("rollups and " + RESULTS_FILE)
     status = load_status(engine, window)
     reported = {c for (c,) in engine.rows("SELECT DISTINCT control_id FROM results")}
     controls = _controls(scoped, catalog, reported)
@@ -248,7 +253,8 @@ def report_from_files(
     ``releases`` may be a loader, called with the window's end once the input is read
     (``--until`` defaults to the newest input line); it returns the signed index too.
 
-    ``on_stage`` hears when the evaluation starts, after the (longer) reading.
+    ``on_stage`` hears each stage after the reading: the evaluation, then the rollups and
+    results file (``build_report``).
     """
     baseline_doc = load_baseline(baseline) if baseline is not None else None
     scratch = Path(tempfile.mkdtemp(prefix="trails-report-"))
@@ -263,7 +269,6 @@ def report_from_files(
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     try:
-        on_stage("evaluating")
         if baseline_doc is not None:
             baseline_doc.load(ingested.engine)
         return build_report(
@@ -275,6 +280,7 @@ def report_from_files(
             release_index=release_index,
             results_path=results_path,
             cleanup=cleanup,
+            on_stage=on_stage,
         )
     except BaseException:
         cleanup()
