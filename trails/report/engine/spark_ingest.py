@@ -70,6 +70,9 @@ _NAME_PATTERN = "(?d)" + re.sub(r"\$$", r"\\z", CONTROL_QUERY_NAME)
 VIEW = "rows"
 
 
+LOCAL_DRIVER_MEMORY = "4g"
+
+
 def session(
     master: str = "local[*]", scratch: Path | None = None, partitions: int | None = None
 ) -> SparkSession:
@@ -83,7 +86,14 @@ def session(
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.shuffle.partitions", str(partitions or max(4, os.cpu_count() or 4)))
+        # Sorted output reaches the driver a partition at a time: partitions of ~16 MiB
+        # whatever the fleet (a partition of hundreds of MiB is lost from the driver's
+        # block manager: TaskResultLost). AQE starts from many and merges small ones.
+        .config("spark.sql.adaptive.advisoryPartitionSizeInBytes", "16m")
+        .config("spark.sql.adaptive.coalescePartitions.initialPartitionNum", "1024")
     )
+    if master.startswith("local"):  # the driver is every executor: more than 1 GiB of heap
+        builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
     if scratch is not None:
         builder = builder.config("spark.local.dir", str(scratch / "spark-local")).config(
             "spark.sql.warehouse.dir", str(scratch / "spark-warehouse")
