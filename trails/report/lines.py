@@ -17,6 +17,10 @@ import json
 from trails.report.engine.interface import Dialect
 from trails.report.model import evidence_rows
 
+# The (key, text) tables of formatted evidence the line SQL joins (``load_evidence``).
+EVIDENCE_JSON = "evidence_json"
+EVIDENCE_CELLS = "evidence_cells"
+
 
 def evidence_sql(table: str) -> str:
     """The distinct evidence texts of a results-shaped ``table``."""
@@ -47,7 +51,7 @@ def jsonl_sql(d: Dialect, table: str) -> str:
     )
     return (
         f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
-        " LEFT JOIN evidence_json e ON e.key = r.evidence"
+        f" LEFT JOIN {EVIDENCE_JSON} e ON e.key = r.evidence"
         " ORDER BY r.host_uuid, r.control_id"
     )
 
@@ -73,7 +77,7 @@ def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
         f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
         " LEFT JOIN host_cells h ON h.key = r.host_uuid"
         " LEFT JOIN control_cells c ON c.key = r.control_id"
-        " LEFT JOIN evidence_cells e ON e.key = r.evidence"
+        f" LEFT JOIN {EVIDENCE_CELLS} e ON e.key = r.evidence"
         " ORDER BY r.host_uuid, r.control_id"
     )
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from trails.models.evidence import ReportStatus
 from trails.report.engine.interface import Columns, Dialect, Engine
-from trails.report.lines import evidence_sql, jsonl_evidence, jsonl_sql
+from trails.report.lines import EVIDENCE_JSON, evidence_sql, jsonl_evidence, jsonl_sql
 from trails.report.model import (
     ControlResult,
     EvidenceRow,
@@ -163,7 +163,7 @@ def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDige
     packed = (
         None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
     )
-    results.load_evidence("evidence_json", jsonl_evidence)
+    results.load_evidence(EVIDENCE_JSON, jsonl_evidence)
     for batch in results.lines(jsonl_sql(results.dialect, results.table)):
         rows += len(batch)
         data = "".join(f"{line}\n" for (line,) in batch).encode("utf-8")

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from trails.report.lines import csv_sql
+from trails.report.lines import EVIDENCE_CELLS, csv_sql
 from trails.report.model import Report, evidence_rows
 from trails.report.render.text import csv_cell
 
@@ -87,7 +87,7 @@ def write_csv(report: Report, out: BinaryIO) -> None:
             for c in report.controls
         ],
     )
-    results.load_evidence("evidence_cells", csv_evidence)
+    results.load_evidence(EVIDENCE_CELLS, csv_evidence)
     out.write((cells_text(COLUMNS) + "\r\n").encode("utf-8"))
     sql = csv_sql(results.dialect, results.table, report.metadata.simulated)
     for batch in results.lines(sql):
