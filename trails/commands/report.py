@@ -88,7 +88,8 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     required=True,
     metavar="PATH",
     help="osquery results log(s), plain or gzip: files, quoted globs, or a directory read"
-    " whole (e.g. partitioned by day, dt=2026-12-01/...). Repeatable.",
+    " whole (e.g. partitioned by day, dt=2026-12-01/...); with --engine spark also URLs"
+    " its Hadoop connectors read (s3a://bucket/osquery/). Repeatable.",
 )
 @click.option(
     "--packs",

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import json
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -61,6 +63,8 @@ _ROW_PATHS = [
     "$.output_size",
 ]
 MAX_ROW_JSON = 16 * 1024
+# A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _struct(names: Sequence[str]) -> str:
@@ -98,18 +102,26 @@ def _tree(directory: Path) -> list[str]:
     )
 
 
-def expand_inputs(patterns: Sequence[str]) -> tuple[str, ...]:
+def expand_inputs(
+    patterns: Sequence[str], url_files: Callable[[str], list[str]] | None = None
+) -> tuple[str, ...]:
     """Files named by ``patterns`` (files, globs, or directories read whole), each once,
-    in order."""
+    in order; URLs are listed by ``url_files`` (the Spark engine's), refused without."""
     files: list[str] = []
     for pattern in patterns:
-        if any(c in pattern for c in "*?["):
-            matches = sorted(glob.glob(pattern, recursive=True))
+        if URL.match(pattern):
+            if url_files is None:
+                raise UsageError(
+                    f"--results {pattern}: the DuckDB engine reads local files; read URLs"
+                    " with --engine spark, or copy or mount the files"
+                )
+            matches = url_files(pattern)
+        elif any(c in pattern for c in "*?["):
+            matches = [m for m in sorted(glob.glob(pattern, recursive=True)) if Path(m).is_file()]
         elif Path(pattern).is_dir():
             matches = _tree(Path(pattern))
         else:
-            matches = [pattern]
-        matches = [m for m in matches if Path(m).is_file()]
+            matches = [pattern] if Path(pattern).is_file() else []
         if not matches:
             raise UsageError(
                 f"--results {pattern}: no results file there; give osquery results logs,"
@@ -228,6 +240,22 @@ class Ingested:
     simulated: bool
 
 
+def _open_raw(path: str) -> io.BufferedReader:
+    return open(path, "rb")  # open_results closes it
+
+
+@contextmanager
+def open_results(raw: io.BufferedReader) -> Iterator[IO[bytes]]:
+    """The bytes of the lines in ``raw``: decompressed when its content is gzip (as the
+    engines read them); ``raw`` is closed after."""
+    with raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                yield cast(IO[bytes], unpacked)
+        else:
+            yield raw
+
+
 def _line_problem(raw: bytes) -> str | None:
     if len(raw) > MAX_LINE_BYTES:
         return f"line longer than {MAX_LINE_BYTES} bytes"
@@ -244,27 +272,29 @@ def _line_problem(raw: bytes) -> str | None:
     return None
 
 
-def _samples(con: duckdb.DuckDBPyConnection) -> list[MalformedLine]:
-    """File and line of the first malformed lines.
+def _malformed_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    sql = "SELECT DISTINCT file FROM rows WHERE kind = 'malformed' ORDER BY 1"
+    return [str(f) for (f,) in con.execute(sql).fetchall()]
 
-    DuckDB counted them; this second read (only of files that have some, stopping at
-    the first few) finds where they are, because DuckDB's reject line numbers drift.
+
+def malformed_samples(
+    files: Sequence[str], open_raw: Callable[[str], io.BufferedReader] = _open_raw
+) -> tuple[MalformedLine, ...]:
+    """File and line of the first malformed lines of ``files`` (those the engine found
+    malformed lines in), read raw through ``open_raw``.
+
+    The engine counted them; this second read (stopping at the first few) finds where
+    they are: DuckDB's reject line numbers drift, and Spark's text source has none.
     """
-    files = [
-        str(f)
-        for (f,) in con.execute(
-            "SELECT DISTINCT file FROM rows WHERE kind = 'malformed' ORDER BY 1"
-        ).fetchall()
-    ]
     samples: list[MalformedLine] = []
     for path in files:
-        with _open_binary(path) as stream:
+        with open_results(open_raw(path)) as stream:
             for number, raw in enumerate(_bounded_lines(stream), start=1):
                 if raw.strip() and (problem := _line_problem(raw)) is not None:
                     samples.append(MalformedLine(path, number, problem))
                     if len(samples) == MAX_MALFORMED_SAMPLES:
-                        return samples
-    return samples
+                        return tuple(samples)
+    return tuple(samples)
 
 
 def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
@@ -274,14 +304,6 @@ def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
             while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
                 pass
         yield chunk.rstrip(b"\r\n")
-
-
-def _open_binary(path: str) -> IO[bytes]:
-    with open(path, "rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    if compressed:
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")
 
 
 _OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DOTALL)
@@ -304,7 +326,9 @@ def _load(con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path) -
                 raise UsageError(
                     f"cannot read results: {str(exc).splitlines()[0]}; check the files"
                 ) from None
-            copies[culprit] = str(_without_overlong_lines(culprit, scratch / f"{len(copies)}.log"))
+            target = scratch / f"{len(copies)}.log"
+            with open_results(_open_raw(culprit)) as stream:
+                copies[culprit] = str(without_overlong_lines(stream, target))
         except duckdb.IOException as exc:
             raise UsageError(
                 f"cannot read results: {str(exc).splitlines()[0]}; check the files"
@@ -315,8 +339,10 @@ def _load(con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path) -
             return
 
 
-def _without_overlong_lines(path: str, target: Path) -> Path:
-    with _open_binary(path) as stream, target.open("wb") as out:
+def without_overlong_lines(stream: IO[bytes], target: Path) -> Path:
+    """A copy of ``stream``'s lines at ``target``, each overlong line replaced by a line
+    that is not an object (so it is counted, and located in the original)."""
+    with target.open("wb") as out:
         for raw in _bounded_lines(stream):
             out.write(_TOO_LONG_LINE if len(raw) > MAX_LINE_BYTES else raw + b"\n")
     return target
@@ -341,7 +367,7 @@ def ingest(patterns: Sequence[str], workdir: Path, memory_limit: str = MEMORY_LI
         lines=int(lines),
         result_rows=int(rows),
         malformed=int(malformed),
-        malformed_samples=tuple(_samples(con)) if malformed else (),
+        malformed_samples=malformed_samples(_malformed_files(con)) if malformed else (),
         simulated_lines=int(simulated),
     )
     return Ingested(engine=DuckEngine(con), stats=stats, simulated=simulated > 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
+from trails.errors import TransportError, UsageError
 from trails.report import ingest as duck
 from trails.report.engine import spark_ingest
 from trails.report.engine.spark_ingest import COLUMNS, VIEW
@@ -27,12 +29,30 @@ _TYPES = {
 }
 
 
-def _both(spark: SparkSession, patterns: list[str], work: Path) -> None:
-    """Ingest with both engines and assert the same rows, types and statistics."""
+def _as_local(name: str | None) -> str | None:
+    # Hadoop names a local file file:/path
+    return None if name is None else name.removeprefix("file:")
+
+
+def _both(
+    spark: SparkSession, patterns: list[str], work: Path, urls: list[str] | None = None
+) -> None:
+    """Ingest with both engines and assert the same rows, types and statistics; Spark
+    reads ``urls`` when given (the same files as ``patterns``, as file:// URLs)."""
     (work / "duck").mkdir(parents=True)
     (work / "spark").mkdir()
     d = duck.ingest(patterns, work / "duck")
-    s = spark_ingest.ingest(spark, patterns, work / "spark")
+    s = spark_ingest.ingest(spark, urls or patterns, work / "spark")
+    stats = s.stats
+    if urls:
+        assert all(f.startswith("file:/") for f in stats.files)
+        stats = replace(
+            stats,
+            files=tuple(str(_as_local(f)) for f in stats.files),
+            malformed_samples=tuple(
+                replace(m, file=str(_as_local(m.file))) for m in stats.malformed_samples
+            ),
+        )
     try:
         names = ", ".join(COLUMNS)  # our constants: the SQL below holds no input
         duck_types = [
@@ -42,10 +62,10 @@ def _both(spark: SparkSession, patterns: list[str], work: Path) -> None:
         duck_sql = f"SELECT {names} FROM rows"  # noqa: S608
         spark_sql = f"SELECT {names} FROM `{VIEW}`"  # noqa: S608
         duck_rows = Counter(d.engine.con.execute(duck_sql).fetchall())
-        spark_rows = Counter(tuple(r) for r in spark.sql(spark_sql).collect())
+        spark_rows = Counter((_as_local(r[0]), *r[1:]) for r in spark.sql(spark_sql).collect())
         assert duck_rows - spark_rows == Counter()
         assert spark_rows - duck_rows == Counter()
-        assert d.stats == s.stats
+        assert d.stats == stats
         assert d.simulated == s.simulated
     finally:
         d.engine.con.close()
@@ -153,3 +173,95 @@ def test_a_line_over_the_limit_is_malformed(
     path = tmp_path / ("big.log.gz" if compress else "big.log")
     path.write_bytes(gzip.compress(data, compresslevel=1) if compress else data)
     _both(spark, [str(path)], tmp_path / "work")
+
+
+def test_urls_are_read_through_hadoop(spark: SparkSession, tmp_path: Path) -> None:
+    """A URL (here file://, through the same Hadoop FileSystem API s3a:// and hdfs://
+    use) is listed, sized and read again by trails through the session: a day-partitioned
+    directory with markers, odd names, a gzip of two members (sized by reading it whole)."""
+    data = ("\n".join(HOSTILE) + "\n").encode("utf-8", "surrogateescape")
+    day = tmp_path / "logs" / "dt=2026-12-01"
+    (day / "_temporary").mkdir(parents=True)
+    (day / "a b%20[c].log").write_bytes(data)
+    half = len(data) // 2
+    (day / "two.log.gz").write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))
+    for marker in ("_SUCCESS", ".two.log.gz.crc", "_temporary/part-0.log"):
+        (day / marker).write_bytes(b"not results\n")
+    _both(
+        spark,
+        [str(tmp_path / "logs")],
+        tmp_path / "work",
+        urls=[(tmp_path / "logs").as_uri()],
+    )
+
+
+@pytest.mark.slow
+def test_an_overlong_line_behind_a_url_is_copied_through_hadoop(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    good = control("c1", "pass", T0, decorations("h1")).encode()
+    pad = b"a" * (129 * 1024 * 1024)
+    data = good + b'\n{"name": "x", "pad": "' + pad + b'"}\n' + good + b"\n"
+    path = tmp_path / "big.log.gz"
+    path.write_bytes(gzip.compress(data, compresslevel=1))
+    _both(spark, [str(path)], tmp_path / "work", urls=[path.as_uri()])
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "says"),
+    [
+        ("nosuchscheme://bucket/logs/", TransportError, "No FileSystem for scheme"),
+        ("file:///nonexistent/trails/*.log", UsageError, "no results file there"),
+        ("file:///nonexistent/trails/a.log", UsageError, "no results file there"),
+    ],
+)
+def test_a_url_that_cannot_be_read_is_refused(
+    spark: SparkSession, tmp_path: Path, url: str, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error, match=says):
+        spark_ingest.ingest(spark, [url], tmp_path)
+
+
+def test_the_duckdb_engine_refuses_a_url_and_names_the_spark_engine(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--engine spark"):
+        duck.ingest(["s3a://bucket/logs/"], tmp_path)
+
+
+def test_spark_defaults_conf_is_read_where_spark_submit_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "spark-defaults.conf").write_text(
+        "# cluster settings\n"
+        "spark.executor.memory          8g\n"
+        "spark.sql.shuffle.partitions=400\n"
+        "  spark.driver.memory: 12g\n"
+        "! a comment too\n"
+        "\n"
+    )
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    assert spark_ingest.spark_defaults() == {
+        "spark.executor.memory": "8g",
+        "spark.sql.shuffle.partitions": "400",
+        "spark.driver.memory": "12g",
+    }
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path / "none"))
+    assert spark_ingest.spark_defaults() == {}
+
+
+def test_the_users_spark_defaults_win_over_ours_but_not_over_what_the_sql_needs() -> None:
+    user = {
+        "spark.driver.memory": "12g",
+        "spark.sql.shuffle.partitions": "400",
+        "spark.sql.session.timeZone": "America/New_York",
+        "spark.sql.ansi.enabled": "false",
+    }
+    ours = spark_ingest.settings("local[*]", Path("/scratch"), None, {})
+    assert ours["spark.driver.memory"] == spark_ingest.LOCAL_DRIVER_MEMORY
+    assert ours["spark.local.dir"] == "/scratch/spark-local"
+    theirs = spark_ingest.settings("local[*]", Path("/scratch"), None, user)
+    assert "spark.driver.memory" not in theirs
+    assert "spark.sql.shuffle.partitions" not in theirs
+    assert theirs["spark.sql.session.timeZone"] == "UTC"
+    assert theirs["spark.sql.ansi.enabled"] == "true"
+    assert spark_ingest.settings("local[2]", None, 2, user)["spark.sql.shuffle.partitions"] == "2"
+    assert "spark.driver.memory" not in spark_ingest.settings("spark://head:7077", None, None, {})

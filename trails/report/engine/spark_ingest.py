@@ -33,8 +33,8 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+import pyspark
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -46,19 +46,18 @@ from trails.models.evidence import (
     SCHEDULE_STATS_QUERY,
     SIMULATED_DECORATION,
 )
+from trails.report.engine.spark_files import SparkFiles, key, source_key, spark_path
 
 # The DuckDB engine's own helpers, so that both engines bound, locate and copy alike.
 from trails.report.ingest import (
     MAX_EVIDENCE_CHARS,
     MAX_LINE_BYTES,
     MAX_ROW_JSON,
-    _bounded_lines,
-    _line_problem,
-    _open_binary,
-    _without_overlong_lines,
-    expand_inputs,
+    malformed_samples,
+    open_results,
+    without_overlong_lines,
 )
-from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
+from trails.report.model import MAX_TEXT, IngestStats
 
 _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
 # Java regex differs from DuckDB's RE2 in two places the name pattern touches: ``$`` also
@@ -71,33 +70,60 @@ VIEW = "rows"
 
 
 LOCAL_DRIVER_MEMORY = "4g"
+# What the report's SQL needs to mean what DuckDB's does: UTC, and ANSI mode (a failed
+# CAST raises as in DuckDB; the SQL says TRY_CAST where it means NULL).
+REQUIRED = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
+_PROPERTY = re.compile(r"\s*([^\s=:#!][^\s=:]*)\s*[\s=:]\s*(.*?)\s*")
+
+
+def spark_defaults() -> dict[str, str]:
+    """The settings of ``spark-defaults.conf`` where spark-submit reads it
+    ($SPARK_CONF_DIR, else $SPARK_HOME/conf; pip's pyspark is its own SPARK_HOME)."""
+    home = os.environ.get("SPARK_HOME") or Path(pyspark.__file__).parent
+    conf = Path(os.environ.get("SPARK_CONF_DIR") or Path(home) / "conf") / "spark-defaults.conf"
+    try:
+        text = conf.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {m[1]: m[2] for line in text.splitlines() if (m := _PROPERTY.fullmatch(line))}
+
+
+def settings(
+    master: str,
+    scratch: Path | None,
+    partitions: int | None,
+    defaults: Mapping[str, str],
+) -> dict[str, str]:
+    """The session's settings: ours are defaults, left to ``defaults`` (the user's
+    spark-defaults.conf) where it sets them, except ``REQUIRED`` and ``partitions``."""
+    ours = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": str(max(4, os.cpu_count() or 4)),
+        # Sorted output reaches the driver a partition at a time: partitions of ~16 MiB
+        # whatever the fleet (a partition of hundreds of MiB is lost from the driver's
+        # block manager: TaskResultLost). AQE starts from many and merges small ones.
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "16m",
+        "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "1024",
+    }
+    if master.startswith("local"):  # the driver is every executor: more than 1 GiB of heap
+        ours["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
+    if scratch is not None:
+        ours["spark.local.dir"] = str(scratch / "spark-local")
+        ours["spark.sql.warehouse.dir"] = str(scratch / "spark-warehouse")
+    chosen = {k: v for k, v in ours.items() if k not in defaults}
+    if partitions is not None:
+        chosen["spark.sql.shuffle.partitions"] = str(partitions)
+    return {**chosen, **REQUIRED}
 
 
 def session(
     master: str = "local[*]", scratch: Path | None = None, partitions: int | None = None
 ) -> SparkSession:
-    """A Spark session configured the way the report needs: UTC, ANSI mode on (a failed
-    CAST raises as in DuckDB; the SQL says TRY_CAST where it means NULL), no UI."""
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("trails report")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.ansi.enabled", "true")
-        .config("spark.sql.shuffle.partitions", str(partitions or max(4, os.cpu_count() or 4)))
-        # Sorted output reaches the driver a partition at a time: partitions of ~16 MiB
-        # whatever the fleet (a partition of hundreds of MiB is lost from the driver's
-        # block manager: TaskResultLost). AQE starts from many and merges small ones.
-        .config("spark.sql.adaptive.advisoryPartitionSizeInBytes", "16m")
-        .config("spark.sql.adaptive.coalescePartitions.initialPartitionNum", "1024")
-    )
-    if master.startswith("local"):  # the driver is every executor: more than 1 GiB of heap
-        builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
-    if scratch is not None:
-        builder = builder.config("spark.local.dir", str(scratch / "spark-local")).config(
-            "spark.sql.warehouse.dir", str(scratch / "spark-warehouse")
-        )
+    """A Spark session configured the way the report needs (``settings``)."""
+    builder = SparkSession.builder.master(master).appName("trails report")
+    for name, value in settings(master, scratch, partitions, spark_defaults()).items():
+        builder = builder.config(name, value)
     return builder.getOrCreate()
 
 
@@ -302,57 +328,35 @@ class SparkIngested:
         self.spark.catalog.dropTempView(VIEW)
 
 
-def _spark_path(path: str) -> str:
-    """An absolute path Spark reads literally (Hadoop expands glob characters)."""
-    return re.sub(r"([\\{}\[\]*?])", r"\\\1", os.path.abspath(path))
-
-
-def _local(uri: str) -> str:
-    return os.path.abspath(unquote(urlparse(uri).path))
-
-
 def _read(spark: SparkSession, files: Sequence[str]) -> DataFrame:
     lines = (
         spark.read.option("lineSep", "\n")
         # a longer line is skipped by Hadoop's reader (and noticed by _overlong)
         .option("mapreduce.input.linerecordreader.line.maxlength", str(MAX_LINE_BYTES + 2))
-        .text([_spark_path(f) for f in files])
+        .text([spark_path(f) for f in files])
         .select("value", F.col("_metadata.file_path").alias("src"))
     )
     lines.createOrReplaceTempView("lines")
     return spark.sql(_load_sql())
 
 
-def _expected_bytes(path: str) -> int | None:
-    """The bytes Spark's line reader consumes from ``path`` when it skips nothing (the last
-    line's newline counted even when absent is settled by the caller); None if unknown."""
-    size = os.path.getsize(path)
-    if not path.endswith(".gz"):
-        return size
+def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
+    """Whether Spark's line reader consumed fewer bytes of ``name`` than it holds, so
+    skipped a line (``seen`` counts a newline after the last line, present or not)."""
+    if not name.endswith(".gz"):
+        return seen not in (files.size(name), files.size(name) + 1)
     # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
-    with open(path, "rb") as f:
-        f.seek(max(0, size - 4))
-        return int.from_bytes(f.read(4), "little") if size >= 18 else None
+    trailer = files.tail(name, 18)
+    size = int.from_bytes(trailer[-4:], "little")
+    if len(trailer) == 18 and seen % 2**32 in (size, (size + 1) % 2**32):
+        return False
+    # the trailer cannot tell (several members, or not gzip at all): count what it holds
+    return _gunzip_size(files, name) not in (seen, seen - 1)
 
 
-def _overlong(files: Sequence[str], seen: Mapping[str, int]) -> list[str]:
-    """Files where Spark saw fewer bytes than the file holds: a line was skipped."""
-    suspects = []
-    for path in files:
-        expected, got = _expected_bytes(path), seen.get(path, 0)
-        if expected is None:
-            suspects.append(path)
-        elif path.endswith(".gz"):
-            if got % 2**32 not in (expected, (expected + 1) % 2**32):
-                suspects.append(path)
-        elif got not in (expected, expected + 1):
-            suspects.append(path)
-    return suspects
-
-
-def _gunzip_size(path: str) -> int:
+def _gunzip_size(files: SparkFiles, name: str) -> int:
     size = 0
-    with open(path, "rb") as f:
+    with files.open(name) as f:
         d = zlib.decompressobj(zlib.MAX_WBITS | 32)
         while chunk := f.read(1 << 20):
             size += len(d.decompress(chunk))
@@ -363,48 +367,31 @@ def _gunzip_size(path: str) -> int:
     return size
 
 
-def _samples(files: Sequence[str]) -> tuple[MalformedLine, ...]:
-    """File and line of the first malformed lines: the DuckDB engine's second read."""
-    samples: list[MalformedLine] = []
-    for path in files:
-        with _open_binary(path) as stream:
-            for number, raw in enumerate(_bounded_lines(stream), start=1):
-                if raw.strip() and (problem := _line_problem(raw)) is not None:
-                    samples.append(MalformedLine(path, number, problem))
-                    if len(samples) == MAX_MALFORMED_SAMPLES:
-                        return tuple(samples)
-    return tuple(samples)
-
-
 def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> SparkIngested:
     """Load the results named by ``patterns`` into the temporary view ``rows`` of ``spark``."""
-    files = expand_inputs(patterns)
+    files = SparkFiles(spark)
+    names = files.expand(patterns)
     scratch = Path(tempfile.mkdtemp(prefix="spark-ingest-", dir=workdir))
     copies: dict[str, str] = {}
     while True:
-        read = [copies.get(f, f) for f in files]
-        full = _read(spark, read).persist(StorageLevel.MEMORY_AND_DISK)
+        full = _read(spark, [copies.get(f, f) for f in names]).persist(StorageLevel.MEMORY_AND_DISK)
         by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
-        local = {_local(str(r["src"])): int(r["n"]) for r in by_src}
-        seen = {f: local.get(os.path.abspath(f), 0) for f in read}
-        suspects = [f for f in files if f not in copies and f in _overlong([f], seen)]
-        # a gzip whose trailer cannot tell (several members): count what it holds
+        seen = {source_key(str(r["src"])): int(r["n"]) for r in by_src}
         suspects = [
-            f
-            for f in suspects
-            if not f.endswith(".gz") or _gunzip_size(f) not in (seen[f], seen[f] - 1)
+            f for f in names if f not in copies and _skipped_a_line(files, f, seen.get(key(f), 0))
         ]
         if not suspects:
             break
         full.unpersist()
         for f in suspects:
-            copies[f] = str(_without_overlong_lines(f, scratch / f"{len(copies)}.log"))
+            with open_results(files.open(f)) as stream:
+                copies[f] = str(without_overlong_lines(stream, scratch / f"{len(copies)}.log"))
     # the file a malformed row came from, as the input named it (the original of a copy)
-    original = {os.path.abspath(copies.get(f, f)): f for f in files}
-    names = F.create_map(
-        *(F.lit(x) for r in by_src for x in (r["src"], original.get(_local(str(r["src"])))))
+    original = {key(copies.get(f, f)): f for f in names}
+    file_names = F.create_map(
+        *(F.lit(x) for r in by_src for x in (r["src"], original.get(source_key(str(r["src"])))))
     )
-    file_col: Column = F.when(F.col("kind") == "malformed", names[F.col("src")])
+    file_col: Column = F.when(F.col("kind") == "malformed", file_names[F.col("src")])
     rows = full.where(F.col("kind") != "blank").withColumn("file", file_col).select(*COLUMNS)
     rows.createOrReplaceTempView(VIEW)
     stats_row = spark.sql(
@@ -424,11 +411,11 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
         else []
     )
     stats = IngestStats(
-        files=files,
+        files=names,
         lines=lines,
         result_rows=n_rows,
         malformed=malformed,
-        malformed_samples=_samples(bad_files),
+        malformed_samples=malformed_samples(bad_files, files.open),
         simulated_lines=simulated,
     )
     return SparkIngested(spark=spark, frame=rows, stats=stats, simulated=simulated > 0)
