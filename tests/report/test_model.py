@@ -4,10 +4,12 @@ import gzip
 import hashlib
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,7 +27,7 @@ from trails.report.model import (
     worst_status,
 )
 from trails.report.render import render
-from trails.report.results import StoredResults, digest_results, store_results
+from trails.report.results import StoredResults, digest_results, store_results, write_behind
 from trails.report.rollup import requirement_rollups
 
 
@@ -110,6 +112,16 @@ def test_fast_canonical_encoding_equals_canonical_json() -> None:
         assert report.canonical_json() == canonical_json(report.to_dict())
 
 
+_EXAMPLE = example_report()
+
+
+@given(st.text(max_size=60))
+def test_fast_canonical_encoding_equals_canonical_json_whatever_the_title(title: str) -> None:
+    """The fingerprint goes in among the top-level keys, whatever the strings hold."""
+    report = replace(_EXAMPLE, metadata=replace(_EXAMPLE.metadata, title=title))
+    assert report.canonical_json() == canonical_json(report.to_dict())
+
+
 def test_fingerprint_covers_every_result() -> None:
     """report.json v2 holds no per-result rows, but their digest: change one result and
     the fingerprint changes."""
@@ -174,3 +186,15 @@ def test_results_file_lines_are_json_dumps_of_each_result(rows: list[tuple[Any, 
         for r in stored
     ).encode("utf-8")
     assert (digest.rows, digest.sha256) == (len(results), hashlib.sha256(text).hexdigest())
+
+
+def test_write_behind_keeps_the_order_and_raises_what_fails() -> None:
+    written: list[bytes] = []
+    write_behind((str(n).encode() for n in range(100)), written.append)
+    assert written == [str(n).encode() for n in range(100)]
+
+    def refuse(piece: bytes) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_behind(iter([b"a", b"b"]), refuse)

@@ -85,15 +85,22 @@ def load_hosts(engine: Engine, window: Window) -> tuple[Host, ...]:
     They are the table ``seen_hosts``."""
     columns = ", ".join(_HOST_COLUMNS)
     ties = ", ".join(f"{c} DESC NULLS FIRST" for c in _HOST_COLUMNS)
+    # Only the lines at a host's newest time go through the window (the newest comes from
+    # them): a few per host, not every line it sent.
     engine.table(
         "seen_hosts",
         f"""
-        SELECT host_uuid, {columns}, t FROM (
-          SELECT host_uuid, {columns}, t,
-                 {_newest("host_uuid", f"t DESC NULLS FIRST, {ties}")}
+        WITH host_lines AS (
+          SELECT host_uuid, {columns}, t
           FROM rows WHERE first_of_line AND host_uuid IS NOT NULL AND t <= {window.until_ts}
             AND (kind IN ('control', 'stats', 'integrity', 'empty')
-                 OR (kind = 'other' AND coalesce(namespace, '') <> ''))) newest_lines
+                 OR (kind = 'other' AND coalesce(namespace, '') <> ''))
+        ), newest_time AS (
+          SELECT host_uuid, max(t) AS t FROM host_lines GROUP BY host_uuid
+        )
+        SELECT host_uuid, {columns}, t FROM (
+          SELECT host_uuid, {columns}, t, {_newest("host_uuid", ties)}
+          FROM host_lines JOIN newest_time USING (host_uuid, t)) newest_lines
         WHERE newest = 1
         """,  # noqa: S608 - integers and our own names
     )

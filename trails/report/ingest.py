@@ -63,6 +63,15 @@ _ROW_PATHS = [
     "$.output_size",
 ]
 MAX_ROW_JSON = 16 * 1024
+# A \\u escape of half a surrogate pair: yyjson refuses such a line (Python's json takes
+# it). An escape starts after an even run of backslashes (``\\udcff`` in JSON text is a
+# backslash and "udcff"). The same text is an RE2, Java and Python regex.
+_ESCAPE_START = r"(?<!\\)(?:\\\\)*"
+LONE_SURROGATE = (
+    _ESCAPE_START + r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    "|" + _ESCAPE_START + r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_LONE_SURROGATE = re.compile(LONE_SURROGATE.encode())
 # A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -267,6 +276,8 @@ def _line_problem(raw: bytes) -> str | None:
         return "not JSON"
     except RecursionError:
         return "JSON nested too deeply"
+    if b"\\u" in raw and _LONE_SURROGATE.search(raw):
+        return "not JSON (a lone surrogate escape)"
     if not isinstance(doc, dict) or doc.get("name") is None:
         return "not an osquery result line"
     return None

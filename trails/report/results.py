@@ -14,6 +14,7 @@ import hashlib
 import json
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -155,21 +156,40 @@ def store_results(engine: Engine, results: Iterable[ControlResult]) -> None:
     )
 
 
+def write_behind(pieces: Iterable[bytes], write: Callable[[bytes], object]) -> None:
+    """``write`` each piece, in order, on a second thread while the next is made: gzip,
+    hashing and file writes release the GIL, which fetching from the engine holds."""
+    with ThreadPoolExecutor(1) as worker:
+        written: Future[object] | None = None
+        for piece in pieces:
+            if written is not None:
+                written.result()  # one piece in hand at most
+            written = worker.submit(write, piece)
+        if written is not None:
+            written.result()
+
+
 def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDigest:
     """The SHA-256 of the results file's JSON Lines; written to ``out`` as gzip when given
     (no name or time in the header: the same results give the same bytes)."""
     digest = hashlib.sha256()
-    rows = 0
+    sizes = []
     packed = (
         None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
     )
-    results.load_evidence(EVIDENCE_JSON, jsonl_evidence)
-    for batch in results.lines(jsonl_sql(results.dialect, results.table)):
-        rows += len(batch)
-        data = "".join(f"{line}\n" for (line,) in batch).encode("utf-8")
+
+    def pieces() -> Iterator[bytes]:
+        results.load_evidence(EVIDENCE_JSON, jsonl_evidence)
+        for batch in results.lines(jsonl_sql(results.dialect, results.table)):
+            sizes.append(len(batch))
+            yield ("\n".join([line for (line,) in batch]) + "\n").encode("utf-8")
+
+    def take(data: bytes) -> None:
         digest.update(data)
         if packed is not None:
             packed.write(data)
+
+    write_behind(pieces(), take)
     if packed is not None:
         packed.close()  # writes the gzip trailer; ``out`` stays open
-    return ResultsDigest(rows=rows, sha256=digest.hexdigest())
+    return ResultsDigest(rows=sum(sizes), sha256=digest.hexdigest())

@@ -50,6 +50,7 @@ from trails.report.engine.spark_files import SparkFiles, key, source_key, spark_
 
 # The DuckDB engine's own helpers, so that both engines bound, locate and copy alike.
 from trails.report.ingest import (
+    LONE_SURROGATE,
     MAX_EVIDENCE_CHARS,
     MAX_LINE_BYTES,
     MAX_ROW_JSON,
@@ -168,15 +169,9 @@ def _kind() -> str:
 
 # What DuckDB's reader skips as a blank line (C isspace, less the newline).
 _NOT_BLANK = r"[^ \t\r\f\x0B]"
-# A \\u escape of half a surrogate pair: yyjson (DuckDB) refuses the line, Jackson
-# would decode it to '?'. An escape starts after an even run of backslashes (``\\udcff``
-# is a backslash and the text "udcff").
+# A line with LONE_SURROGATE is malformed: yyjson (DuckDB) refuses it, Jackson would
+# decode the escape to '?'. Only a line holding this can match (a cheap test first).
 _ESCAPE = "\\u"
-_ESCAPE_START = r"(?<!\\)(?:\\\\)*"
-_LONE_SURROGATE = (
-    _ESCAPE_START + r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    "|" + _ESCAPE_START + r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
 
 
 # Jackson's limits as wide as a line (DuckDB's yyjson has none); single quotes refused.
@@ -228,7 +223,7 @@ WITH b AS (
   SELECT src, nbytes, blank,
     -- '[' line ']' parsed as a list: a line must hold exactly one object and nothing else
     CASE WHEN NOT blank AND octet_length(value) <= {MAX_LINE_BYTES} AND is_valid_utf8(value)
-              AND NOT (contains(value, {_q(_ESCAPE)}) AND value RLIKE {_q(_LONE_SURROGATE)})
+              AND NOT (contains(value, {_q(_ESCAPE)}) AND value RLIKE {_q(LONE_SURROGATE)})
          THEN from_json('[' || value || ']', {_q(f"ARRAY<STRUCT<{_schema()}>>")},
                         {_JSON_OPTIONS}) END AS a
   FROM b

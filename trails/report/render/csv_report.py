@@ -16,6 +16,7 @@ from typing import BinaryIO
 from trails.report.lines import EVIDENCE_CELLS, csv_sql
 from trails.report.model import Report, evidence_rows
 from trails.report.render.text import csv_cell
+from trails.report.results import write_behind
 
 COLUMNS = (
     "host_uuid",
@@ -90,5 +91,10 @@ def write_csv(report: Report, out: BinaryIO) -> None:
     results.load_evidence(EVIDENCE_CELLS, csv_evidence)
     out.write((cells_text(COLUMNS) + "\r\n").encode("utf-8"))
     sql = csv_sql(results.dialect, results.table, report.metadata.simulated)
-    for batch in results.lines(sql):
-        out.write("".join(f"{line}\r\n" for (line,) in batch).encode("utf-8"))
+    write_behind(
+        (
+            ("\r\n".join([line for (line,) in b]) + "\r\n").encode("utf-8")
+            for b in results.lines(sql)
+        ),
+        out.write,
+    )
