@@ -65,7 +65,7 @@ _ROW_PATHS = [
 MAX_ROW_JSON = 16 * 1024
 # A \\u escape of half a surrogate pair: yyjson refuses such a line (Python's json takes
 # it). An escape starts after an even run of backslashes (``\\udcff`` in JSON text is a
-# backslash and "udcff"). The same text is an RE2, Java and Python regex.
+# backslash and "udcff"). Spark's SQL (Java) and the sample reader (Python) share the text.
 _ESCAPE_START = r"(?<!\\)(?:\\\\)*"
 LONE_SURROGATE = (
     _ESCAPE_START + r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"

@@ -326,7 +326,7 @@ class SparkIngested:
 def _read(spark: SparkSession, files: Sequence[str]) -> DataFrame:
     lines = (
         spark.read.option("lineSep", "\n")
-        # a longer line is skipped by Hadoop's reader (and noticed by _overlong)
+        # a longer line is skipped by Hadoop's reader (and noticed by _skipped_a_line)
         .option("mapreduce.input.linerecordreader.line.maxlength", str(MAX_LINE_BYTES + 2))
         .text([spark_path(f) for f in files])
         .select("value", F.col("_metadata.file_path").alias("src"))
@@ -339,7 +339,8 @@ def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
     """Whether Spark's line reader consumed fewer bytes of ``name`` than it holds, so
     skipped a line (``seen`` counts a newline after the last line, present or not)."""
     if not name.endswith(".gz"):
-        return seen not in (files.size(name), files.size(name) + 1)
+        size = files.size(name)
+        return seen not in (size, size + 1)
     # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
     trailer = files.tail(name, 18)
     size = int.from_bytes(trailer[-4:], "little")
