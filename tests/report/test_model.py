@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.report.factories import example_report, hostile_report, rebuilt
@@ -150,6 +150,8 @@ _texts = st.text(max_size=40)
         max_size=5,
     )
 )
+# regression: the upper-case hex fix-up also lowered the text "\u000B" beside a \x0b
+@example(rows=[("\x0b\\u000B", "\\\\u001F\x1f", ReportStatus.FAIL, None, "\\u000E", 0, [])])
 def test_results_file_lines_are_json_dumps_of_each_result(rows: list[tuple[Any, ...]]) -> None:
     """The results file is written by hand from the engine's rows (a fleet has millions);
     each line must be exactly ``json.dumps`` of the result it stands for."""

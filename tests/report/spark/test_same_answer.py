@@ -209,6 +209,9 @@ def _handwritten() -> list[tuple[int, str]]:
     d = _dec("hw-evidence", PCI)
     hostile = [{"value": text[:1000], "path": "/etc/x"} for text in HOSTILE_STRINGS]
     add(NOW, control("sim-0002", "fail", NOW, d, hostile))
+    # regression: a control character beside the text "\u000B" (only the escape is lowered)
+    d = _dec("hw-escape\x0b\\u000B", PCI, "20261122080000-abc1234\x1f\\u001F")
+    add(NOW, control("sim-0003", "fail\x0e\\u000E", NOW, d))
     # Over-long values: bounded alike.
     d = _dec("h" * 5000, PCI, hostname="n" * 5000)
     add(NOW, control("sim-0002", "fail", NOW, d, [{"x": "y" * 100_000}]))

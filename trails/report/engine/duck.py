@@ -19,6 +19,11 @@ BATCH = 20_000
 # have short forms in both), so only text holding one of these characters is fixed up.
 _UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
 _NEEDS_LOWER_HEX = r"[\x0b\x0e\x0f\x1a-\x1f]"
+# The text ``\u000B`` in the string is ``\\u000B`` once encoded, and stays as it is: each
+# escaped backslash is first swapped for \x01 (which to_json never leaves raw, so it
+# cannot be in the encoding), then swapped back. A replace scans left to right, so it
+# takes the encoding's backslashes in the pairs they were written as.
+_ESCAPED_BACKSLASH = "chr(1)"
 # trails.report.render.text: control and bidi-override characters become U+FFFD.
 _INVISIBLE = (
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}"
@@ -33,9 +38,10 @@ _PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*$"
 class DuckDialect:
     def json_string(self, expr: str) -> str:
         quoted = f"to_json(CAST({expr} AS VARCHAR))"
-        fixed = quoted
+        fixed = f"replace({quoted}, '\\\\', {_ESCAPED_BACKSLASH})"
         for hex4 in _UPPER_HEX:
             fixed = f"replace({fixed}, '\\u{hex4}', '\\u{hex4.lower()}')"
+        fixed = f"replace({fixed}, {_ESCAPED_BACKSLASH}, '\\\\')"
         return (
             f"(CASE WHEN regexp_matches({expr}, '{_NEEDS_LOWER_HEX}') THEN {fixed}"
             f" ELSE {quoted} END)"

@@ -41,9 +41,11 @@ class SparkDialect:
         # escapes control characters with upper-case hex, json.dumps with lower case.
         quoted = f"substring(to_json(named_struct('v', CAST({expr} AS STRING))), 6)"
         quoted = f"left({quoted}, length({quoted}) - 1)"
-        fixed = quoted
+        # as in DuckDB's dialect: escaped backslashes set aside while the hex is lowered
+        fixed = f"replace({quoted}, '\\\\\\\\', chr(1))"
         for hex4 in _UPPER_HEX:
             fixed = f"replace({fixed}, '\\\\u{hex4}', '\\\\u{hex4.lower()}')"
+        fixed = f"replace({fixed}, chr(1), '\\\\\\\\')"
         return (
             f"(CASE WHEN {expr} IS NULL THEN NULL"  # DuckDB's to_json(NULL) is NULL too
             f" WHEN {expr} RLIKE '{_NEEDS_LOWER_HEX}' THEN {fixed} ELSE {quoted} END)"
