@@ -6,13 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
 from trails.models.evidence import CONTROL_QUERY_NAME
-from trails.report.ingest import Ingested, expand_inputs, ingest
+from trails.report.ingest import Ingested, expand_inputs, ingest, malformed_samples
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -196,14 +196,14 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, chunks: list[bytes]) -> Non
 
 
 # JSON text where parsers disagree: escapes of half a surrogate pair (DuckDB refuses,
-# Python's json takes), escaped backslashes, non-JSON numbers, quotes, nesting. No comma:
-# DuckDB accepts a trailing comma ({"a": 1,}) that Python (and Jackson) refuse, a known
-# disagreement this test found, not yet fixed (issue 14 note).
+# Python's json takes), escaped backslashes, trailing commas and NaN, inf and Infinity
+# (yyjson takes them, Python's json and Jackson do not, or only some), non-JSON numbers,
+# quotes, nesting.
 _JSON_PIECES = [
     '"trails.control.c1"', '"name"', ":", "{", "}", "[", "]", '"snapshot"', '"status"',
     '"\\ud800"', '"\\udc00"', '"\\ud800\\udc00"', '"\\\\ud800"', '"\\\\\\ud800"',
-    "NaN", "Infinity", "1e999", "01", "-0", '"\\q"', "'x'", "null", "true", " ", "\t", "\r",
-    '"\x01"', '"\u00e9"', "//", '""',
+    "NaN", "Infinity", "-inf", "nan", "1e999", "1E5", "01", "-0", '"\\q"', "'x'", "null",
+    "true", " ", "\t", "\r", ",", '",]"', '"\\","', '"\x01"', '"\u00e9"', "//", '""',
 ]  # fmt: skip
 
 
@@ -217,18 +217,21 @@ def _as_status(text: str) -> str:
         st.lists(st.sampled_from(_JSON_PIECES), max_size=14)
         .map("".join)
         .flatmap(lambda text: st.sampled_from([text, _as_status(text)])),
-        max_size=6,
+        max_size=MAX_MALFORMED_SAMPLES,
     )
 )
+# regressions: yyjson took a trailing comma and NaN that Python's json (and Jackson) refuse
+@example(texts=[_as_status('"x",'), _as_status("[1,]"), _as_status("NaN"), _as_status("-inf")])
 def test_the_samples_find_the_lines_the_engine_counts_malformed(
     tmp_path: Path, texts: list[str]
 ) -> None:
-    """Python's second read judges a line malformed exactly when DuckDB did: every
-    malformed line counted is among the samples (while there are fewer than the cap)."""
+    """Python's second read judges a line malformed exactly when DuckDB did: read on its
+    own, it finds as many malformed lines as DuckDB counted, and the same ones."""
     path = tmp_path / "fuzz.log"
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
     ing = ingest([str(path)], tmp_path)
-    assert len(ing.stats.malformed_samples) == min(ing.stats.malformed, MAX_MALFORMED_SAMPLES)
+    assert len(malformed_samples([str(path)])) == ing.stats.malformed
+    assert len(ing.stats.malformed_samples) == ing.stats.malformed
     ing.engine.con.close()
 
 

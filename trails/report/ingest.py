@@ -1,7 +1,8 @@
 """Results ingest: osquery filesystem-logger lines -> one narrow DuckDB table (``rows``).
 
-DuckDB reads every line once with ``read_json`` and a fixed schema. A line that is not
-a JSON object (or not UTF-8) becomes an all-NULL row: it is counted, and the first few
+DuckDB reads every line's text (``read_ndjson_objects``) into a fixed structure
+(``json_transform``). A line that is not a JSON object (or not UTF-8, or JSON only DuckDB's
+parser takes: ``_lenient``) becomes an all-NULL row: it is counted, and the first few
 are located by file and line, never fatal and never silently dropped. The three result
 formats osquery writes are unnested into one row per result row:
 
@@ -76,27 +77,46 @@ _LONE_SURROGATE = re.compile(LONE_SURROGATE.encode())
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def _struct(names: Sequence[str]) -> str:
-    return "STRUCT(" + ", ".join(f'"{n}" VARCHAR' for n in dict.fromkeys(names)) + ")"
-
-
-def _columns() -> str:
-    # Result rows stay JSON text: a typed struct per row would make DuckDB hold every
-    # column of every row of a whole chunk of lines (a million-row line would not fit).
-    row = "JSON"
+def _structure() -> str:
+    """The JSON structure ``json_transform`` reads a line into. Result rows stay JSON text:
+    a typed struct per row would make DuckDB hold every column of every row of a whole
+    chunk of lines (a million-row line would not fit)."""
+    decorations = dict.fromkeys(_DECORATIONS, "VARCHAR")
     cols = {
         "name": "VARCHAR",
         "unixTime": "VARCHAR",
         "calendarTime": "VARCHAR",
         "action": "VARCHAR",
         "hostIdentifier": "VARCHAR",
-        "decorations": _struct(_DECORATIONS),
-        "snapshot": row + "[]",
-        "columns": row,
-        "diffResults": f"STRUCT(added {row}[])",
-        **dict.fromkeys(_DECORATIONS, "VARCHAR"),
+        "decorations": decorations,
+        "snapshot": ["JSON"],
+        "columns": "JSON",
+        "diffResults": {"added": ["JSON"]},
+        **decorations,
     }
-    return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
+    return json.dumps(cols, separators=(",", ":"))
+
+
+# JSON that yyjson (DuckDB's parser) reads but Python's json and Spark's Jackson refuse,
+# so would be a result in one engine and a malformed line in the other: a trailing comma
+# ({"a": 1,}) and a literal that is not true, false or null (NaN, inf, Infinity in any
+# case). Only a line the cheap tests find (RE2 is fast on each alone, slow on their
+# union) goes through the exact one: with its strings blanked out, a trailing comma, or
+# a letter that is not an exponent's.
+_WS = r"[ \t\r\n]*"
+_MAYBE_LENIENT = (
+    f",{_WS}[}}\\]]",
+    *(f"{start}{_WS}[-+]?(?:[Ii]|[Nn][Aa])" for start in (":", ",", r"\[")),
+)
+_STRING_OR_LITERAL = r'"(?:[^"\\]|\\.)*"|true|false|null'
+_LENIENT = f",{_WS}[}}\\]]|[A-DF-Za-df-z]"
+
+
+def _lenient(raw: str) -> str:
+    maybe = " OR ".join(f"regexp_matches({raw}, {_q(p)})" for p in _MAYBE_LENIENT)
+    blanked = f"regexp_replace({raw}, {_q(_STRING_OR_LITERAL)}, '0', 'g')"
+    exact = f"regexp_matches({blanked}, {_q(_LENIENT)})"
+    return f"(CASE WHEN {maybe} THEN {exact} ELSE false END)"
 
 
 def _tree(directory: Path) -> list[str]:
@@ -178,8 +198,9 @@ def _control_id(expr: str, *, matched: bool = False) -> str:
 
 def _load_sql(files: Sequence[str]) -> str:
     file_list = "[" + ", ".join(_q(f) for f in files) + "]"
-    # One parse per line: read_json with a fixed schema. A line that is not a JSON
-    # object becomes an all-NULL row (kind 'malformed'); empty lines are skipped.
+    # One parse per line: each line's text, read into a fixed structure. A line that is
+    # not a JSON object, or JSON only yyjson reads (_lenient), becomes an all-NULL row
+    # (kind 'malformed'); empty lines are skipped.
     # Each line yields its result rows, or one NULL row, so lines can be counted.
     # Paths are quoted by _q; everything else in the statement is ours.
     return f"""
@@ -199,9 +220,11 @@ WITH l AS (
          WHEN snapshot IS NOT NULL THEN snapshot
          WHEN "columns" IS NOT NULL AND action IN ('added', 'snapshot') THEN ["columns"]
          ELSE "diffResults".added END AS results
-  FROM read_json({file_list}, format='newline_delimited', columns={_columns()},
-                 ignore_errors=true, filename=true, maximum_object_size={MAX_LINE_BYTES},
-                 compression='auto')
+  FROM (
+    SELECT filename, unnest(CASE WHEN NOT {_lenient("json")}
+                            THEN json_transform(json, {_q(_structure())}) END)
+    FROM read_ndjson_objects({file_list}, ignore_errors=true, filename=true,
+                             maximum_object_size={MAX_LINE_BYTES}, compression='auto'))
 ), u AS (
   SELECT * EXCLUDE (results),
     unnest(CASE WHEN len(results) > 0
@@ -265,11 +288,15 @@ def open_results(raw: io.BufferedReader) -> Iterator[IO[bytes]]:
             yield raw
 
 
+def _not_json(literal: str) -> None:
+    raise ValueError(f"{literal} is not JSON")  # Python's json takes NaN and Infinity
+
+
 def _line_problem(raw: bytes) -> str | None:
     if len(raw) > MAX_LINE_BYTES:
         return f"line longer than {MAX_LINE_BYTES} bytes"
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except UnicodeDecodeError:
         return "not UTF-8"
     except ValueError:

@@ -14,7 +14,8 @@ that is not a JSON object is a row like any other and is counted, never fatal:
   such a file is read again through the copy ``ingest.py`` makes (each overlong line
   replaced by a line that is not an object), exactly as the DuckDB engine does;
 * JSON is parsed once per line by ``from_json`` with an explicit schema mirroring
-  ``ingest._columns()`` (result rows stay JSON text), single quotes refused;
+  ``ingest._structure()`` (result rows stay JSON text); single quotes, NaN and Infinity
+  are refused, as trailing commas are by default (DuckDB refuses them: ``_lenient``);
 * the file and line of the first malformed lines come from the same bounded second
   read as the DuckDB engine (only files with malformed lines, stopping at the first
   few): Spark's text source has no line numbers, and numbering lines inside Spark
@@ -174,9 +175,11 @@ _NOT_BLANK = r"[^ \t\r\f\x0B]"
 _ESCAPE = "\\u"
 
 
-# Jackson's limits as wide as a line (DuckDB's yyjson has none); single quotes refused.
+# Jackson's limits as wide as a line (DuckDB's yyjson has none); single quotes, NaN and
+# Infinity refused (as ingest._lenient refuses them in DuckDB).
 _JSON_OPTIONS = (
-    f"map('allowSingleQuotes', 'false', 'maxStringLen', '{MAX_LINE_BYTES}',"
+    "map('allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false',"
+    f" 'maxStringLen', '{MAX_LINE_BYTES}',"
     f" 'maxNestingDepth', '{MAX_LINE_BYTES}')"
 )
 
