@@ -11,39 +11,32 @@ from typing import Any
 import duckdb
 
 from trails.report.engine.interface import Columns, Dialect
+from trails.report.engine.patterns import (
+    FORMULA,
+    INVISIBLE,
+    NEEDS_LOWER_HEX,
+    PLAIN_CELL,
+    UPPER_HEX,
+)
 
 BATCH = 20_000
 
-# DuckDB's to_json escapes control characters with upper-case hex; json.dumps (the
-# reference) with lower case. Only these escapes contain a letter (\b, \t, \n, \f and \r
-# have short forms in both), so only text holding one of these characters is fixed up.
-_UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
-_NEEDS_LOWER_HEX = r"[\x0b\x0e\x0f\x1a-\x1f]"
 # The text ``\u000B`` in the string is ``\\u000B`` once encoded, and stays as it is: each
 # escaped backslash is first swapped for \x01 (which to_json never leaves raw, so it
 # cannot be in the encoding), then swapped back. A replace scans left to right, so it
 # takes the encoding's backslashes in the pairs they were written as.
 _ESCAPED_BACKSLASH = "chr(1)"
-# trails.report.render.text: control and bidi-override characters become U+FFFD.
-_INVISIBLE = (
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}"
-    r"\x{202a}-\x{202e}\x{2066}-\x{2069}\x{200e}\x{200f}\x{61c}]"
-)
-_FORMULA = r"^( *[=+\-@]|[\t\r])"
-# A cell kept as it is: printable ASCII without comma or quote, not starting with a space
-# or a formula character. Most cells are; the full treatment costs three regexes.
-_PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*$"
 
 
 class DuckDialect:
     def json_string(self, expr: str) -> str:
         quoted = f"to_json(CAST({expr} AS VARCHAR))"
         fixed = f"replace({quoted}, '\\\\', {_ESCAPED_BACKSLASH})"
-        for hex4 in _UPPER_HEX:
+        for hex4 in UPPER_HEX:
             fixed = f"replace({fixed}, '\\u{hex4}', '\\u{hex4.lower()}')"
         fixed = f"replace({fixed}, {_ESCAPED_BACKSLASH}, '\\\\')"
         return (
-            f"(CASE WHEN regexp_matches({expr}, '{_NEEDS_LOWER_HEX}') THEN {fixed}"
+            f"(CASE WHEN regexp_matches({expr}, '{NEEDS_LOWER_HEX}') THEN {fixed}"
             f" ELSE {quoted} END)"
         )
 
@@ -52,11 +45,11 @@ class DuckDialect:
 
     def csv_cell(self, expr: str) -> str:
         formula = (
-            f"CASE WHEN regexp_matches({expr}, '{_FORMULA}') THEN '''' || {expr} ELSE {expr} END"
+            f"CASE WHEN regexp_matches({expr}, '{FORMULA}') THEN '''' || {expr} ELSE {expr} END"
         )
-        cell = f"regexp_replace({formula}, '{_INVISIBLE}', chr(65533), 'g')"
+        cell = f"regexp_replace({formula}, '{INVISIBLE}', chr(65533), 'g')"
         return (
-            f"(CASE WHEN {expr} = '' OR regexp_matches({expr}, '{_PLAIN_CELL}') THEN {expr}"
+            f"(CASE WHEN {expr} = '' OR regexp_matches({expr}, '{PLAIN_CELL}') THEN {expr}"
             f" WHEN regexp_matches({cell}, '[,\"\\r\\n]')"
             f" THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' ELSE {cell} END)"
         )

@@ -19,19 +19,28 @@ from pyspark.sql import functions as F
 
 from trails.report.engine import spark_ingest
 from trails.report.engine.interface import Columns, Dialect
+from trails.report.engine.patterns import (
+    FORMULA,
+    INVISIBLE,
+    NEEDS_LOWER_HEX,
+    PLAIN_CELL,
+    UPPER_HEX,
+)
 from trails.report.ingest import Ingested
 
 BATCH = 20_000
-# Spark SQL string literals treat a backslash as an escape: each one is written twice.
-_UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
-_NEEDS_LOWER_HEX = r"[\\x0b\\x0e\\x0f\\x1a-\\x1f]"
-_INVISIBLE = (
-    r"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\x{fffe}\\x{ffff}"
-    r"\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}\\x{200e}\\x{200f}\\x{61c}]"
-)
-_FORMULA = r"^( *[=+\\-@]|[\\t\\r])"
+
+
+def _literal(pattern: str) -> str:
+    """``pattern`` inside a Spark SQL string literal (a backslash is written twice)."""
+    return pattern.replace("\\", "\\\\")
+
+
+_NEEDS_LOWER_HEX = _literal(NEEDS_LOWER_HEX)
+_INVISIBLE = _literal(INVISIBLE)
+_FORMULA = _literal(FORMULA)
 # Java's $ also matches before a final line break: \z is the end.
-_PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*\\z"
+_PLAIN_CELL = _literal(PLAIN_CELL.removesuffix("$") + r"\z")
 _REPLACEMENT = "\ufffd"  # chr() in Spark SQL is modulo 256: the character itself
 
 
@@ -43,7 +52,7 @@ class SparkDialect:
         quoted = f"left({quoted}, length({quoted}) - 1)"
         # as in DuckDB's dialect: escaped backslashes set aside while the hex is lowered
         fixed = f"replace({quoted}, '\\\\\\\\', chr(1))"
-        for hex4 in _UPPER_HEX:
+        for hex4 in UPPER_HEX:
             fixed = f"replace({fixed}, '\\\\u{hex4}', '\\\\u{hex4.lower()}')"
         fixed = f"replace({fixed}, chr(1), '\\\\\\\\')"
         return (

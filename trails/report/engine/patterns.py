@@ -1,0 +1,22 @@
+"""The regular expressions the engines' dialects share, written once in the syntax RE2
+(DuckDB) and java.util.regex (Spark) both read; ``spark.py`` escapes them for Spark SQL's
+string literals, where a backslash is an escape character."""
+
+from __future__ import annotations
+
+# to_json escapes control characters with upper-case hex in both engines; json.dumps (the
+# reference) with lower case. Only these escapes contain a letter (\b, \t, \n, \f and \r
+# have short forms everywhere), so only text holding one of these characters is fixed up.
+UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
+NEEDS_LOWER_HEX = r"[\x0b\x0e\x0f\x1a-\x1f]"
+# trails.report.render.text: control and bidi-override characters become U+FFFD.
+INVISIBLE = (
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}"
+    r"\x{202a}-\x{202e}\x{2066}-\x{2069}\x{200e}\x{200f}\x{61c}]"
+)
+# A cell that a spreadsheet would read as a formula (trails.report.render.text.csv_cell).
+FORMULA = r"^( *[=+\-@]|[\t\r])"
+# A cell kept as it is: printable ASCII without comma or quote, not starting with a space
+# or a formula character. Most cells are; the full treatment costs three regexes. ``$``
+# is the end of the text (RE2); Spark's spelling says ``\z``.
+PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*$"
