@@ -109,14 +109,15 @@ def test_deeply_nested_json_in_evidence_integrity_and_a_malformed_line(tmp_path:
     lines = [
         control("b", "fail", T0, dec, [{"x": "y"}]).replace('"[{', '"' + DEEP[:30_000] + "[{"),
         line("trails.integrity", [{"namespace": DEEP}], T0, dec),
-        '{"name": ' + DEEP,  # malformed, and located by a second read
+        '{"name": ' + DEEP,  # malformed (no closing brace), and located by a second read
         _good(dec),
     ]
     report = _report(tmp_path, ("\n".join(lines) + "\n").encode())
     assert {r.control_id: r.status for r in report.results}["a"] is ReportStatus.PASS
     assert report.ingest.malformed == 1
     (sample,) = report.ingest.malformed_samples
-    assert (sample.line, sample.reason) == (3, "JSON nested too deeply")
+    # too deep for Python's json: judged by DuckDB's parser, which finds it is not JSON
+    assert (sample.line, sample.reason) == (3, "not JSON")
     _all_formats_valid(report)
 
 

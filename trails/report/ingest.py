@@ -1,8 +1,7 @@
 """Results ingest: osquery filesystem-logger lines -> one narrow DuckDB table (``rows``).
 
-DuckDB reads every line's text (``read_ndjson_objects``) into a fixed structure
-(``json_transform``). A line that is not a JSON object (or not UTF-8, or JSON only DuckDB's
-parser takes: ``_lenient``) becomes an all-NULL row: it is counted, and the first few
+DuckDB reads every line once with ``read_json`` and a fixed schema. A line that is not
+a JSON object (or not UTF-8) becomes an all-NULL row: it is counted, and the first few
 are located by file and line, never fatal and never silently dropped. The three result
 formats osquery writes are unnested into one row per result row:
 
@@ -77,48 +76,27 @@ _LONE_SURROGATE = re.compile(LONE_SURROGATE.encode())
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def _structure() -> str:
-    """The JSON structure ``json_transform`` reads a line into. Result rows stay JSON text:
-    a typed struct per row would make DuckDB hold every column of every row of a whole
-    chunk of lines (a million-row line would not fit)."""
-    decorations = dict.fromkeys(_DECORATIONS, "VARCHAR")
+def _struct(names: Sequence[str]) -> str:
+    return "STRUCT(" + ", ".join(f'"{n}" VARCHAR' for n in dict.fromkeys(names)) + ")"
+
+
+def _columns() -> str:
+    # Result rows stay JSON text: a typed struct per row would make DuckDB hold every
+    # column of every row of a whole chunk of lines (a million-row line would not fit).
+    row = "JSON"
     cols = {
         "name": "VARCHAR",
         "unixTime": "VARCHAR",
         "calendarTime": "VARCHAR",
         "action": "VARCHAR",
         "hostIdentifier": "VARCHAR",
-        "decorations": decorations,
-        "snapshot": ["JSON"],
-        "columns": "JSON",
-        "diffResults": {"added": ["JSON"]},
-        **decorations,
+        "decorations": _struct(_DECORATIONS),
+        "snapshot": row + "[]",
+        "columns": row,
+        "diffResults": f"STRUCT(added {row}[])",
+        **dict.fromkeys(_DECORATIONS, "VARCHAR"),
     }
-    return json.dumps(cols, separators=(",", ":"))
-
-
-# JSON that yyjson (DuckDB's parser) reads but Python's json and Spark's Jackson refuse,
-# so would be a result in one engine and a malformed line in the other: a trailing comma
-# ({"a": 1,}) and a literal that is not true, false or null (NaN, inf, Infinity in any
-# case). Only a line the cheap tests find (RE2 is fast on each alone, three times slower
-# on their union) goes through the exact one: with its strings blanked out, a trailing
-# comma, or a letter that is not an exponent's.
-_WS = r"[ \t\r\n]*"
-_NOT_FINITE = r"[-+]?(?:[Ii]|[Nn][Aa])"
-_MAYBE_LENIENT = (
-    f",{_WS}(?:[}}\\]]|{_NOT_FINITE})",
-    f":{_WS}{_NOT_FINITE}",
-    rf"\[{_WS}{_NOT_FINITE}",
-)
-_STRING_OR_LITERAL = r'"(?:[^"\\]|\\.)*"|true|false|null'
-_LENIENT = f",{_WS}[}}\\]]|[A-DF-Za-df-z]"
-
-
-def _lenient(raw: str) -> str:
-    maybe = " OR ".join(f"regexp_matches({raw}, {_q(p)})" for p in _MAYBE_LENIENT)
-    blanked = f"regexp_replace({raw}, {_q(_STRING_OR_LITERAL)}, '0', 'g')"
-    exact = f"regexp_matches({blanked}, {_q(_LENIENT)})"
-    return f"(CASE WHEN {maybe} THEN {exact} ELSE false END)"
+    return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
 
 
 def _tree(directory: Path) -> list[str]:
@@ -200,9 +178,8 @@ def _control_id(expr: str, *, matched: bool = False) -> str:
 
 def _load_sql(files: Sequence[str]) -> str:
     file_list = "[" + ", ".join(_q(f) for f in files) + "]"
-    # One parse per line: each line's text, read into a fixed structure. A line that is
-    # not a JSON object, or JSON only yyjson reads (_lenient), becomes an all-NULL row
-    # (kind 'malformed'); empty lines are skipped.
+    # One parse per line: read_json with a fixed schema. A line that is not a JSON
+    # object becomes an all-NULL row (kind 'malformed'); empty lines are skipped.
     # Each line yields its result rows, or one NULL row, so lines can be counted.
     # Paths are quoted by _q; everything else in the statement is ours.
     return f"""
@@ -222,11 +199,9 @@ WITH l AS (
          WHEN snapshot IS NOT NULL THEN snapshot
          WHEN "columns" IS NOT NULL AND action IN ('added', 'snapshot') THEN ["columns"]
          ELSE "diffResults".added END AS results
-  FROM (
-    SELECT filename, unnest(CASE WHEN NOT {_lenient("json")}
-                            THEN json_transform(json, {_q(_structure())}) END)
-    FROM read_ndjson_objects({file_list}, ignore_errors=true, filename=true,
-                             maximum_object_size={MAX_LINE_BYTES}, compression='auto'))
+  FROM read_json({file_list}, format='newline_delimited', columns={_columns()},
+                 ignore_errors=true, filename=true, maximum_object_size={MAX_LINE_BYTES},
+                 compression='auto')
 ), u AS (
   SELECT * EXCLUDE (results),
     unnest(CASE WHEN len(results) > 0
@@ -290,26 +265,37 @@ def open_results(raw: io.BufferedReader) -> Iterator[IO[bytes]]:
             yield raw
 
 
-def _not_json(literal: str) -> None:
-    raise ValueError(f"{literal} is not JSON")  # Python's json takes NaN and Infinity
-
-
 def _line_problem(raw: bytes) -> str | None:
     if len(raw) > MAX_LINE_BYTES:
         return f"line longer than {MAX_LINE_BYTES} bytes"
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+        text = raw.decode("utf-8")
+        # parse_int=str: no limit on digits (int() refuses more than 4,300; the engines don't)
+        doc = json.loads(text, parse_int=str)
     except UnicodeDecodeError:
         return "not UTF-8"
     except ValueError:
         return "not JSON"
     except RecursionError:
-        return "JSON nested too deeply"
+        return _deep_line_problem(text)
     if b"\\u" in raw and _LONE_SURROGATE.search(raw):
         return "not JSON (a lone surrogate escape)"
     if not isinstance(doc, dict) or doc.get("name") is None:
         return "not an osquery result line"
     return None
+
+
+def _deep_line_problem(text: str) -> str | None:
+    """A line nested deeper than Python's json follows (yyjson and Jackson have no such
+    limit), judged by DuckDB's parser, as the ingest read it."""
+    sql = (
+        "SELECT json_valid($l), CASE WHEN json_valid($l) THEN"
+        " json_type($l) = 'OBJECT' AND json_extract_string($l, '$.name') IS NOT NULL END"
+    )
+    valid, result_line = duckdb.execute(sql, {"l": text}).fetchone() or (False, False)
+    if not valid:
+        return "not JSON"
+    return None if result_line else "not an osquery result line"
 
 
 def _malformed_files(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -350,11 +336,17 @@ _OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DO
 _TOO_LONG_LINE = b'"trails: a line longer than MAX_LINE_BYTES was here"\n'
 
 
-def _load(con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path) -> None:
+def _load(
+    con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path, memory_limit: str
+) -> None:
     """``_load_sql`` over ``files``. DuckDB stops at a line longer than its object limit
     (a hostile line, or a small gzip that expands to one): such a file is read through
     a copy with each overlong line replaced by a line that is not an object, so it is
-    counted as malformed (and located in the original) and the report goes on."""
+    counted as malformed (and located in the original) and the report goes on.
+
+    DuckDB reads a block of lines at a time, so many lines of megabytes each (about 80
+    lines of 1 MB under 1GB) need more than the memory limit: that stops the report with
+    a usage error that names the remedy."""
     copies: dict[str, str] = {}
     for _ in range(len(files) + 1):
         try:
@@ -372,6 +364,11 @@ def _load(con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path) -
         except duckdb.IOException as exc:
             raise UsageError(
                 f"cannot read results: {str(exc).splitlines()[0]}; check the files"
+            ) from None
+        except duckdb.OutOfMemoryException:
+            raise UsageError(
+                f"cannot read results: their lines are too large to read within"
+                f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
             ) from None
         else:
             for original, copy in copies.items():
@@ -396,7 +393,7 @@ def ingest(patterns: Sequence[str], workdir: Path, memory_limit: str = MEMORY_LI
     con.execute(f"SET memory_limit = {_q(memory_limit)}")
     con.execute(f"SET temp_directory = {_q(str(scratch / 'spill'))}")
     con.execute("SET preserve_insertion_order = false")
-    _load(con, files, scratch)
+    _load(con, files, scratch, memory_limit)
     lines, malformed, simulated, rows = con.execute(
         "SELECT count(*) FILTER (first_of_line), count(*) FILTER (kind = 'malformed'),"
         " count(*) FILTER (first_of_line AND simulated),"

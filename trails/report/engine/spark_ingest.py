@@ -14,8 +14,8 @@ that is not a JSON object is a row like any other and is counted, never fatal:
   such a file is read again through the copy ``ingest.py`` makes (each overlong line
   replaced by a line that is not an object), exactly as the DuckDB engine does;
 * JSON is parsed once per line by ``from_json`` with an explicit schema mirroring
-  ``ingest._structure()`` (result rows stay JSON text); single quotes, NaN and Infinity
-  are refused, as trailing commas are by default (DuckDB refuses them: ``_lenient``);
+  ``ingest._columns()`` (result rows stay JSON text), single quotes refused, and each
+  result row by ``from_json`` again, with the same limits;
 * the file and line of the first malformed lines come from the same bounded second
   read as the DuckDB engine (only files with malformed lines, stopping at the first
   few): Spark's text source has no line numbers, and numbering lines inside Spark
@@ -175,12 +175,11 @@ _NOT_BLANK = r"[^ \t\r\f\x0B]"
 _ESCAPE = "\\u"
 
 
-# Jackson's limits as wide as a line (DuckDB's yyjson has none); single quotes, NaN and
-# Infinity refused (as ingest._lenient refuses them in DuckDB).
+# Jackson's limits (strings, numbers, nesting) as wide as a line (DuckDB's yyjson has
+# none); single quotes refused.
 _JSON_OPTIONS = (
-    "map('allowSingleQuotes', 'false', 'allowNonNumericNumbers', 'false',"
-    f" 'maxStringLen', '{MAX_LINE_BYTES}',"
-    f" 'maxNestingDepth', '{MAX_LINE_BYTES}')"
+    f"map('allowSingleQuotes', 'false', 'maxStringLen', '{MAX_LINE_BYTES}',"
+    f" 'maxNumLen', '{MAX_LINE_BYTES}', 'maxNestingDepth', '{MAX_LINE_BYTES}')"
 )
 
 
@@ -209,11 +208,20 @@ def _control_id(expr: str) -> str:
 # The DuckDB statement of ingest._load_sql, spelt for Spark over a view ``lines`` (value,
 # src): one row per line, blank lines included (kind 'blank', dropped from ``rows``) so
 # that the bytes read per file can be checked against the file.
-_ROW_KEYS = ("status", "evidence_count", "evidence", "name", "denylisted", "executions")
+_ROW_KEYS = (
+    "status",
+    "evidence_count",
+    "evidence",
+    "name",
+    "denylisted",
+    "executions",
+    "output_size",
+)
 
 
 def _load_sql() -> str:
-    c = [f"c{i}" for i in range(1, 8)]
+    c = [f"c{i}" for i in range(1, len(_ROW_KEYS) + 1)]
+    row = "STRUCT<" + ", ".join(f"`{k}`: STRING" for k in _ROW_KEYS) + ">"
     return f"""
 WITH b AS (
   -- (not Spark's trim with a set of characters: it holds a string's code points in
@@ -254,10 +262,12 @@ WITH b AS (
   SELECT m.* EXCEPT (results), x.pos + 1 AS i, x.r
   FROM m LATERAL VIEW posexplode(
     CASE WHEN size(results) > 0 THEN results ELSE array(CAST(NULL AS STRING)) END) x AS pos, r
+), w AS (
+  -- not json_tuple: it cannot be told Jackson's limits (a number over 1,000 digits)
+  SELECT u.*, from_json(r, {_q(row)}, {_JSON_OPTIONS}) AS f FROM u
 ), v AS (
-  SELECT u.*, {", ".join(f"j.{n}" for n in c)}
-  FROM u LATERAL VIEW json_tuple(r, {", ".join(_q(k) for k in (*_ROW_KEYS, "output_size"))}) j
-    AS {", ".join(c)}
+  SELECT w.* EXCEPT (f), {", ".join(f"f.`{k}` AS {n}" for k, n in zip(_ROW_KEYS, c, strict=True))}
+  FROM w
 )
 SELECT src, CASE WHEN i = 1 THEN nbytes ELSE 0 END AS nbytes,
   CASE WHEN r IS NULL AND kind NOT IN ('other', 'malformed', 'blank') THEN 'empty' ELSE kind END
