@@ -9,8 +9,10 @@ import pytest
 
 from trails.cli import main
 
+CliArg = str | Path  # one command-line argument; a path is passed as its text
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+
+def run(capsys: pytest.CaptureFixture[str], *args: CliArg) -> tuple[int, str, str]:
     """Run the real CLI entry point in-process: (exit code, stdout, stderr)."""
     with pytest.raises(SystemExit) as info:
         main([str(a) for a in args])

@@ -98,7 +98,7 @@ def test_every_signer_algorithm_signs_a_verifiable_release(
     assert code == 0, err
     dist = tmp_path / "dist"
     make_dist(dist, "linux/pci")
-    args = ["sign", dist, "--key", dev_pki.key(key_type), "--chain", dev_pki.chain(key_type)]
+    args = ("sign", dist, "--key", dev_pki.key(key_type), "--chain", dev_pki.chain(key_type))
     if key_type == "ed25519":
         code, _, err = run(capsys, *args, "--cms")
         assert code == ExitCode.USAGE
@@ -328,7 +328,7 @@ def test_pki_refusals(dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFix
 def test_sign_usage_errors(
     dev_pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["--key", dev_pki.key("ci"), "--chain", dev_pki.chain("ci")]
+    args = ("--key", dev_pki.key("ci"), "--chain", dev_pki.chain("ci"))
     assert run(capsys, "sign", tmp_path / "nodist", *args)[0] == ExitCode.USAGE
     (tmp_path / "empty").mkdir()
     assert run(capsys, "sign", tmp_path / "empty", *args)[0] == ExitCode.USAGE

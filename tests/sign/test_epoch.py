@@ -43,7 +43,7 @@ def test_signer_epoch_is_stamped_and_resets_the_floor(
     )
     dist = tmp_path / "dist"
     make_dist(dist, "linux/pci")
-    args = ["sign", dist, "--key", dev_pki.key("ci2"), "--chain", dev_pki.chain("ci2")]
+    args = ("sign", dist, "--key", dev_pki.key("ci2"), "--chain", dev_pki.chain("ci2"))
     code, _, err = run(capsys, *args, "--expires", "7d")
     assert code == 0, err
     installed = StoredState(99_999_999_999_999, {}, epoch=0)  # a stolen key's high version

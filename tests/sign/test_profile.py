@@ -31,10 +31,10 @@ def test_chain_has_the_profile(dev_pki: DevPki) -> None:
         assert not ku.digital_signature
     bc = leaf.extensions.get_extension_for_class(x509.BasicConstraints)
     assert (bc.critical, bc.value.ca) == (True, False)
-    ku = leaf.extensions.get_extension_for_class(x509.KeyUsage)
-    assert ku.critical
-    assert ku.value.digital_signature
-    assert not ku.value.key_cert_sign
+    leaf_ku = leaf.extensions.get_extension_for_class(x509.KeyUsage)
+    assert leaf_ku.critical
+    assert leaf_ku.value.digital_signature
+    assert not leaf_ku.value.key_cert_sign
     eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert list(eku.value) == [EKU_CONFIG_SIGNING]
     ns = leaf.extensions.get_extension_for_oid(NAMESPACE_EXTENSION)

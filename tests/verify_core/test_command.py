@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from testkit.dist import FILES, make_dist
-from tests.sign.helpers import DevPki, run
+from tests.sign.helpers import CliArg, DevPki, run
 from trails.agent.state import AgentState, save_state
 from trails.errors import ExitCode
 
@@ -54,7 +54,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def verify(
-    capsys: pytest.CaptureFixture[str], dev: DevPki, release: object, *extra: object
+    capsys: pytest.CaptureFixture[str], dev: DevPki, release: CliArg, *extra: CliArg
 ) -> tuple[int, str, str]:
     return run(capsys, "verify", release, "--roots", dev.roots, "--namespace", NS, *extra)
 
