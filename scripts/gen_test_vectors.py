@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from trails.formats.algorithms import generate_key, sign_bytes
+from trails.formats.algorithms import SigningKey, generate_key, sign_bytes
 from trails.formats.dsse import b64, encode_envelope, pae
 from trails.formats.manifest import PAYLOAD_TYPE, FileEntry, Manifest
 from trails.formats.oids import EKU_CONFIG_SIGNING, NAMESPACE_EXTENSION
@@ -99,7 +99,7 @@ class Vectors:
 
     def signer_cert(
         self,
-        key: PrivateKeyTypes,
+        key: SigningKey,
         cn: str,
         *,
         namespaces: tuple[str, ...] = ("linux/*",),
@@ -112,7 +112,7 @@ class Vectors:
         return pki.make_signer(
             ikey,
             icert,
-            key.public_key(),  # type: ignore[union-attr]
+            key.public_key(),
             pki.name(cn, "trails"),
             now=start,
             days=days,
@@ -122,7 +122,7 @@ class Vectors:
 
     def custom_leaf(
         self,
-        key: PrivateKeyTypes,
+        key: SigningKey,
         cn: str,
         extend: Callable[[x509.CertificateBuilder], x509.CertificateBuilder],
     ) -> x509.Certificate:
@@ -132,13 +132,13 @@ class Vectors:
             x509.CertificateBuilder()
             .subject_name(pki.name(cn, "trails"))
             .issuer_name(self.inter.subject)
-            .public_key(key.public_key())  # type: ignore[union-attr, arg-type]
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(CA_FROM)
             .not_valid_after(CA_FROM + timedelta(days=1000))
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-            )  # type: ignore[union-attr, arg-type]
+            )
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
             )

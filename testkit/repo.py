@@ -65,7 +65,6 @@ class PKI:
     ) -> Signer:
         issuer = issuer or self.intermediate
         key = _key()
-        extra = {} if epoch is None else {"epoch": epoch}
         cert = pki.make_signer(
             issuer.key,
             issuer.cert,
@@ -74,7 +73,7 @@ class PKI:
             now=now,
             days=days,
             namespaces=namespaces,
-            **extra,
+            epoch=epoch,
         )
         chain = (cert,) if issuer is self.root else (cert, issuer.cert)
         return Signer(key, chain)

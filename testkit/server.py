@@ -95,7 +95,8 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif fault.kind == "slow-redirect":
-                    delay, location = fault.arg  # type: ignore[misc]
+                    assert isinstance(fault.arg, tuple), "slow-redirect takes (seconds, location)"
+                    delay, location = fault.arg
                     mirror.stop.wait(float(delay))
                     self.send_response(302)
                     self.send_header("Location", str(location))
@@ -145,7 +146,9 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                     self.send_response(200)
                     self.send_header("Connection", "close")
                     self.end_headers()
-                    self.wfile.write(bytes(fault.arg) if fault.arg is not None else data)
+                    body = data if fault.arg is None else fault.arg
+                    assert isinstance(body, bytes), "no-length takes the body as bytes"
+                    self.wfile.write(body)
                     self.close_connection = True
                 else:
                     raise AssertionError(f"unknown fault {fault.kind}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
-from typing import Any
 
+import pluggy
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -17,7 +17,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """On CI a skip is a failure naming what was missing: a tool that CI lacks would
     otherwise hide its tests behind a green run. Locally skips stay skips (listed by -ra)."""
     outcome = yield

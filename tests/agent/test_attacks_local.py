@@ -27,6 +27,7 @@ import pytest
 from testkit.kernel import AUDITCTL, delete_kernel_rules, kernel_rules
 from tests.agent.conftest import Host
 from tests.agent.test_cli_fetch import trails
+from trails.agent.apply import Checkpoint
 from trails.errors import ExitCode, TrailsError
 
 pytestmark = pytest.mark.kernel
@@ -271,11 +272,20 @@ def test_audit_load_none_in_the_config(host: Host) -> None:
     assert kernel_rules(h.key) == []
 
 
+def _record_kernel_rules(seen: dict[str, list[str]], key: str) -> Checkpoint:
+    """A checkpoint that records the kernel's rules with this key at each point."""
+
+    def checkpoint(point: str) -> None:
+        seen.setdefault(point, kernel_rules(key))
+
+    return checkpoint
+
+
 def test_update_never_leaves_the_kernel_without_trails_rules(installed: Host) -> None:
     h = installed
     seen: dict[str, list[str]] = {}
     agent = h.agent()
-    agent.installer.checkpoint = lambda point: seen.setdefault(point, kernel_rules(h.key))
+    agent.installer.checkpoint = _record_kernel_rules(seen, h.key)
     h.repo.publish(101, h.files(101))  # the same rules, another osquery.conf
     assert agent.run().outcome == "installed"
     assert seen  # the checkpoints ran
@@ -293,7 +303,7 @@ def test_changed_rules_are_loaded_before_the_old_ones_go(installed: Host) -> Non
     ).encode()
     seen: dict[str, list[str]] = {}
     agent = h.agent()
-    agent.installer.checkpoint = lambda point: seen.setdefault(point, kernel_rules(h.key))
+    agent.installer.checkpoint = _record_kernel_rules(seen, h.key)
     h.repo.publish(101, files)
     assert agent.run().outcome == "installed"
     assert seen["rules-loaded"] == [*old, f"-w /etc/passwd -p wa -k {h.key}"]

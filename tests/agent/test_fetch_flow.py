@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def test_a_failing_rollback_step_does_not_stop_the_others(installed: Host) -> No
     real_unload = agent.loader.unload
     new_rules = [f"-w /etc/passwd -p wa -k {h.key}"]
 
-    def unload(rules: list[str]) -> None:
+    def unload(rules: Sequence[str]) -> None:
         real_unload(rules)
         if list(rules) == new_rules:  # the rollback's unload of the new rules
             raise AuditLoadError("simulated: auditctl went away")

@@ -23,6 +23,7 @@ from trails.audit_rules import (
     validate,
     with_validation,
 )
+from trails.audit_rules.model import Part
 from trails.audit_rules.normalise import normalise
 from trails.audit_rules.render import render_rule
 from trails.models.diagnostic import Severity
@@ -75,7 +76,7 @@ def _user_exists(name: str) -> bool:
 def _loadable(rule: AuditRule, scratch: Path) -> AuditRule:
     """Host facts the rule needs but this machine lacks (a user, a directory) are swapped
     for ones it has (``nobody``, a scratch directory); the rule keeps its shape."""
-    parts = []
+    parts: list[Part] = []
     for part in rule.parts:
         if (
             isinstance(part, FieldCond)

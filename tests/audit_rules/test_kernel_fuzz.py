@@ -41,10 +41,7 @@ FIELD = st.one_of(
     ),
     st.builds(
         "-C {}{}{}".format,
-        *(
-            st.shared(st.sampled_from(tables.COMPARE_PAIRS), key="p").map(lambda p, i=i: p[i])
-            for i in (0,)
-        ),
+        st.shared(st.sampled_from(tables.COMPARE_PAIRS), key="p").map(lambda p: p[0]),
         st.sampled_from(["=", "!="]),
         st.shared(st.sampled_from(tables.COMPARE_PAIRS), key="p").map(lambda p: p[1]),
     ),

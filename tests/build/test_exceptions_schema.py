@@ -47,7 +47,7 @@ def _policy(entries: list[Any]) -> policy.PolicyFile:
 
 # Values near each key's limits, of the right and of wrong types. Strings never end in a
 # newline: Python's re (which jsonschema uses) lets `$` match before one, ECMA 262 does not.
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).filter(
+_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300).filter(
     lambda s: not s.endswith("\n")
 )
 _names = st.sampled_from(["EXC-1", "a", "x" * 64, "x" * 65, "-bad", "EXC 1", "ok.name_2"])

@@ -25,7 +25,8 @@ def compile_(repo: PolicyRepo, **kw: Any) -> CompileResult:
 
 def conf(result: CompileResult, ns: str) -> dict[str, Any]:
     found = {c.namespace: c for c in result.namespaces}
-    return json.loads(found[ns].osquery_conf)
+    conf: dict[str, Any] = json.loads(found[ns].osquery_conf)
+    return conf
 
 
 def errors(result: CompileResult) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from trails.collector.database import open_host_db, query
 from trails.collector.hoststate import materialise, merge
-from trails.collector.interface import Host
+from trails.collector.interface import Host, Row
 
 
 def _q(host: Host, sql: str) -> list[dict[str, Any]]:
@@ -84,7 +84,7 @@ def test_agent_status_and_rules_and_runtime(tmp_path: Path) -> None:
 
 def test_an_emptied_table_drops_raw_rows_too(tmp_path: Path) -> None:
     host = materialise({}, tmp_path)
-    raw = {"users": [{"uid": 0, "username": "root"}]}
+    raw: dict[str, list[Row]] = {"users": [{"uid": 0, "username": "root"}]}
     assert query(open_host_db(host, raw=raw), "SELECT username FROM users") == [
         {"username": "root"}
     ]

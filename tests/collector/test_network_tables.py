@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from trails.collector.database import open_host_db, query
 from trails.collector.hoststate import materialise, proc_net_address
-from trails.collector.interface import Host, Runtime
+from trails.collector.interface import Host, Query, Runtime
 from trails.collector.tables import interfaces, process_open_sockets
 from trails.collector.tables.process_open_sockets import (
     decode_address,
@@ -113,7 +113,7 @@ def test_no_runtime_and_no_process_mean_no_socket(tmp_path: Path) -> None:
     (runtime / "net").mkdir(parents=True)
     (runtime / "net" / "tcp").write_text(TCP)
     host = Host(root=tmp_path, runtime=Runtime(proc=runtime, sys=tmp_path / "sys"))
-    assert list(process_open_sockets.generate(host, process_open_sockets.Query())) == []
+    assert list(process_open_sockets.generate(host, Query())) == []
 
 
 def _fake_proc(tmp_path: Path) -> Host:

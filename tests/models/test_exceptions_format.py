@@ -30,7 +30,7 @@ ONE = ControlException(
 
 
 def _doc(**changes: Any) -> dict[str, Any]:
-    doc = json.loads(exceptions_bytes("linux/pci", [ONE]))
+    doc: dict[str, Any] = json.loads(exceptions_bytes("linux/pci", [ONE]))
     entry = doc["exceptions"][0]
     for key, value in changes.items():
         if value is None:

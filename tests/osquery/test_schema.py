@@ -25,8 +25,9 @@ def test_shipped_schema_has_facts_and_status_tables() -> None:
     assert path is not None
     assert path.index
     assert path.type == "text"
-    assert file.column("attributes") is not None
-    assert file.column("attributes").hidden
+    attributes = file.column("attributes")
+    assert attributes is not None
+    assert attributes.hidden
     assert schema.tables["registry"].platforms == ("windows",)
     status = schema.tables["trails_status"]
     assert status.platforms == ("linux",)
