@@ -190,6 +190,27 @@ def test_results_file_lines_are_json_dumps_of_each_result(rows: list[tuple[Any, 
     assert (digest.rows, digest.sha256) == (len(results), hashlib.sha256(text).hexdigest())
 
 
+def test_results_file_is_the_same_bytes_each_time() -> None:
+    """gzip with no file name and time 0 in its header, so a report can be reproduced."""
+    engine = DuckEngine(duckdb.connect())
+    store_results(
+        engine,
+        [
+            ControlResult(f"h{n}", f"c{n % 7}", ReportStatus.PASS, None, "v1", 0, (), "", "")
+            for n in range(500)
+        ],
+    )
+    stored = StoredResults(engine)
+    first, second = io.BytesIO(), io.BytesIO()
+    digest_results(stored, first)
+    digest_results(stored, second)
+    data = first.getvalue()
+    assert data == second.getvalue()
+    assert data[:3] == b"\x1f\x8b\x08"  # gzip, deflate
+    assert (data[3], data[4:8]) == (0, b"\0\0\0\0")  # no name, comment or extra; time 0
+    assert gzip.decompress(data).count(b"\n") == 500
+
+
 def test_write_behind_keeps_the_order_and_raises_what_fails() -> None:
     written: list[bytes] = []
     write_behind((str(n).encode() for n in range(100)), written.append)

@@ -50,9 +50,10 @@ def jsonl_sql(d: Dialect, table: str) -> str:
         + " || '}'"
     )
     return (
-        f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
-        f" LEFT JOIN {EVIDENCE_JSON} e ON e.key = r.evidence"
-        " ORDER BY r.host_uuid, r.control_id"
+        f"SELECT {d.lower_hex('l.line')} FROM"  # noqa: S608 - our own SQL
+        f" (SELECT {line} AS line, r.host_uuid, r.control_id FROM {table} r"
+        f" LEFT JOIN {EVIDENCE_JSON} e ON e.key = r.evidence) l"
+        " ORDER BY l.host_uuid, l.control_id"
     )
 
 

@@ -9,7 +9,6 @@ which ``report.json`` carries so the report's fingerprint covers every result.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import weakref
@@ -17,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
+
+from isal import isal_zlib
 
 from trails.models.evidence import ReportStatus
 from trails.report.engine.interface import Columns, Dialect, Engine
@@ -171,12 +172,12 @@ def write_behind(pieces: Iterable[bytes], write: Callable[[bytes], object]) -> N
 
 def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDigest:
     """The SHA-256 of the results file's JSON Lines; written to ``out`` as gzip when given
-    (no name or time in the header: the same results give the same bytes)."""
+    (the same results give the same bytes); ISA-L compresses four times as fast as zlib
+    at its fastest level, and a little smaller."""
     digest = hashlib.sha256()
     sizes = []
-    packed = (
-        None if out is None else gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1, mtime=0)
-    )
+    # a gzip stream (wbits 31) with no name and time 0 in its header
+    packer = isal_zlib.compressobj(1, wbits=31)
 
     def pieces() -> Iterator[bytes]:
         results.load_evidence(EVIDENCE_JSON, jsonl_evidence)
@@ -186,10 +187,10 @@ def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDige
 
     def take(data: bytes) -> None:
         digest.update(data)
-        if packed is not None:
-            packed.write(data)
+        if out is not None:
+            out.write(packer.compress(data))
 
     write_behind(pieces(), take)
-    if packed is not None:
-        packed.close()  # writes the gzip trailer; ``out`` stays open
+    if out is not None:
+        out.write(packer.flush())  # the gzip trailer; ``out`` stays open
     return ResultsDigest(rows=sum(sizes), sha256=digest.hexdigest())

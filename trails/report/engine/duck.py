@@ -14,31 +14,29 @@ from trails.report.engine.interface import Columns, Dialect
 from trails.report.engine.patterns import (
     FORMULA,
     INVISIBLE,
-    NEEDS_LOWER_HEX,
     PLAIN_CELL,
     UPPER_HEX,
 )
 
 BATCH = 20_000
 
-# The text ``\u000B`` in the string is ``\\u000B`` once encoded, and stays as it is: each
-# escaped backslash is first swapped for \x01 (which to_json never leaves raw, so it
-# cannot be in the encoding), then swapped back. A replace scans left to right, so it
+# The text ``\u000B`` in a string is ``\\u000B`` once encoded, and stays as it is: each
+# escaped backslash is first swapped for \x01 (which JSON never holds raw, so it cannot
+# be in the text), then swapped back. A replace scans left to right, so it
 # takes the encoding's backslashes in the pairs they were written as.
 _ESCAPED_BACKSLASH = "chr(1)"
 
 
 class DuckDialect:
     def json_string(self, expr: str) -> str:
-        quoted = f"to_json(CAST({expr} AS VARCHAR))"
-        fixed = f"replace({quoted}, '\\\\', {_ESCAPED_BACKSLASH})"
+        return f"to_json(CAST({expr} AS VARCHAR))"
+
+    def lower_hex(self, text: str) -> str:
+        fixed = f"replace({text}, '\\\\', {_ESCAPED_BACKSLASH})"
         for hex4 in UPPER_HEX:
             fixed = f"replace({fixed}, '\\u{hex4}', '\\u{hex4.lower()}')"
         fixed = f"replace({fixed}, {_ESCAPED_BACKSLASH}, '\\\\')"
-        return (
-            f"(CASE WHEN regexp_matches({expr}, '{NEEDS_LOWER_HEX}') THEN {fixed}"
-            f" ELSE {quoted} END)"
-        )
+        return f"(CASE WHEN contains({text}, '\\u00') THEN {fixed} ELSE {text} END)"
 
     def utc_text(self, expr: str) -> str:
         return f"strftime(make_timestamp(CAST({expr} AS BIGINT) * 1000000), '%Y-%m-%dT%H:%M:%SZ')"

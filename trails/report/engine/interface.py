@@ -22,7 +22,14 @@ class Dialect(Protocol):
 
     def json_string(self, expr: str) -> str:
         """SQL for ``expr`` as a JSON string literal, as Python's ``json.dumps`` writes it
-        (``ensure_ascii=False``: only ``"``, ``\\`` and control characters escaped)."""
+        (``ensure_ascii=False``: only ``"``, ``\\`` and control characters escaped), except
+        that a control character's ``\\u00XX`` escape may have upper-case hex."""
+        ...
+
+    def lower_hex(self, text: str) -> str:
+        """SQL for the JSON ``text`` with the hex of every ``\\u00XX`` escape in lower case,
+        as ``json.dumps`` writes it: once per line, not per ``json_string``, because the
+        test that finds the few texts to fix costs less on a whole line."""
         ...
 
     def utc_text(self, expr: str) -> str:

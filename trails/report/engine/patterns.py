@@ -6,9 +6,8 @@ from __future__ import annotations
 
 # to_json escapes control characters with upper-case hex in both engines; json.dumps (the
 # reference) with lower case. Only these escapes contain a letter (\b, \t, \n, \f and \r
-# have short forms everywhere), so only text holding one of these characters is fixed up.
+# have short forms everywhere), so only a text holding ``\u00`` is fixed up, once a line.
 UPPER_HEX = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
-NEEDS_LOWER_HEX = r"[\x0b\x0e\x0f\x1a-\x1f]"
 # trails.report.render.text: control and bidi-override characters become U+FFFD.
 INVISIBLE = (
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{fffe}\x{ffff}"

@@ -22,7 +22,6 @@ from trails.report.engine.interface import Columns, Dialect
 from trails.report.engine.patterns import (
     FORMULA,
     INVISIBLE,
-    NEEDS_LOWER_HEX,
     PLAIN_CELL,
     UPPER_HEX,
 )
@@ -36,7 +35,6 @@ def _literal(pattern: str) -> str:
     return pattern.replace("\\", "\\\\")
 
 
-_NEEDS_LOWER_HEX = _literal(NEEDS_LOWER_HEX)
 _INVISIBLE = _literal(INVISIBLE)
 _FORMULA = _literal(FORMULA)
 # Java's $ also matches before a final line break: \z is the end.
@@ -46,19 +44,20 @@ _REPLACEMENT = "\ufffd"  # chr() in Spark SQL is modulo 256: the character itsel
 
 class SparkDialect:
     def json_string(self, expr: str) -> str:
-        # to_json of a one-field struct, the struct's braces and key cut off; Jackson
-        # escapes control characters with upper-case hex, json.dumps with lower case.
+        # to_json of a one-field struct, the struct's braces and key cut off
         quoted = f"substring(to_json(named_struct('v', CAST({expr} AS STRING))), 6)"
-        quoted = f"left({quoted}, length({quoted}) - 1)"
+        return (
+            f"(CASE WHEN {expr} IS NULL THEN NULL"  # DuckDB's to_json(NULL) is NULL too
+            f" ELSE left({quoted}, length({quoted}) - 1) END)"
+        )
+
+    def lower_hex(self, text: str) -> str:
         # as in DuckDB's dialect: escaped backslashes set aside while the hex is lowered
-        fixed = f"replace({quoted}, '\\\\\\\\', chr(1))"
+        fixed = f"replace({text}, '\\\\\\\\', chr(1))"
         for hex4 in UPPER_HEX:
             fixed = f"replace({fixed}, '\\\\u{hex4}', '\\\\u{hex4.lower()}')"
         fixed = f"replace({fixed}, chr(1), '\\\\\\\\')"
-        return (
-            f"(CASE WHEN {expr} IS NULL THEN NULL"  # DuckDB's to_json(NULL) is NULL too
-            f" WHEN {expr} RLIKE '{_NEEDS_LOWER_HEX}' THEN {fixed} ELSE {quoted} END)"
-        )
+        return f"(CASE WHEN instr({text}, '\\\\u00') > 0 THEN {fixed} ELSE {text} END)"
 
     def utc_text(self, expr: str) -> str:
         return (
