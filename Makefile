@@ -36,11 +36,11 @@ system-deps:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check trails tests bench scripts
-	$(BIN)/mypy trails
+	$(BIN)/mypy trails tests testkit bench scripts
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy trails
+	$(BIN)/mypy trails tests testkit bench scripts
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 demo: setup

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from testkit.report_synth import HOSTILE_STRINGS, SINCE, UNTIL
@@ -127,7 +127,14 @@ def _host(n: int, namespace: str, cv: str, owner: str, hostname: str | None = No
     )
 
 
-def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra: object) -> Report:
+def _report(
+    hosts: tuple[Host, ...],
+    results: tuple[ControlResult, ...],
+    *,
+    integrity: tuple[IntegrityFinding, ...] = (),
+    baseline: BaselineDiff | None = None,
+    simulated: bool = False,
+) -> Report:
     controls = CONTROLS
     return report_in_memory(
         hosts,
@@ -139,7 +146,7 @@ def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra
             generated_at=UNTIL,
             since=SINCE,
             until=UNTIL,
-            simulated=bool(extra.get("simulated", False)),
+            simulated=simulated,
             tool_version="0.1.0",
         ),
         scope=Scope(
@@ -176,7 +183,7 @@ def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra
             ),
             TrendPoint(date(2026, 11, 23), StatusCounts.of(r.status for r in results)),
         ),
-        integrity=tuple(extra.get("integrity", ())),  # type: ignore[call-overload]
+        integrity=integrity,
         ingest=IngestStats(
             files=("logs/osqueryd.results.log", "logs/osqueryd.results.log.1.gz"),
             lines=1234,
@@ -187,18 +194,29 @@ def _report(hosts: tuple[Host, ...], results: tuple[ControlResult, ...], **extra
                 MalformedLine("logs/osqueryd.results.log", 99, "line longer than 1048576 bytes"),
             ),
         ),
-        baseline=extra.get("baseline"),  # type: ignore[arg-type]
+        baseline=baseline,
     )
 
 
-def _result(host: Host, control: str, status: ReportStatus, **kw: object) -> ControlResult:
+def _result(
+    host: Host,
+    control: str,
+    status: ReportStatus,
+    *,
+    collected: datetime | None = UNTIL - timedelta(hours=2),
+    evidence_count: int = 0,
+    evidence: tuple[EvidenceRow, ...] = (),
+    detail: str = "",
+) -> ControlResult:
     return ControlResult(
         host_uuid=host.host_uuid,
         control_id=control,
         status=status,
-        collected=kw.pop("collected", UNTIL - timedelta(hours=2)),  # type: ignore[arg-type]
+        collected=collected,
         config_version=host.config_version,
-        **kw,  # type: ignore[arg-type]
+        evidence_count=evidence_count,
+        evidence=evidence,
+        detail=detail,
     )
 
 

@@ -212,7 +212,9 @@ def test_simulate_from_dist_and_report_against_it(
 
     dist = tmp_path / "dist"
     make_dist(dist, "linux")
-    conf = {"schedule": {"trails.control.a": {}, "trails.control.b": {}}}
+    conf: dict[str, dict[str, dict[str, object]]] = {
+        "schedule": {"trails.control.a": {}, "trails.control.b": {}}
+    }
     (dist / "linux" / "osquery.conf").write_text(json.dumps(conf))
     logs = tmp_path / "logs"
     code, _, err = run(
@@ -318,7 +320,9 @@ def test_an_ubuntu_only_fleet_does_not_claim_cis_rhel(
 
     dist = tmp_path / "dist"
     make_dist(dist, "linux")
-    conf = {"schedule": {"trails.control.cis-ubuntu2204-5.1.1": {}}}
+    conf: dict[str, dict[str, dict[str, object]]] = {
+        "schedule": {"trails.control.cis-ubuntu2204-5.1.1": {}}
+    }
     (dist / "linux" / "osquery.conf").write_text(json.dumps(conf))
     logs = tmp_path / "logs"
     assert run(capsys, "simulate", "--dist", dist, "--hosts", "3", "--out", logs)[0] == 0

@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -30,17 +31,32 @@ CV = "20261122080000-abc1234"
 EVIDENCE = [{"path": "/etc/shadow", "mode": "0644"}]
 
 
-def _exception(ident: str = "EXC-1", **kw: object) -> ControlException:
-    fields: dict[str, object] = {
-        "id": ident,
-        "control": "b",
-        "justification": "legacy agent until the March migration (CHG-1234)",
-        "approved_by": "Jane Doe (CISO)",
-        "expires": UNTIL + timedelta(days=30),
-        "source": "policies/linux/pci/policy.yaml:12",
-    }
-    fields.update(kw)
-    return ControlException(**fields)  # type: ignore[arg-type]
+class _Scope(TypedDict, total=False):
+    """What an exception may narrow: its control, hosts and owner."""
+
+    control: str
+    hosts: tuple[str, ...]
+    owner: str
+
+
+def _exception(
+    ident: str = "EXC-1",
+    *,
+    control: str = "b",
+    expires: datetime = UNTIL + timedelta(days=30),
+    hosts: tuple[str, ...] = (),
+    owner: str = "",
+) -> ControlException:
+    return ControlException(
+        id=ident,
+        control=control,
+        justification="legacy agent until the March migration (CHG-1234)",
+        approved_by="Jane Doe (CISO)",
+        expires=expires,
+        hosts=hosts,
+        owner=owner,
+        source="policies/linux/pci/policy.yaml:12",
+    )
 
 
 def _release(namespace: str = "linux/pci", *exceptions: ControlException) -> ReleaseInfo:
@@ -113,7 +129,7 @@ def test_an_expired_exception_stops_applying(tmp_path: Path) -> None:
     ],
 )
 def test_an_exception_covers_only_the_hosts_it_names(
-    tmp_path: Path, scope: dict[str, object], waived_hosts: set[str]
+    tmp_path: Path, scope: _Scope, waived_hosts: set[str]
 ) -> None:
     report = _report(tmp_path, _fleet(), _release("linux/pci", _exception(**scope)))
     got = {h for (h, c), s in _statuses(report).items() if s is ReportStatus.WAIVED}

@@ -5,6 +5,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
 from trails.models.evidence import CONTROL_QUERY_NAME
+from trails.report.engine.duck import DuckEngine
 from trails.report.ingest import Ingested, expand_inputs, ingest, malformed_samples
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
@@ -25,11 +27,21 @@ def _ingest(tmp_path: Path, *texts: str, gz: bool = False) -> Ingested:
     return ingest([str(path)], work)
 
 
+def _con(ing: Ingested) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection holding ``rows`` (``ingest`` always loads into DuckDB)."""
+    assert isinstance(ing.engine, DuckEngine)
+    return ing.engine.con
+
+
 def _controls(ing: Ingested) -> list[tuple[object, ...]]:
-    return ing.engine.con.execute(
-        "SELECT host_uuid, control_id, status, t, namespace, evidence FROM rows"
-        " WHERE kind = 'control' ORDER BY 1, 2, 4"
-    ).fetchall()
+    return (
+        _con(ing)
+        .execute(
+            "SELECT host_uuid, control_id, status, t, namespace, evidence FROM rows"
+            " WHERE kind = 'control' ORDER BY 1, 2, 4"
+        )
+        .fetchall()
+    )
 
 
 @pytest.mark.parametrize("fmt", ["snapshot", "batch", "snapshot-event", "added"])
@@ -149,7 +161,7 @@ def test_strings_are_bounded(tmp_path: Path) -> None:
     dec = decorations("h" * 5000, hostname="n" * (1 << 20))
     ing = _ingest(tmp_path, control("c1", "fail", T0, dec, [{"x": "y" * 100_000}]))
     host, hostname, evidence = (
-        ing.engine.con.execute("SELECT host_uuid, hostname, evidence FROM rows").fetchone() or ()
+        _con(ing).execute("SELECT host_uuid, hostname, evidence FROM rows").fetchone() or ()
     )
     assert len(host) <= 1024
     assert len(hostname) <= 1024
@@ -163,15 +175,18 @@ def test_stats_and_integrity_rows(tmp_path: Path) -> None:
         stats({"c0": (0, 3), "c1": (1, 0), "c2": (0, 3), "c3": (0, 5, 0)}, T0, dec),
         integrity(T0, dec, last_result="signature"),
     )
-    got = ing.engine.con.execute(
-        "SELECT control_id, denylisted, executions, output_size FROM rows"
-        " WHERE kind = 'stats' ORDER BY 1"
-    ).fetchall()
+    got = (
+        _con(ing)
+        .execute(
+            "SELECT control_id, denylisted, executions, output_size FROM rows"
+            " WHERE kind = 'stats' ORDER BY 1"
+        )
+        .fetchall()
+    )
     # healthy statistics are dropped, except a line's first row (it counts the line)
     assert got == [("c0", False, 3, 180), ("c1", True, 0, 180), ("c3", False, 5, 0)]
     (row,) = (
-        ing.engine.con.execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone()
-        or ()
+        _con(ing).execute("SELECT integrity FROM rows WHERE kind = 'integrity'").fetchone() or ()
     )
     assert json.loads(row)["last_result"] == "signature"
     assert ing.stats.result_rows == 4
@@ -206,7 +221,7 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, chunks: list[bytes]) -> Non
     non_blank = 2 + sum(1 for c in chunks if c.replace(b"\n", b" ").strip(b" \r\t"))
     assert ing.stats.lines <= non_blank
     assert ing.stats.lines >= 2
-    ing.engine.con.close()
+    _con(ing).close()
 
 
 # JSON text where parsers disagree: escapes of half a surrogate pair (DuckDB refuses,
@@ -248,7 +263,7 @@ def test_the_samples_find_the_lines_the_engine_counts_malformed(
     ing = ingest([str(path)], tmp_path)
     assert len(malformed_samples([str(path)])) == ing.stats.malformed
     assert len(ing.stats.malformed_samples) == ing.stats.malformed
-    ing.engine.con.close()
+    _con(ing).close()
 
 
 _NAME_PIECES = ["pack_", "_", "trails.control.", "trails.", "c1", "x-y", ".", "é", "\n", " "]
@@ -265,11 +280,14 @@ def test_control_ids_are_the_patterns_group(tmp_path: Path, names: list[str]) ->
     stat_names = names or ["x"]
     stat_rows = [{"name": n, "denylisted": "1", "executions": "0"} for n in stat_names]
     texts = [line(n, [row], T0, dec) for n in names]
-    con = _ingest(tmp_path, *texts, line("trails.schedule_stats", stat_rows, T0, dec)).engine.con
+    con = _con(_ingest(tmp_path, *texts, line("trails.schedule_stats", stat_rows, T0, dec)))
 
     def group(name: str) -> str | None:
         sql = "SELECT nullif(regexp_extract($n, $p, 1), '')"
-        return (con.execute(sql, {"n": name, "p": CONTROL_QUERY_NAME}).fetchone() or (None,))[0]
+        found: str | None = (
+            con.execute(sql, {"n": name, "p": CONTROL_QUERY_NAME}).fetchone() or (None,)
+        )[0]
+        return found
 
     def ids(kind: str) -> Counter[str | None]:
         sql = "SELECT control_id FROM rows WHERE kind = $k"
@@ -287,5 +305,5 @@ def test_bounds_at_the_limit(tmp_path: Path, extra: int) -> None:
     characters (not bytes)."""
     host = "é" * (1024 + extra)
     ing = _ingest(tmp_path, control("c1", "x" * (32 + extra), T0, decorations(host)))
-    got = ing.engine.con.execute("SELECT host_uuid, status FROM rows").fetchone() or ()
+    got = _con(ing).execute("SELECT host_uuid, status FROM rows").fetchone() or ()
     assert got == ("é" * 1024, "x" * 32)

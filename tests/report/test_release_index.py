@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from testkit.dist import make_dist
-from tests.sign.helpers import DevPki, make_dev_pki, run
+from tests.sign.helpers import CliArg, DevPki, make_dev_pki, run
 from trails.formats.dsse import MAX_ENVELOPE_BYTES
 from trails.formats.index import INDEX_PAYLOAD_TYPE, IndexEntry, ReleaseIndex, parse_index
 from trails.formats.names import INDEX_ENVELOPE
@@ -168,8 +168,18 @@ def test_signing_some_namespaces_indexes_only_those(
     assert len(load_releases(dist, _trust(pki)).infos) == 2
 
 
-def _resign_index(dist: Path, signer: Signer, **changes: datetime) -> None:
-    index = _index(dist)._replace(**changes)
+def _resign_index(
+    dist: Path,
+    signer: Signer,
+    *,
+    created: datetime | None = None,
+    expires: datetime | None = None,
+) -> None:
+    index = _index(dist)
+    index = index._replace(
+        created=index.created if created is None else created,
+        expires=index.expires if expires is None else expires,
+    )
     (dist / INDEX_ENVELOPE).write_bytes(signer.sign(index.to_bytes(), INDEX_PAYLOAD_TYPE))
 
 
@@ -234,7 +244,7 @@ def test_index_entries_describe_the_release(pki: DevPki, dist: Path) -> None:
 
 
 def _report(
-    capsys: pytest.CaptureFixture[str], dist: Path, tmp_path: Path, *args: object
+    capsys: pytest.CaptureFixture[str], dist: Path, tmp_path: Path, *args: CliArg
 ) -> tuple[int, str, str]:
     results = tmp_path / "results.log"
     results.write_text("")

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trestle.oscal.assessment_results import AssessmentResults
 
-from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report, rebuilt
+from testkit.report_synth import HOSTILE_STRINGS
+from tests.report.factories import example_report, hostile_report, rebuilt
 from trails.formats.manifest import format_time
 from trails.models.evidence import ReportStatus
 from trails.report.model import ControlResult, EvidenceRow, Report

@@ -20,13 +20,15 @@ from testkit.dist import make_dist
 from tests.report.factories import results_file_rows
 from tests.report.pdf.pdfcheck import page_texts, to_pngs
 from tests.report.test_release_verification import NAMESPACE, vector_dist
-from tests.sign.helpers import DevPki, make_dev_pki, run
+from tests.sign.helpers import CliArg, DevPki, make_dev_pki, run
 from tests.verify_core.conftest import INDEX, VECTORS
 from trails.formats.names import INDEX_ENVELOPE
 
 VECTOR_ROOTS = VECTORS / INDEX["roots"]
 VECTOR_UNTIL = INDEX["reference_time"]
-CONF = {"schedule": {"trails.control.a": {}, "trails.control.b": {}}}
+CONF: dict[str, dict[str, dict[str, object]]] = {
+    "schedule": {"trails.control.a": {}, "trails.control.b": {}}
+}
 
 
 def _now() -> str:
@@ -56,7 +58,7 @@ def signed_fleet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[De
     return pki, dist, logs
 
 
-def _report(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+def _report(capsys: pytest.CaptureFixture[str], *args: CliArg) -> tuple[int, str, str]:
     return run(capsys, "report", *args)
 
 

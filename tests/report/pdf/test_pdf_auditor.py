@@ -212,8 +212,11 @@ def test_creation_date_is_the_generation_time() -> None:
     assert meta is not None
     generated = report.metadata.generated_at.astimezone(UTC)
     stamp = generated.strftime("D:%Y%m%d%H%M%S+00'00'")
-    assert meta["/CreationDate"] == stamp
-    assert meta["/ModDate"] == stamp
+    created, modified = meta["/CreationDate"], meta["/ModDate"]
+    assert isinstance(created, str)
+    assert isinstance(modified, str)
+    assert created == stamp
+    assert modified == stamp
     assert meta.creation_date == generated.replace(microsecond=0)
     assert meta.creation_date != datetime(2000, 1, 1, tzinfo=UTC)
 

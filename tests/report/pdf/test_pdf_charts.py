@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import TypeVar
+
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Drawing, String
 
 from trails.report.pdf import charts, styles
 
+T = TypeVar("T")
 
-def _only(drawing: Drawing, kind: type) -> object:
+
+def _only(drawing: Drawing, kind: type[T]) -> T:
     found = [c for c in drawing.contents if isinstance(c, kind)]
     assert len(found) == 1
     return found[0]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.report_synth import synthetic_report
-from tests.report.factories import HOSTILE_STRINGS, example_report, hostile_report
+from testkit.report_synth import HOSTILE_STRINGS, synthetic_report
+from tests.report.factories import example_report, hostile_report
 from tests.report.pdf.pdfcheck import outline_titles, page_texts, reader, to_pngs
 from trails.report.model import LISTED_FAILING, IntegrityKind, Report
 from trails.report.pdf.render import write_pdf
@@ -162,7 +162,10 @@ def test_a_long_hostile_title_stays_out_of_the_page_number(tmp_path: Path) -> No
     title = "W" * 300 + "\u202e<b>"
     meta = dataclasses.replace(report.metadata, title=title)
     pdf = render("pdf", dataclasses.replace(report, metadata=meta))
-    meta_title = reader(pdf).metadata.title  # type: ignore[union-attr]
+    info = reader(pdf).metadata
+    assert info is not None
+    meta_title = info.title
+    assert meta_title is not None
     assert meta_title.startswith("W" * 90)
     assert "\u202e" not in meta_title
     last = page_texts(pdf)[-1]

@@ -17,6 +17,7 @@ from tests.report.osquery_lines import T0, control, decorations, integrity, line
 from trails.errors import TransportError, UsageError
 from trails.report import ingest as duck
 from trails.report.engine import spark_ingest
+from trails.report.engine.duck import DuckEngine
 from trails.report.engine.spark_ingest import COLUMNS, VIEW
 from trails.report.simulate import SimOptions, simulate, synthetic
 
@@ -42,6 +43,8 @@ def _both(
     (work / "duck").mkdir(parents=True)
     (work / "spark").mkdir()
     d = duck.ingest(patterns, work / "duck")
+    assert isinstance(d.engine, DuckEngine)
+    con = d.engine.con
     s = spark_ingest.ingest(spark, urls or patterns, work / "spark")
     stats = s.stats
     if urls:
@@ -55,20 +58,18 @@ def _both(
         )
     try:
         names = ", ".join(COLUMNS)  # our constants: the SQL below holds no input
-        duck_types = [
-            (n, _TYPES[t]) for n, t, *_ in d.engine.con.execute("DESCRIBE rows").fetchall()
-        ]
+        duck_types = [(n, _TYPES[t]) for n, t, *_ in con.execute("DESCRIBE rows").fetchall()]
         assert duck_types == spark.table(f"`{VIEW}`").dtypes
         duck_sql = f"SELECT {names} FROM rows"  # noqa: S608
         spark_sql = f"SELECT {names} FROM `{VIEW}`"  # noqa: S608
-        duck_rows = Counter(d.engine.con.execute(duck_sql).fetchall())
+        duck_rows = Counter(con.execute(duck_sql).fetchall())
         spark_rows = Counter((_as_local(r[0]), *r[1:]) for r in spark.sql(spark_sql).collect())
         assert duck_rows - spark_rows == Counter()
         assert spark_rows - duck_rows == Counter()
         assert d.stats == stats
         assert d.simulated == s.simulated
     finally:
-        d.engine.con.close()
+        con.close()
         s.close()
 
 
