@@ -65,6 +65,8 @@ def test_statuses(tmp_path: Path) -> None:
         ],
     )
     got = _status(report)
+    # one result per pair: (h2, f) is reported, expected and named by the statistics
+    assert len(list(report.results)) == len(got) == 13
     assert got[("h1", "a")][0] is ReportStatus.PASS
     assert got[("h1", "b")][0] is ReportStatus.FAIL
     assert got[("h1", "c")][0] is ReportStatus.NOT_APPLICABLE

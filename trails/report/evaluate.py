@@ -188,6 +188,10 @@ def prepare(engine: Engine, window: Window) -> None:
 # ``results`` table the rollups and renderers read (``trails.report.results``). Pairs are
 # the controls each host's namespace schedules (``expected``), the controls it reported
 # and the controls its schedule statistics name; hosts are those of ``host_info``.
+# A control a host reported is in ``exp`` for the host's namespace, so the join of hosts
+# and ``exp`` already holds every pair of ``latest``: a distinct over that join and the
+# statistics' pairs, not over ``latest`` too (at 40,000 hosts 7.9 -> 5.0 s; without any
+# distinct the join's one row group of hosts made the rest run on one thread).
 _RESULTS_SQL = """
 WITH exp AS (
   SELECT namespace, control_id FROM expected
@@ -196,7 +200,6 @@ WITH exp AS (
 ), pairs AS (
   SELECT h.host_uuid, e.control_id
   FROM host_info h JOIN exp e ON e.namespace = coalesce(h.namespace, '')
-  UNION SELECT host_uuid, control_id FROM latest
   UNION SELECT host_uuid, control_id FROM stats_errors
 ), v AS (
   SELECT p.host_uuid, p.control_id,
