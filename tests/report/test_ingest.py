@@ -10,11 +10,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from testkit.report_synth import HOSTILE_STRINGS
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
 from trails.models.evidence import CONTROL_QUERY_NAME
 from trails.report.engine.duck import DuckEngine
-from trails.report.ingest import Ingested, expand_inputs, ingest, malformed_samples
+from trails.report.ingest import (
+    Ingested,
+    _load_sql,
+    expand_inputs,
+    ingest,
+    malformed_samples,
+)
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -105,6 +112,109 @@ def test_lines_too_large_for_the_memory_limit_are_a_usage_error(tmp_path: Path) 
     with pytest.raises(UsageError, match=r"--memory-limit 32MB; raise it"):
         ingest([str(path)], tmp_path, memory_limit="32MB")
     assert ingest([str(path)], tmp_path).stats.lines == 20  # within the default 1GB
+
+
+def _rows_read(path: Path, *, snapshot_as_text: bool) -> list[tuple[object, ...]]:
+    con = duckdb.connect()
+    try:
+        con.execute(_load_sql([str(path)], snapshot_as_text=snapshot_as_text))
+        return con.execute("SELECT * FROM rows ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+_SNAPSHOT_VALUES = (
+    '{"status": "pass"}',
+    '"pass"',
+    "5",
+    "null",
+    '[1, "x", [2], {"status": "fail"}]',
+    "[]",
+    '[{"status": "fail", "evidence": "[{\\"a\\": 1}]"}, {"status": "pass"}]',
+)
+
+
+def test_snapshots_read_as_text_give_the_same_rows(tmp_path: Path) -> None:
+    """The second try after running out of memory (``snapshot_as_text``) reads the same
+    rows as the first: every result format, non-array snapshots, hostile text, malformed
+    lines."""
+    dec = decorations("h1")
+    texts = [
+        control("c1", "fail", T0, dec, [{"path": "/etc/shadow", "mode": "0644"}]),
+        control("c2", "pass", T0, dec, fmt="event"),
+        control("c3", "not_applicable", T0, dec, fmt="batch"),
+        stats({"c1": (0, 4, 0), "c4": (1, 0)}, T0, dec),
+        integrity(T0, dec, last_result="signature", last_error=HOSTILE_STRINGS[1]),
+        line("pack_inventory_rpm_packages", [{"name": "bash"}] * 3, T0, dec),
+        *(
+            control(f"h{n}", text[:40], T0, decorations(text[:60]), [{"value": text}])
+            for n, text in enumerate(HOSTILE_STRINGS)
+        ),
+        *(
+            f'{{"name": "trails.control.s{n}", "unixTime": {T0}, "snapshot": {value},'
+            ' "decorations": {"host_uuid": "h2"}}'
+            for n, value in enumerate(_SNAPSHOT_VALUES)
+        ),
+        "not json",
+        '{"name": "trails.control.cut", "snapshot": [',
+        "[1, 2]",
+    ]
+    path = tmp_path / "r.log"
+    path.write_bytes(("\n".join(texts) + "\n").encode("utf-8", "surrogateescape"))
+    as_list = _rows_read(path, snapshot_as_text=False)
+    assert len(as_list) > len(texts)  # the snapshot of three rows, the statistics
+    assert _rows_read(path, snapshot_as_text=True) == as_list
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["status", "evidence", "x"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(snapshot=_JSON)
+def test_any_snapshot_value_reads_the_same_as_text(tmp_path: Path, snapshot: object) -> None:
+    doc = {
+        "name": "trails.control.c1",
+        "unixTime": T0,
+        "snapshot": snapshot,
+        "decorations": {"host_uuid": "h1"},
+    }
+    path = tmp_path / "r.log"
+    path.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    assert _rows_read(path, snapshot_as_text=True) == _rows_read(path, snapshot_as_text=False)
+
+
+@pytest.mark.slow
+def test_a_run_of_large_snapshots_of_another_query_fits_the_default_limit(
+    tmp_path: Path,
+) -> None:
+    """Regression: a package inventory of 10,000 rows (0.78 MB a line) from another query,
+    250 lines in a row, needed more than the default 1GB with every snapshot read as a
+    list (160 already did); the second try, on one thread with snapshots as text, reads
+    them."""
+    packages = [
+        {"name": f"pkg{n}", "version": "1.2.3-4.el9", "arch": "x86_64", "size": str(n)}
+        for n in range(10_000)
+    ]
+    dec = decorations("h1")
+    inventory = line("pack_inventory_rpm_packages", packages, T0, dec)
+    path = tmp_path / "big.log"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(control("c1", "fail", T0, dec, [{"path": "/etc/shadow"}]) + "\n")
+        for _ in range(250):
+            out.write(inventory + "\n")
+    ing = ingest([str(path)], tmp_path)
+    assert ing.stats.lines == 251
+    assert ing.stats.malformed == 0
+    assert [r[1:3] for r in _controls(ing)] == [("c1", "fail")]
 
 
 def test_a_directory_partitioned_by_day_is_read_whole(tmp_path: Path) -> None:
