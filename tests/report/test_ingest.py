@@ -215,6 +215,9 @@ def test_a_run_of_large_snapshots_of_another_query_fits_the_default_limit(
     assert ing.stats.lines == 251
     assert ing.stats.malformed == 0
     assert [r[1:3] for r in _controls(ing)] == [("c1", "fail")]
+    # the rest of the report runs on every core again
+    threads = "SELECT current_setting('threads')"
+    assert _con(ing).execute(threads).fetchall() == duckdb.connect().execute(threads).fetchall()
 
 
 def test_a_directory_partitioned_by_day_is_read_whole(tmp_path: Path) -> None:

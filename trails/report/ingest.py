@@ -383,14 +383,15 @@ def _load(
         except duckdb.OutOfMemoryException:
             if not snapshot_as_text:
                 snapshot_as_text = True
-                con.execute("SET threads = 1")  # one block of lines in memory, not two
+                con.execute("SET threads = 1")  # one block of lines at a time, not one a thread
                 continue
             raise UsageError(
                 f"cannot read results: their lines are too large to read within"
                 f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
             ) from None
         else:
-            con.execute("RESET threads")
+            if snapshot_as_text:
+                con.execute("RESET threads")  # the rest of the report uses every core
             for original, copy in copies.items():
                 con.execute("UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copy})
             return
