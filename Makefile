@@ -41,7 +41,7 @@ lint: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy trails tests testkit bench scripts
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term
 
 demo: setup
 	$(BIN)/python scripts/demo.py
