@@ -211,6 +211,26 @@ def test_results_file_is_the_same_bytes_each_time() -> None:
     assert gzip.decompress(data).count(b"\n") == 500
 
 
+def test_results_file_is_in_the_order_of_the_ids_code_points() -> None:
+    """The large outputs sort by numbered ids (``load_order``); the numbering is Python's
+    order, which must be the order of the ids' UTF-8 bytes, as the engines sort strings:
+    not UTF-16's (U+FF61 before U+1F600), nor case-blind, and a prefix first."""
+    hosts = ["\U0001f600", "\uff61", "B", "a", "ab", "a\u00e9", "", "h\x00"]
+    controls = ["c2", "C1", "c10", "\u00e9", "c"]
+    engine = DuckEngine(duckdb.connect())
+    given_order = [(h, c) for c in controls for h in hosts]
+    store_results(
+        engine,
+        [ControlResult(h, c, ReportStatus.PASS, None, "", 0, (), "", "") for h, c in given_order],
+    )
+    out = io.BytesIO()
+    digest_results(StoredResults(engine), out)
+    lines = [json.loads(line) for line in gzip.decompress(out.getvalue()).splitlines()]
+    by_bytes = sorted(given_order, key=lambda p: (p[0].encode(), p[1].encode()))
+    assert [(d["host_uuid"], d["control_id"]) for d in lines] == by_bytes
+    assert by_bytes[:2] == [("", "C1"), ("", "c")]  # the test orders what it means to
+
+
 def test_write_behind_keeps_the_order_and_raises_what_fails() -> None:
     written: list[bytes] = []
     write_behind((str(n).encode() for n in range(100)), written.append)

@@ -20,6 +20,20 @@ from trails.report.model import evidence_rows
 # The (key, text) tables of formatted evidence the line SQL joins (``load_evidence``).
 EVIDENCE_JSON = "evidence_json"
 EVIDENCE_CELLS = "evidence_cells"
+# The (id, pos) tables of every host and control id of the results, numbered in the ids'
+# order (``load_order``): the large outputs sort by two integers, not two strings, which
+# spills far less under the memory limit (100,000 hosts: 42 -> 27 s for the results file).
+HOST_ORDER = "host_order"
+CONTROL_ORDER = "control_order"
+_IN_ORDER = (
+    f" JOIN {HOST_ORDER} ho ON ho.id = r.host_uuid JOIN {CONTROL_ORDER} co ON co.id = r.control_id"
+)
+
+
+def ids_sql(table: str, column: str) -> str:
+    """The distinct ids of ``column`` (host_uuid or control_id) of a results-shaped
+    ``table``, which ``load_order`` numbers."""
+    return f"SELECT DISTINCT {column} FROM {table}"  # noqa: S608 - our own names
 
 
 def evidence_sql(table: str) -> str:
@@ -51,9 +65,9 @@ def jsonl_sql(d: Dialect, table: str) -> str:
     )
     return (
         f"SELECT {d.lower_hex('l.line')} FROM"  # noqa: S608 - our own SQL
-        f" (SELECT {line} AS line, r.host_uuid, r.control_id FROM {table} r"
+        f" (SELECT {line} AS line, ho.pos AS h, co.pos AS c FROM {table} r{_IN_ORDER}"
         f" LEFT JOIN {EVIDENCE_JSON} e ON e.key = r.evidence) l"
-        " ORDER BY l.host_uuid, l.control_id"
+        " ORDER BY l.h, l.c"
     )
 
 
@@ -75,11 +89,11 @@ def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
         " || '," + ("true" if simulated else "false") + "'"
     )
     return (
-        f"SELECT {line} FROM {table} r"  # noqa: S608 - our own SQL
+        f"SELECT {line} FROM {table} r{_IN_ORDER}"  # noqa: S608 - our own SQL
         " LEFT JOIN host_cells h ON h.key = r.host_uuid"
         " LEFT JOIN control_cells c ON c.key = r.control_id"
         f" LEFT JOIN {EVIDENCE_CELLS} e ON e.key = r.evidence"
-        " ORDER BY r.host_uuid, r.control_id"
+        " ORDER BY ho.pos, co.pos"
     )
 
 

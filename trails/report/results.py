@@ -21,7 +21,15 @@ from isal import isal_zlib
 
 from trails.models.evidence import ReportStatus
 from trails.report.engine.interface import Columns, Dialect, Engine
-from trails.report.lines import EVIDENCE_JSON, evidence_sql, jsonl_evidence, jsonl_sql
+from trails.report.lines import (
+    CONTROL_ORDER,
+    EVIDENCE_JSON,
+    HOST_ORDER,
+    evidence_sql,
+    ids_sql,
+    jsonl_evidence,
+    jsonl_sql,
+)
 from trails.report.model import (
     ControlResult,
     EvidenceRow,
@@ -92,6 +100,7 @@ class StoredResults:
         self._engine = engine
         self._table = table
         ((self._count,),) = engine.rows(f"SELECT count(*) FROM {table}")  # noqa: S608 - ours
+        load_order(engine, table)
         # The engine (and its scratch files) lives as long as these results, or until close.
         self._finalizer = weakref.finalize(self, cleanup or engine.close)
 
@@ -125,6 +134,16 @@ class StoredResults:
         sql = evidence_sql(self._table)
         self.load_cells(
             name, ((e, text(e)) for batch in self._engine.batches(sql) for (e,) in batch)
+        )
+
+
+def load_order(engine: Engine, table: str) -> None:
+    """``HOST_ORDER`` and ``CONTROL_ORDER`` of a results-shaped ``table``: Python sorts
+    strings by code point, which is the order of their UTF-8 bytes the engines sort by."""
+    for name, column in ((HOST_ORDER, "host_uuid"), (CONTROL_ORDER, "control_id")):
+        ids = sorted(i for batch in engine.batches(ids_sql(table, column)) for (i,) in batch)
+        engine.load(
+            name, (("id", "STRING"), ("pos", "BIGINT")), [(i, n) for n, i in enumerate(ids)]
         )
 
 
