@@ -25,9 +25,17 @@ EVIDENCE_CELLS = "evidence_cells"
 # spills far less under the memory limit (100,000 hosts: 42 -> 27 s for the results file).
 HOST_ORDER = "host_order"
 CONTROL_ORDER = "control_order"
-_IN_ORDER = (
-    f" JOIN {HOST_ORDER} ho ON ho.id = r.host_uuid JOIN {CONTROL_ORDER} co ON co.id = r.control_id"
-)
+# The orders of a ``numbered`` table: (host, control) and (control, host).
+BY_HOST = "ho.pos, co.pos"
+BY_CONTROL = "co.pos, ho.pos"
+
+
+def numbered(table: str) -> str:
+    """A results-shaped ``table`` as ``r``, joined to the numbers of its ids (``ho``, ``co``)."""
+    return (
+        f"{table} r JOIN {HOST_ORDER} ho ON ho.id = r.host_uuid"
+        f" JOIN {CONTROL_ORDER} co ON co.id = r.control_id"
+    )
 
 
 def ids_sql(table: str, column: str) -> str:
@@ -65,7 +73,7 @@ def jsonl_sql(d: Dialect, table: str) -> str:
     )
     return (
         f"SELECT {d.lower_hex('l.line')} FROM"  # noqa: S608 - our own SQL
-        f" (SELECT {line} AS line, ho.pos AS h, co.pos AS c FROM {table} r{_IN_ORDER}"
+        f" (SELECT {line} AS line, ho.pos AS h, co.pos AS c FROM {numbered(table)}"
         f" LEFT JOIN {EVIDENCE_JSON} e ON e.key = r.evidence) l"
         " ORDER BY l.h, l.c"
     )
@@ -89,11 +97,11 @@ def csv_sql(d: Dialect, table: str, simulated: bool) -> str:
         " || '," + ("true" if simulated else "false") + "'"
     )
     return (
-        f"SELECT {line} FROM {table} r{_IN_ORDER}"  # noqa: S608 - our own SQL
+        f"SELECT {line} FROM {numbered(table)}"  # noqa: S608 - our own SQL
         " LEFT JOIN host_cells h ON h.key = r.host_uuid"
         " LEFT JOIN control_cells c ON c.key = r.control_id"
         f" LEFT JOIN {EVIDENCE_CELLS} e ON e.key = r.evidence"
-        " ORDER BY ho.pos, co.pos"
+        f" ORDER BY {BY_HOST}"
     )
 
 

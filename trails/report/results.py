@@ -22,6 +22,8 @@ from isal import isal_zlib
 from trails.models.evidence import ReportStatus
 from trails.report.engine.interface import Columns, Dialect, Engine
 from trails.report.lines import (
+    BY_CONTROL,
+    BY_HOST,
     CONTROL_ORDER,
     EVIDENCE_JSON,
     HOST_ORDER,
@@ -29,6 +31,7 @@ from trails.report.lines import (
     ids_sql,
     jsonl_evidence,
     jsonl_sql,
+    numbered,
 )
 from trails.report.model import (
     ControlResult,
@@ -51,8 +54,6 @@ RESULT_TABLE: Columns = (
     ("detail", "STRING"),
     ("exception", "STRING"),
 )
-BY_HOST = "host_uuid, control_id"
-BY_CONTROL = "control_id, host_uuid"
 _STATUS = {s.value: s for s in ReportStatus}
 
 
@@ -111,10 +112,10 @@ class StoredResults:
         return int(self._count)
 
     def __iter__(self) -> Iterator[ControlResult]:
-        return stream(self._engine, self._table, BY_HOST)
+        return stream(self._engine, numbered(self._table), BY_HOST)
 
     def by_control(self) -> Iterator[ControlResult]:
-        return stream(self._engine, self._table, BY_CONTROL)
+        return stream(self._engine, numbered(self._table), BY_CONTROL)
 
     @property
     def dialect(self) -> Dialect:
@@ -148,7 +149,8 @@ def load_order(engine: Engine, table: str) -> None:
 
 
 def stream(engine: Engine, table: str, order: str) -> Iterator[ControlResult]:
-    """The rows of a results-shaped ``table`` in ``order``, a batch at a time."""
+    """The rows of a results-shaped ``table`` (or a ``numbered`` one) in ``order``, a batch
+    at a time."""
     decode = _Decoder()
     for batch in engine.batches(f"SELECT {COLUMNS} FROM {table} ORDER BY {order}"):  # noqa: S608
         yield from map(decode, batch)
