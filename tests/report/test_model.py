@@ -211,6 +211,41 @@ def test_results_file_is_the_same_bytes_each_time() -> None:
     assert gzip.decompress(data).count(b"\n") == 500
 
 
+def test_results_file_bytes_do_not_depend_on_how_the_engine_batches_the_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ISA-L's deflate output depends on how its input is split across calls; the engines
+    hand over lines in batches of their own size, so a different batch size (an engine's,
+    or a future one's) must not change the bytes of a file the report's signature covers."""
+    engine = DuckEngine(duckdb.connect())
+    store_results(
+        engine,
+        [
+            ControlResult(
+                f"host-{n:05d}",
+                f"c{n % 13}",
+                ReportStatus.FAIL,
+                None,
+                "v1",
+                1,
+                (),
+                "x" * (n % 400),
+                "",
+            )
+            for n in range(12_000)
+        ],
+    )
+    stored = StoredResults(engine)
+    files = []
+    for batch in (20_000, 1_000, 7):
+        monkeypatch.setattr("trails.report.engine.duck.BATCH", batch)
+        out = io.BytesIO()
+        digest_results(stored, out)
+        files.append(out.getvalue())
+    assert len(gzip.decompress(files[0])) > 4 * 1024 * 1024  # several of the packer's blocks
+    assert files[0] == files[1] == files[2]
+
+
 def test_results_file_is_in_the_order_of_the_ids_code_points() -> None:
     """The large outputs sort by numbered ids (``load_order``); the numbering is Python's
     order, which must be the order of the ids' UTF-8 bytes, as the engines sort strings:

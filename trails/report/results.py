@@ -191,14 +191,38 @@ def write_behind(pieces: Iterable[bytes], write: Callable[[bytes], object]) -> N
             written.result()
 
 
+class _Gzip:
+    """A gzip stream (no name, time 0 in its header) of the bytes written, to ``out``, made
+    by ISA-L: four times as fast as zlib at its fastest level, and a little smaller. ISA-L's
+    output depends on how its input is split across calls, so it is fed blocks of one size:
+    the bytes depend on the text alone, not on the batches an engine hands it over in."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._packer = isal_zlib.compressobj(1, wbits=31)
+        self._pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._pending += data
+        whole = len(self._pending) - len(self._pending) % self.BLOCK
+        with memoryview(self._pending) as view:
+            for at in range(0, whole, self.BLOCK):
+                self._out.write(self._packer.compress(view[at : at + self.BLOCK]))
+        del self._pending[:whole]
+
+    def finish(self) -> None:
+        """The last block and the gzip trailer; ``out`` stays open."""
+        self._out.write(self._packer.compress(self._pending) + self._packer.flush())
+
+
 def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDigest:
     """The SHA-256 of the results file's JSON Lines; written to ``out`` as gzip when given
-    (the same results give the same bytes); ISA-L compresses four times as fast as zlib
-    at its fastest level, and a little smaller."""
+    (the same results give the same bytes)."""
     digest = hashlib.sha256()
     sizes = []
-    # a gzip stream (wbits 31) with no name and time 0 in its header
-    packer = isal_zlib.compressobj(1, wbits=31)
+    packed = None if out is None else _Gzip(out)
 
     def pieces() -> Iterator[bytes]:
         results.load_evidence(EVIDENCE_JSON, jsonl_evidence)
@@ -208,10 +232,10 @@ def digest_results(results: Results, out: BinaryIO | None = None) -> ResultsDige
 
     def take(data: bytes) -> None:
         digest.update(data)
-        if out is not None:
-            out.write(packer.compress(data))
+        if packed is not None:
+            packed.write(data)
 
     write_behind(pieces(), take)
-    if out is not None:
-        out.write(packer.flush())  # the gzip trailer; ``out`` stays open
+    if packed is not None:
+        packed.finish()
     return ResultsDigest(rows=sum(sizes), sha256=digest.hexdigest())
