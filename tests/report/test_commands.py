@@ -131,6 +131,8 @@ def test_report_json_summary_and_fail_on(
         (["--since", "yesterday"], "is not a time like"),
         (["--silent-after", "soon"], "like 90s, 90m, 12h or 30d"),
         (["--sign-key", "k.pem"], "go together"),
+        (["--engine", "spark", "--spark-master", "bogus://x"], "give local[*], local[N], spark:"),
+        (["--engine", "spark", "--spark-master", "local[two]"], "--spark-master 'local[two]'"),
     ],
 )
 def test_report_usage_errors(

@@ -208,7 +208,7 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     default=DEFAULT_SPARK_MASTER,
     show_default=True,
     metavar="URL",
-    help="Spark master for --engine spark (local[*], spark://host:7077, yarn).",
+    help="Spark master for --engine spark (local[*], local[N], spark://host:7077, yarn, k8s://URL).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def report(

@@ -14,6 +14,13 @@ from trails.report.ingest import MEMORY_LIMIT, Ingested, ingest
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
 _SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\Z", re.IGNORECASE)
+# The masters Spark takes (spark-submit's rule and SparkContext's SparkMasterRegex),
+# checked before a JVM starts: a typo is then one line, not seconds and a stack trace.
+_SPARK_MASTER = re.compile(
+    r"local(\[([0-9]+|\*)(\s*,\s*[0-9]+)?\])?"
+    r"|local-cluster\[\s*[0-9]+\s*,\s*[0-9]+\s*,\s*[0-9]+\s*\]"
+    r"|spark://.+|k8s://.+|yarn"
+)
 
 # Reads results (paths or globs) with a scratch directory: the ``rows`` table, in an engine.
 Reader = Callable[[Sequence[str], Path], Ingested]
@@ -31,6 +38,11 @@ def reader(
         return partial(ingest, memory_limit=memory_limit)
     if engine != "spark":
         raise UsageError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if not _SPARK_MASTER.fullmatch(spark_master):
+        raise UsageError(
+            f"--spark-master {spark_master!r}: give local[*], local[N], spark://HOST:PORT,"
+            " yarn or k8s://URL"
+        )
     # pyspark is optional (trails[spark]) and heavy: imported only when asked for.
     try:
         spark = importlib.import_module("trails.report.engine.spark")

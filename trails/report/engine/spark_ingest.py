@@ -36,10 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
+from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 from pyspark import StorageLevel
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from trails.errors import TransportError, UsageError
 from trails.models.evidence import (
     CONTROL_QUERY_NAME,
     DECORATION_KEYS,
@@ -126,7 +129,19 @@ def session(
     builder = SparkSession.builder.master(master).appName("trails report")
     for name, value in settings(master, scratch, partitions, spark_defaults()).items():
         builder = builder.config(name, value)
-    return builder.getOrCreate()
+    try:
+        return builder.getOrCreate()
+    except PySparkRuntimeError:  # JAVA_GATEWAY_EXITED: no java, or spark-submit refused
+        raise UsageError(
+            "Spark's JVM exited before it started (its reason is printed above): install a"
+            " Java 17 runtime (JAVA_HOME, or java on PATH) and check spark-defaults.conf"
+        ) from None
+    except Py4JJavaError as exc:  # the context failed: the master unreachable, a bad setting
+        reason = str(exc.java_exception.toString()).splitlines()[0][:300]
+        raise TransportError(
+            f"Spark did not start a session on {master}: {reason}; check that the master is"
+            " up and reachable, and the settings in spark-defaults.conf (Spark's log is above)"
+        ) from None
 
 
 def _q(text: str) -> str:
