@@ -256,7 +256,7 @@ def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
         # half a surrogate pair: DuckDB refuses it (Python's json would take it)
         '{"name": "trails.control.c3", "snapshot": [{"status": "fail\\ud800"}]}',
         # an escaped backslash, then the text "ud800": a good line
-        '{"name": "trails.control.c4", "snapshot": [{"status": "fail\\\\ud800"}]}',
+        '{"name": "trails.control.c4", "unixTime": 1, "snapshot": [{"status": "fail\\\\ud800"}]}',
     )
     assert ing.stats.malformed == 4
     assert ing.stats.lines == 7  # the blank line is not a line of results
@@ -268,6 +268,58 @@ def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
         ("r.log", 7, "not JSON (a lone surrogate escape)"),
     ]
     assert len(_controls(ing)) == 3
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        '"unixTime": "NaN"',
+        '"unixTime": 1e300',
+        '"unixTime": "Infinity"',
+        '"unixTime": 253402300800',  # the first second of the year 10000
+        '"unixTime": -1',
+        '"unixTime": true',
+        '"unixTime": {}',
+        '"unixTime": "soon"',
+        '"calendarTime": "Mon Nov 23 12:00:00 2026"',  # not osquery's format: no UTC
+        '"unixTime": -1, "calendarTime": "Wed Dec 31 23:59:59 1969 UTC"',
+        "",
+    ],
+)
+@pytest.mark.parametrize("name", ["trails.control.c1", "trails.schedule_stats", "trails.integrity"])
+def test_a_trails_line_without_a_usable_time_is_malformed(
+    tmp_path: Path, time: str, name: str
+) -> None:
+    """It cannot be placed in the window: counted and located, not dropped unseen (a
+    failing result among them), and never a crash on a year no report can print."""
+    head = f'"name": "{name}", "hostIdentifier": "h1"' + (f", {time}" if time else "")
+    ing = _ingest(
+        tmp_path,
+        control("c2", "pass", T0, decorations("h1")),
+        "{" + head + ', "snapshot": [{"status": "fail"}]}',
+    )
+    assert ing.stats.malformed == 1
+    samples = [(s.line, s.reason) for s in ing.stats.malformed_samples]
+    assert samples == [(2, "no usable time (unixTime or calendarTime, 1970 to 9999)")]
+    assert [c[1] for c in _controls(ing)] == ["c2"]
+
+
+@pytest.mark.parametrize(
+    ("time", "t"),
+    [
+        ('"unixTime": 253402300799', 253402300799),
+        ('"unixTime": "0"', 0),
+        ('"unixTime": 1795435200.5', 1795435200),  # halves to even, as the engines cast
+        ('"calendarTime": "Mon Nov 23 12:00:00 2026 UTC"', 1795435200),
+        ('"unixTime": "x", "calendarTime": "Mon Nov 23 12:00:00 2026 UTC"', 1795435200),
+        ('"unixTime": -1, "calendarTime": "Mon Nov 23 12:00:00 2026 UTC"', 1795435200),
+    ],
+)
+def test_every_time_a_report_can_print_is_usable(tmp_path: Path, time: str, t: int) -> None:
+    line = '{"name": "trails.control.c1", "hostIdentifier": "h1", ' + time
+    ing = _ingest(tmp_path, line + ', "snapshot": [{"status": "fail"}]}')
+    assert ing.stats.malformed == 0
+    assert _con(ing).execute("SELECT t FROM rows").fetchall() == [(t,)]
 
 
 def test_strings_are_bounded(tmp_path: Path) -> None:

@@ -248,7 +248,8 @@ SELECT host_uuid, control_id,
     WHEN 'denylisted' THEN 'query denylisted by osquery (it exceeded the watchdog limits)'
     WHEN 'silent' THEN 'osquery ran the query ' || CAST(coalesce(executions, 0) AS STRING)
                        || ' times; it never returned a row'
-    WHEN 'unknown' THEN 'host reported unknown status ''' || said || ''''
+    WHEN 'unknown' THEN coalesce('host reported unknown status ''' || said || '''',
+                                 'the host''s result row has no status')
     WHEN 'stale' THEN 'newest result is older than the report window'
     WHEN 'no_evidence' THEN 'no result arrived for this control'
     WHEN 'waived' THEN waiver

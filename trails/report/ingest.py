@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, cast
 
@@ -48,6 +49,10 @@ from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, Ma
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MEMORY_LIMIT = "1GB"
+# The times a line may carry: 1970 to the end of 9999, the years a report can print.
+MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+# The kinds of line whose rows need a time (an ``other`` query's lines are only counted).
+_TIMED = "('control', 'stats', 'integrity')"
 
 
 _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
@@ -72,6 +77,7 @@ LONE_SURROGATE = (
     "|" + _ESCAPE_START + r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 _LONE_SURROGATE = re.compile(LONE_SURROGATE.encode())
+_CONTROL_NAME = re.compile(re.sub(r"\$$", r"\\Z", CONTROL_QUERY_NAME))  # RE2's $: the end
 # A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -163,6 +169,20 @@ def _kind() -> str:
     )
 
 
+_CALENDAR_T = """epoch(TRY_STRPTIME("calendarTime", '%a %b %d %H:%M:%S %Y UTC'))::BIGINT"""
+
+
+def usable_time(expr: str) -> str:
+    """``expr`` (a line's time) when a report can print it, else NULL."""
+    return f"CASE WHEN {expr} BETWEEN 0 AND {MAX_TIME} THEN {expr} END"
+
+
+def kind_with_time(kind: str, t: str) -> str:
+    """A trails line without a usable time is malformed: it cannot be placed in the window,
+    and dropping it would hide it (a failing result among them)."""
+    return f"CASE WHEN {t} IS NULL AND {kind} IN {_TIMED} THEN 'malformed' ELSE {kind} END"
+
+
 def _control_id(expr: str, *, matched: bool = False) -> str:
     """The id the pattern's group captures, or NULL. regexp_extract needs RE2's slow
     submatch engine (it was a third of the ingest); when the name matches and holds the
@@ -195,9 +215,10 @@ def _load_sql(files: Sequence[str], *, snapshot_as_text: bool = False) -> str:
     return f"""
 CREATE TABLE rows AS
 WITH l AS (
-  SELECT filename AS file, {_kind()} AS kind,
-    coalesce(TRY_CAST(TRY_CAST("unixTime" AS DOUBLE) AS BIGINT),
-             epoch(TRY_STRPTIME("calendarTime", '%a %b %d %H:%M:%S %Y UTC'))::BIGINT) AS t,
+  SELECT filename AS file, {_kind()} AS name_kind,
+    TRY_CAST(TRY_CAST("unixTime" AS DOUBLE) AS BIGINT) AS unix_t,
+    coalesce({usable_time("unix_t")}, {usable_time(_CALENDAR_T)}) AS t,
+    {kind_with_time("name_kind", "t")} AS kind,
     {_bounded('coalesce(decorations."host_uuid", "host_uuid", "hostIdentifier")')} AS host_uuid,
     {_dec("hostname")} AS hostname, {_dec("namespace")} AS namespace,
     {_dec("config_version")} AS config_version, {_dec("org")} AS org, {_dec("owner")} AS owner,
@@ -292,6 +313,39 @@ def _line_problem(raw: bytes) -> str | None:
         return "not JSON (a lone surrogate escape)"
     if not isinstance(doc, dict) or doc.get("name") is None:
         return "not an osquery result line"
+    if _timed(doc["name"]) and _line_time(doc) is None:
+        return "no usable time (unixTime or calendarTime, 1970 to 9999)"
+    return None
+
+
+def _timed(name: object) -> bool:
+    """``_kind``'s control, stats or integrity (a name that is not a string is text to
+    the engines: never one of theirs)."""
+    return isinstance(name, str) and (
+        _CONTROL_NAME.search(name) is not None
+        or name.endswith((SCHEDULE_STATS_QUERY, INTEGRITY_QUERY))
+    )
+
+
+def _line_time(doc: dict[str, object]) -> int | None:
+    """The time the engines give a line (``_load_sql``): ``unixTime`` as a number (or its
+    text; halves to even), else ``calendarTime``; each only from 1970 to 9999."""
+    unix, calendar = doc.get("unixTime"), doc.get("calendarTime")
+    if isinstance(unix, str | float) and "_" not in str(unix):
+        try:
+            t = round(float(unix))
+        except (ValueError, OverflowError):  # not a number; NaN or infinite
+            pass
+        else:
+            if 0 <= t <= MAX_TIME:
+                return t
+    if isinstance(calendar, str):
+        try:
+            when = datetime.strptime(calendar, "%a %b %d %H:%M:%S %Y UTC")
+        except ValueError:
+            return None
+        t = int(when.replace(tzinfo=UTC).timestamp())
+        return t if 0 <= t <= MAX_TIME else None
     return None
 
 

@@ -170,6 +170,15 @@ def _handwritten() -> list[tuple[int, str]]:
         _integrity(NOW, d, PCI),
     )
     add(OLD, control("sim-0005", "pass", OLD, d))  # stale
+    # Result rows without a status: an object without one, and a row that is no object.
+    d = _dec("hw-no-status", PCI)
+    no_object = line("trails.control.sim-0002", [{"x": "1"}], NOW, d)
+    add(
+        NOW,
+        line("trails.control.sim-0001", [{"state": "pass"}], NOW, d),
+        no_object.replace('[{"x": "1"}]', "[7]"),
+        _integrity(NOW, d, PCI),
+    )
     # A failure the exception accepts (and an inventory entry names by hostname).
     d = _dec("hw-waived", LINUX)
     add(NOW, control(WAIVED, "fail", NOW, d, [{"path": "/opt/legacy"}]), _integrity(NOW, d, LINUX))
@@ -264,10 +273,20 @@ MALFORMED_LINES = (
     b'{"name": ' + b"[" * 200_000 + b"]" * 200_000,  # nested too deeply for Python
     GOOD.encode().replace(b"hw-malformed", b"hw-\xff\xfe-bytes"),  # not UTF-8
 )
-# Odd but readable: NaN (DuckDB, Jackson and Python accept it), wrong types, blank lines.
-READABLE_LINES = (
+# trails lines without a time a report can print: malformed, to both engines.
+TIMELESS_LINES = (
     b'{"name": "trails.control.sim-0001", "snapshot": [], "unixTime": NaN}',
     b'{"name": "trails.control.sim-0001", "snapshot": [], "x": ["NaN, inf", ",]", 1E5]}',
+    *(
+        GOOD.encode()
+        .replace(f'"unixTime": {NOW}'.encode(), b'"unixTime": ' + unix)
+        .replace(b"2026 UTC", b"2026")  # and a calendarTime not in osquery's format
+        for unix in (b"1e300", b"253402300800", b'"-1"')
+    ),
+)
+# Odd but readable: NaN (DuckDB, Jackson and Python accept it), wrong types, blank lines.
+READABLE_LINES = (
+    b'{"name": "trails.control.sim-0001", "snapshot": [], "unixTime": 1, "x": [NaN, "inf"]}',
     # numbers longer than Jackson's default limit (1,000 digits), in the line and a row
     GOOD.encode()[:-1] + b', "x": ' + b"9" * 1001 + b"}",
     GOOD.encode().replace(b'"status": "fail"}', b'"status": "fail", "y": 0.' + b"9" * 1001 + b"}"),
@@ -314,7 +333,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
         by_day.setdefault(_day(t), []).append(text.encode("utf-8", "surrogateescape"))
     for n, (day, lines) in enumerate(sorted(by_day.items())):
         _write(logs / day / ("handwritten.log.gz" if n % 2 else "handwritten.log"), lines)
-    bad = MALFORMED_LINES + READABLE_LINES
+    assert all(f'"unixTime": {NOW}'.encode() not in raw for raw in TIMELESS_LINES)
+    bad = MALFORMED_LINES + TIMELESS_LINES + READABLE_LINES
     _write(logs / _day(NOW) / "malformed.log", bad, crlf=True)
     _write(logs / _day(NOW) / "malformed.log.gz", bad)
     patterns = [str(logs)]  # a directory partitioned by day, read whole
@@ -434,6 +454,10 @@ def test_both_engines_give_the_same_report(
     assert {s for s in ReportStatus if report.summary[s]} == results
     assert {r["status"] for r in rows} == {s.value for s in results}
     assert ReportStatus.MANUAL in {c.status for c in report.control_rollups}
+    no_status = [r for r in rows if r["host_uuid"] == "hw-no-status" and r["collected"]]
+    assert [(r["control_id"], r["status"], r["detail"]) for r in no_status] == [
+        (c, "error", "the host's result row has no status") for c in ("sim-0001", "sim-0002")
+    ]
     assert {f.kind for f in report.integrity} == set(IntegrityKind)
     missing_hosts = {f.host_uuid for f in report.integrity if f.kind is IntegrityKind.MISSING}
     assert missing_hosts == {GHOST, HOSTNAME_KEY_PREFIX + GHOST_NAME}
@@ -442,13 +466,14 @@ def test_both_engines_give_the_same_report(
     # malformed: MALFORMED_LINES in a plain (CRLF) and a gzip file, and the three lines of
     # the hostile host whose hostname holds lone surrogates
     ingest = report.ingest
-    assert ingest.malformed == 2 * len(MALFORMED_LINES) + 3
+    assert ingest.malformed == 2 * (len(MALFORMED_LINES) + len(TIMELESS_LINES)) + 3
     reasons = {s.reason for s in ingest.malformed_samples}
     assert "not JSON (a lone surrogate escape)" in reasons  # the hostile host's lines
     assert reasons <= {
         "not JSON",
         "not JSON (a lone surrogate escape)",
         "not an osquery result line",
+        "no usable time (unixTime or calendarTime, 1970 to 9999)",
     }
     assert any(f.endswith(".gz") for f in ingest.files)
     assert any(f.endswith(".log") for f in ingest.files)

@@ -148,6 +148,13 @@ HOSTILE = [
     line("trails.control.c6", [{"status": "pass"}], T0, decorations("h3"), "removed"),
     line("pack_x_processes", [{"pid": "1"}], T0, decorations("h4")),
     line("pack_cis_trails.control.c9", [{"status": "pass"}], T0, decorations("h4")),
+    # no time a report can print: malformed (the last one is osquery's own format)
+    '{"name": "trails.control.c10", "unixTime": 1e300, "snapshot": [{"status": "fail"}]}',
+    '{"name": "trails.control.c10", "unixTime": "253402300800", "snapshot": []}',
+    '{"name": "trails.schedule_stats", "unixTime": -1, "snapshot": []}',
+    '{"name": "trails.integrity", "unixTime": true, "snapshot": []}',
+    '{"name": "trails.control.c10", "calendarTime": "Mon Nov 23 12:00:00 2026 UTC"}',
+    '{"name": "trails.control.c11", "unixTime": 253402300799.4, "snapshot": [7, {"x": 1}]}',
 ]
 
 

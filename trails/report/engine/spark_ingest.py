@@ -58,8 +58,10 @@ from trails.report.ingest import (
     MAX_EVIDENCE_CHARS,
     MAX_LINE_BYTES,
     MAX_ROW_JSON,
+    kind_with_time,
     malformed_samples,
     open_results,
+    usable_time,
     without_overlong_lines,
 )
 from trails.report.model import MAX_TEXT, IngestStats
@@ -257,8 +259,10 @@ WITH b AS (
   SELECT src, nbytes, blank, j.* FROM (
     SELECT src, nbytes, blank, CASE WHEN size(a) = 1 THEN a[0] END AS j FROM p)
 ), l AS (
-  SELECT src, nbytes, CASE WHEN blank THEN 'blank' ELSE {_kind()} END AS kind,
-    coalesce({_to_bigint("unixTime", exact=False)}, {_calendar_time("calendarTime")}) AS t,
+  SELECT src, nbytes, CASE WHEN blank THEN 'blank' ELSE {_kind()} END AS name_kind,
+    {_to_bigint("unixTime", exact=False)} AS unix_t,
+    coalesce({usable_time("unix_t")}, {usable_time(_calendar_time("calendarTime"))}) AS t,
+    {kind_with_time("name_kind", "t")} AS kind,
     {_bounded("coalesce(decorations.`host_uuid`, `host_uuid`, hostIdentifier)")} AS host_uuid,
     {_dec("hostname")} AS hostname, {_dec("namespace")} AS namespace,
     {_dec("config_version")} AS config_version, {_dec("org")} AS org, {_dec("owner")} AS owner,
