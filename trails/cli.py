@@ -83,6 +83,7 @@ def guarded(command: Callable[[], int], *, debug: bool) -> int:
         print(f"trails: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        print("trails: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
         if debug:

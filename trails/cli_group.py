@@ -15,7 +15,7 @@ import click
 
 from trails import __version__
 from trails.cli import COMMANDS, HOST_COMMANDS
-from trails.errors import ExitCode
+from trails.errors import ExitCode, UsageError
 
 
 class LazyGroup(click.Group):
@@ -79,7 +79,12 @@ def run_click(args: list[str]) -> int:
     try:
         # With standalone_mode off, ``ctx.exit(n)`` in a command returns n here.
         result = cli.main(args=args, prog_name="trails", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns these two into Abort; they are not usage errors
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise exc.__cause__ from None
+        if isinstance(exc.__cause__, EOFError):  # a gzip input cut short, read in Python
+            raise UsageError(f"an input ended early ({exc.__cause__}); check the files") from None
         click.echo("trails: aborted", err=True)
         return ExitCode.USAGE
     except click.ClickException as exc:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,11 @@ def test_report_json_summary_and_fail_on(
         (["--since", "yesterday"], "is not a time like"),
         (["--silent-after", "soon"], "like 90s, 90m, 12h or 30d"),
         (["--sign-key", "k.pem"], "go together"),
+        (["--until", "0001-01-01T00:00:00Z"], "'0001-01-01T00:00:00Z': give a time from 1970"),
+        (["--until", "9999-12-31T23:59:59-05:00"], "give a time from 1970 to 9999"),
+        (["--since", "1969-12-31T23:59:59Z"], "give a time from 1970 to 9999"),
+        (["--generated-at", "9999-12-31T23:59:59-01:00"], "give a time from 1970 to 9999"),
+        (["--silent-after", "999999d"], "'999999d': give at most 3650d"),
         (["--engine", "spark", "--spark-master", "bogus://x"], "give local[*], local[N], spark:"),
         (["--engine", "spark", "--spark-master", "local[two]"], "--spark-master 'local[two]'"),
     ],
@@ -164,6 +170,10 @@ def test_simulate_needs_controls_in_dist(
 
 def test_parsers() -> None:
     assert parse_when(None, "--x") is None
+    assert parse_when("9999-12-31T23:59:59Z", "--x") == datetime(
+        9999, 12, 31, 23, 59, 59, tzinfo=UTC
+    )
+    assert parse_when("1970-01-01T01:00:00+01:00", "--x") == datetime(1970, 1, 1, tzinfo=UTC)
     assert parse_when("2026-11-23", "--x") == parse_when("2026-11-23T00:00:00Z", "--x")
     assert parse_when("2026-11-23T13:00:00+01:00", "--x") == parse_when(
         "2026-11-23T12:00:00Z", "--x"

@@ -247,6 +247,15 @@ def test_bad_baseline(tmp_path: Path, content: bytes, message: str) -> None:
         )
 
 
+def test_a_baseline_that_never_ends_is_read_only_up_to_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device has no size to check first (/dev/zero was read until memory ran out)."""
+    monkeypatch.setattr("trails.report.baseline.MAX_BASELINE_BYTES", 4096)
+    with pytest.raises(UsageError, match="--baseline /dev/zero: larger than 4096 bytes"):
+        _report(tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=Path("/dev/zero"))
+
+
 def test_a_baseline_whose_results_file_was_edited_or_lost_is_refused(tmp_path: Path) -> None:
     """The results file must hash to the digest its report.json (and fingerprint) names."""
     lines = [control("a", "fail", T0, decorations("h1"))]
@@ -354,6 +363,26 @@ def test_a_look_alike_query_cannot_pose_as_a_control(tmp_path: Path) -> None:
     got = _status(report)
     assert got[("h1", "a")][0] is ReportStatus.FAIL
     assert got[("h1", "b")][0] is ReportStatus.PASS
+
+
+@pytest.mark.parametrize("row", [1, "pass", [{"status": "pass"}], {"state": "pass"}])
+def test_a_result_row_without_a_status_is_an_error_and_the_report_is_written(
+    tmp_path: Path, row: object
+) -> None:
+    """Regression: one such row from one host made every line of the results file text
+    but its own, whose NULL detail stopped the whole fleet's report (internal error)."""
+    d1 = decorations("h1")
+    bad = line("trails.control.a", [row], T0, d1)  # type: ignore[list-item]
+    report = _report(tmp_path, [bad, control("b", "fail", T0, d1)])
+    assert _status(report)[("h1", "a")] == (
+        ReportStatus.ERROR,
+        "the host's result row has no status",
+    )
+    assert _status(report)[("h1", "b")][0] is ReportStatus.FAIL
+    base = _saved(report, tmp_path)
+    lines = gzip.decompress((tmp_path / RESULTS_FILE).read_bytes()).decode().splitlines()
+    assert [json.loads(x)["control_id"] for x in lines] == ["a", "b"]
+    assert json.loads(base.read_text())["results"]["rows"] == 2
 
 
 def test_a_pass_at_the_same_time_never_hides_a_fail(tmp_path: Path) -> None:

@@ -92,6 +92,14 @@ def test_bad_key_and_chain_files(tmp_path: Path) -> None:
         load_chain(tmp_path / "missing")
 
 
+def test_a_key_or_passphrase_file_that_never_ends_is_read_only_up_to_its_bound() -> None:
+    """A device given as --sign-key or --passphrase-file: refused after 64 KiB, not read
+    until memory runs out."""
+    with pytest.raises(UsageError, match="larger than 65536 bytes; is it a key"):
+        load_key(Path("/dev/zero"), None)
+    assert read_passphrase(None, Path("/dev/zero")) == b"\0" * 65536
+
+
 def test_signer_from_vector_files_signs_a_verifiable_envelope() -> None:
     signer = Signer.load(VECTORS / "signer-p384.key.pem", VECTORS / "signer-p384.chain.pem")
     assert signer.namespaces == ("linux/*",)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import duckdb
 
 from trails.commands.common import emit_json, refusal
 from trails.errors import CheckFailed, TransportError, UsageError
@@ -22,7 +25,7 @@ from trails.models.evidence import ReportStatus
 from trails.report.build import DEFAULT_TITLE, ReleaseSource, ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.engine.choose import DEFAULT_SPARK_MASTER, ENGINES, reader
-from trails.report.ingest import MEMORY_LIMIT
+from trails.report.ingest import MAX_TIME, MEMORY_LIMIT
 from trails.report.inventory import load_inventory
 from trails.report.model import RESULTS_FILE, IntegrityKind, Report
 from trails.report.releases import (
@@ -37,6 +40,7 @@ from trails.sign.signer import Signer
 from trails.verify.fetch import load_trust_policy
 
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
+MAX_DURATION = timedelta(days=3650)
 _FAIL_ON = {
     "fail": (ReportStatus.FAIL,),
     "error": (ReportStatus.FAIL, ReportStatus.ERROR, ReportStatus.NO_EVIDENCE, ReportStatus.STALE),
@@ -47,18 +51,26 @@ def _duration(text: str, option: str) -> timedelta:
     duration = parse_duration(text)
     if duration is None:
         raise UsageError(f"{option} {text!r}: give {GRAMMAR}")
+    if duration > MAX_DURATION:  # it is taken from times as early as 1970
+        raise UsageError(f"{option} {text!r}: give at most {MAX_DURATION.days}d")
     return duration
 
 
 def parse_when(text: str | None, option: str) -> datetime | None:
-    """RFC 3339 (``2026-11-23T12:00:00Z``, any offset) or a date (midnight UTC)."""
+    """RFC 3339 (``2026-11-23T12:00:00Z``, any offset) or a date (midnight UTC), from 1970
+    to the end of 9999: the times a report can print (and an input line can carry)."""
     if text is None:
         return None
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except ValueError:
         raise UsageError(f"{option} {text!r} is not a time like 2026-11-23T12:00:00Z") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        when = datetime.min.replace(tzinfo=UTC)
+    if not 0 <= when.timestamp() <= MAX_TIME:
+        raise UsageError(f"{option} {text!r}: give a time from 1970 to 9999")
+    return when
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -285,9 +297,12 @@ def report(
     early = None if options.until is None else load(options.until)
     source: ReleaseSource = load if early is None else early.infos
     steps = 4 + len(names) + (signer is not None)
-    with click.progressbar(
-        length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
-    ) as bar:
+    with (
+        _interruptible(),
+        click.progressbar(
+            length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
+        ) as bar,
+    ):
         catalog = _catalog(packs)
         bar.update(1, "reading results")
         try:
@@ -326,6 +341,20 @@ def report(
     _print(model, written, as_json, until_given=options.until is not None)
     if fail_on is not None and any(model.summary[s] for s in _FAIL_ON[fail_on]):
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """DuckDB stops a query on Ctrl-C with an exception of its own (from ``execute``, a
+    RuntimeError with this message): an interrupt all the same."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except RuntimeError as exc:
+        if str(exc) != "Query interrupted":
+            raise
+        raise KeyboardInterrupt from None
 
 
 def _check_release_options(

@@ -49,12 +49,14 @@ def _refuse(path: Path, why: str) -> UsageError:
 
 def load_baseline(path: Path) -> Baseline:
     try:
-        if path.stat().st_size > MAX_BASELINE_BYTES:
-            raise _refuse(path, f"larger than {MAX_BASELINE_BYTES} bytes")
-        with path.open("rb") as f:
-            doc = json.load(f)
+        with path.open("rb") as f:  # read, not sized: a device or a FIFO has no size
+            data = f.read(MAX_BASELINE_BYTES + 1)
     except OSError as exc:
         raise _refuse(path, exc.strerror or "cannot read it") from None
+    if len(data) > MAX_BASELINE_BYTES:
+        raise _refuse(path, f"larger than {MAX_BASELINE_BYTES} bytes")
+    try:
+        doc = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise _refuse(path, f"not JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:

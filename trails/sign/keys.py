@@ -25,7 +25,8 @@ def read_passphrase(env_var: str | None, file: Path | None) -> bytes | None:
         return value.encode("utf-8")
     if file:
         try:
-            text = file.read_bytes()[:MAX_KEY_FILE]
+            with file.open("rb") as handle:  # at most that: it may be a device
+                text = handle.read(MAX_KEY_FILE)
         except OSError as exc:
             raise UsageError(f"cannot read passphrase file {file}: {exc.strerror}") from None
         value_bytes = text.rstrip(b"\r\n")
@@ -49,7 +50,8 @@ def key_to_pem(key: PrivateKeyTypes, passphrase: bytes | None) -> bytes:
 def load_key(path: Path, passphrase: bytes | None) -> PrivateKeyTypes:
     """Load a PKCS#8 PEM key; one-line errors that never echo key material."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # one byte more than a key may be: it may be a device
+            data = handle.read(MAX_KEY_FILE + 1)
     except OSError as exc:
         raise UsageError(f"cannot read key {path}: {exc.strerror}") from None
     if len(data) > MAX_KEY_FILE:

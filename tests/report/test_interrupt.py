@@ -1,0 +1,70 @@
+"""Ctrl-C stops a report with exit 130 and one line, whichever part is running: DuckDB's
+own interrupt of a query, or Python's in between; the scratch directory goes with it.
+Real signals to a real `trails report` process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+UNTIL = "2026-11-23T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fleet")
+    argv = ["simulate", "--hosts", "1500", "--days", "1", "--until", UNTIL, "--out", str(out)]
+    subprocess.run([sys.executable, "-m", "trails", *argv], check=True, capture_output=True)
+    return out
+
+
+def _scratch(tmp: Path) -> list[Path]:
+    return list(tmp.glob("trails-report-*"))
+
+
+def _writing(out: Path) -> bool:
+    return any(p.name.startswith(".trails-tmp-") for p in out.glob(".*"))
+
+
+def _reading(tmp: Path, out: Path) -> bool:
+    return any(tmp.glob("trails-report-*/ingest-*/results.duckdb"))
+
+
+@pytest.mark.parametrize(
+    ("when", "then"),
+    [
+        pytest.param(_reading, 0.0, id="reading"),
+        pytest.param(_reading, 0.3, id="inside-duckdb"),  # its read of the logs
+        pytest.param(lambda tmp, out: _writing(out), 0.0, id="writing"),
+    ],
+)
+def test_ctrl_c_is_exit_130_and_leaves_no_scratch(
+    logs: Path, tmp_path: Path, when: Callable[[Path, Path], bool], then: float
+) -> None:
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    argv = ["report", "--results", str(logs), "--until", UNTIL, "--out", str(out)]
+    argv += ["--format", "json,csv,junit,oscal"]
+    report = subprocess.Popen(
+        [sys.executable, "-m", "trails", *argv],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not when(tmp, out) and report.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(then)
+    report.send_signal(signal.SIGINT)
+    _, err = report.communicate(timeout=60)
+    assert report.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "trails: interrupted"
+    assert "Traceback" not in err
+    assert _scratch(tmp) == []
