@@ -137,6 +137,9 @@ def test_report_json_summary_and_fail_on(
         (["--since", "1969-12-31T23:59:59Z"], "give a time from 1970 to 9999"),
         (["--generated-at", "9999-12-31T23:59:59-01:00"], "give a time from 1970 to 9999"),
         (["--silent-after", "999999d"], "'999999d': give at most 3650d"),
+        (["--memory-limit", "1KB"], "--memory-limit '1KB': give 256MB to 1PB"),
+        (["--memory-limit", "99999999TB"], "give 256MB to 1PB"),
+        (["--packs", "/nonexistent-packs"], "--packs: /nonexistent-packs: packs directory not"),
         (["--engine", "spark", "--spark-master", "bogus://x"], "give local[*], local[N], spark:"),
         (["--engine", "spark", "--spark-master", "local[two]"], "--spark-master 'local[two]'"),
     ],
@@ -147,6 +150,31 @@ def test_report_usage_errors(
     code, _, err = run(capsys, "report", "--results", str(fleet / "*.gz"), "--out", tmp_path, *args)
     assert code == 2
     assert message in err
+
+
+@pytest.mark.parametrize("fail_on", ["fail", "error"])
+def test_fail_on_fails_a_report_without_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fail_on: str
+) -> None:
+    """No evidence is not a pass; and a window that came from the clock says so."""
+    (tmp_path / "empty.log").write_bytes(b"")
+    code, out, err = run(
+        capsys, "report", "--results", tmp_path / "empty.log", "--out", tmp_path / "out",
+        "--fail-on", fail_on,
+    )  # fmt: skip
+    assert code == 1
+    assert f"--fail-on {fail_on}: the report has no results; check --results" in err
+    assert "(--until: the clock: no input line has a time" in out
+
+
+def test_simulate_that_cannot_write_is_an_io_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "afile").write_bytes(b"")
+    argv = ["--hosts", "2", "--days", "1", "--controls", "2", "--until", UNTIL]
+    code, _, err = run(capsys, "simulate", *argv, "--out", tmp_path / "afile" / "x")
+    assert code == 4
+    assert err.strip().splitlines()[-1].endswith("Not a directory; check --out")
 
 
 def test_report_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ import click
 import duckdb
 
 from trails.commands.common import emit_json, refusal
-from trails.errors import CheckFailed, TransportError, UsageError
+from trails.errors import CheckFailed, SourceError, TransportError, UsageError
 from trails.fileio import atomic_write, shared_mode
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.engine.choose import DEFAULT_SPARK_MASTER, ENGINES, reader
 from trails.report.ingest import MAX_TIME, MEMORY_LIMIT
 from trails.report.inventory import load_inventory
-from trails.report.model import RESULTS_FILE, IntegrityKind, Report
+from trails.report.model import RESULTS_FILE, IntegrityKind, Metadata, Report
 from trails.report.releases import (
     LoadedReleases,
     ReleaseRefused,
@@ -89,7 +89,12 @@ def _write(path: Path, data: bytes | Writer) -> None:
 
 
 def _catalog(packs: Path | None) -> ReportCatalog:
-    return ReportCatalog() if packs is None else load_report_catalog(packs)
+    """A bad pack is a bad option here (exit 2), not a failed check: exit 1 means
+    --fail-on matched, which a CI job reads as findings."""
+    try:
+        return ReportCatalog() if packs is None else load_report_catalog(packs)
+    except SourceError as exc:
+        raise UsageError(f"--packs: {exc}; give a control packs directory") from None
 
 
 @click.command("report")
@@ -339,6 +344,8 @@ def report(
             written.append(envelope)
             bar.update(1)
     _print(model, written, as_json, until_given=options.until is not None)
+    if fail_on is not None and not model.summary.total:  # no evidence is not a pass
+        raise CheckFailed(f"--fail-on {fail_on}: the report has no results; check --results")
     if fail_on is not None and any(model.summary[s] for s in _FAIL_ON[fail_on]):
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
 
@@ -416,6 +423,14 @@ def _scope_note(model: Report) -> str:
     return f"scope: {', '.join(scope.frameworks) or 'no framework'} (from the signed releases)"
 
 
+def _until_source(meta: Metadata) -> str:
+    """Where a defaulted --until came from: the newest input line, or the clock when no
+    line has a time (the report then differs from run to run)."""
+    if meta.newest_evidence is None:
+        return "the clock: no input line has a time, so the next run's window will differ"
+    return "the newest input line"
+
+
 def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bool) -> None:
     unverified = [r.namespace for r in model.scope.releases if not r.verified]
     if unverified:
@@ -464,7 +479,7 @@ def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bo
     meta = model.metadata
     click.echo(
         f"window {format_time(meta.since)} to {format_time(meta.until)}"
-        + ("" if until_given else " (--until: the newest input line)")
+        + ("" if until_given else f" (--until: {_until_source(meta)})")
         + f"; {_scope_note(model)}"
     )
     if model.ingest.malformed:

@@ -10,7 +10,7 @@ import click
 
 from trails.commands.common import emit_json
 from trails.commands.report import parse_when
-from trails.errors import UsageError
+from trails.errors import TransportError, UsageError
 from trails.report.releases import read_releases
 from trails.report.simulate import SimOptions, from_releases, simulate, synthetic
 
@@ -84,7 +84,12 @@ def simulate_command(
         hosts=hosts, days=days, until=end, seed=seed, shards=shards, compress=compress
     )
     with click.progressbar(length=1, label="trails simulate", file=sys.stderr) as bar:
-        summary = simulate(namespaces, options, out_dir)
+        try:
+            summary = simulate(namespaces, options, out_dir)
+        except OSError as exc:
+            raise TransportError(
+                f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}; check --out"
+            ) from None
         bar.update(1)
     if as_json:
         emit_json(

@@ -13,7 +13,13 @@ from trails.report.ingest import MEMORY_LIMIT, Ingested, ingest
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
-_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\Z", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]+(\.[0-9]+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\Z", re.IGNORECASE)
+_UNITS = {
+    **{u: 1000**n for n, u in enumerate(("KB", "MB", "GB", "TB"), start=1)},
+    **{u: 1024**n for n, u in enumerate(("KIB", "MIB", "GIB", "TIB"), start=1)},
+}
+# Below this DuckDB cannot read even small lines on two threads; above, it refuses the value.
+MIN_MEMORY, MAX_MEMORY = 256 * 1000**2, 1000**5
 # The masters Spark takes (spark-submit's rule and SparkContext's SparkMasterRegex),
 # checked before a JVM starts: a typo is then one line, not seconds and a stack trace.
 _SPARK_MASTER = re.compile(
@@ -33,8 +39,11 @@ def reader(
     spark_master: str = DEFAULT_SPARK_MASTER,
 ) -> Reader:
     if engine == "duckdb":
-        if not _SIZE.match(memory_limit):
+        size = _SIZE.match(memory_limit)
+        if not size:
             raise UsageError(f"--memory-limit {memory_limit!r}: give a size like 1GB or 512MiB")
+        if not MIN_MEMORY <= float(size[1]) * _UNITS[size[3].upper()] <= MAX_MEMORY:
+            raise UsageError(f"--memory-limit {memory_limit!r}: give 256MB to 1PB")
         return partial(ingest, memory_limit=memory_limit)
     if engine != "spark":
         raise UsageError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
