@@ -100,6 +100,24 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
         expand_inputs([str(tmp_path / "empty")])
 
 
+@pytest.mark.parametrize("pattern", ["", " "])
+def test_an_empty_results_path_is_not_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str
+) -> None:
+    """An unset variable (--results "$LOGS") read every file under the working directory."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.log").write_text("not results\n")
+    with pytest.raises(UsageError, match=r"--results '': give osquery results logs"):
+        expand_inputs([pattern])
+
+
+def test_a_path_that_cannot_be_listed_is_a_usage_error(tmp_path: Path) -> None:
+    """The file system's refusal (here a name too long; as a user, a directory it may not
+    read) is one line, not an internal error."""
+    with pytest.raises(UsageError, match=r"cannot list .*File name too long"):
+        expand_inputs([str(tmp_path / ("x" * 5000))])
+
+
 def test_lines_too_large_for_the_memory_limit_are_a_usage_error(tmp_path: Path) -> None:
     """Many lines of a megabyte each need more than a small memory limit: a one-line
     error naming the remedy, not DuckDB's out-of-memory traceback."""

@@ -124,6 +124,8 @@ def expand_inputs(
     in order; URLs are listed by ``url_files`` (the Spark engine's), refused without."""
     files: list[str] = []
     for pattern in patterns:
+        if not pattern.strip():  # an unset variable: not "this directory, read whole"
+            raise UsageError("--results '': give osquery results logs, a glob or a directory")
         if URL.match(pattern):
             if url_files is None:
                 raise UsageError(
@@ -131,12 +133,14 @@ def expand_inputs(
                     " with --engine spark, or copy or mount the files"
                 )
             matches = url_files(pattern)
-        elif any(c in pattern for c in "*?["):
-            matches = [m for m in sorted(glob.glob(pattern, recursive=True)) if Path(m).is_file()]
-        elif Path(pattern).is_dir():
-            matches = _tree(Path(pattern))
         else:
-            matches = [pattern] if Path(pattern).is_file() else []
+            try:
+                matches = _local_files(pattern)
+            except OSError as exc:
+                raise UsageError(
+                    f"--results {pattern}: cannot list {exc.filename or pattern}"
+                    f" ({exc.strerror or exc}); check the path and its permissions"
+                ) from None
         if not matches:
             raise UsageError(
                 f"--results {pattern}: no results file there; give osquery results logs,"
@@ -144,6 +148,14 @@ def expand_inputs(
             )
         files.extend(matches)
     return tuple(dict.fromkeys(files))
+
+
+def _local_files(pattern: str) -> list[str]:
+    if any(c in pattern for c in "*?["):
+        return [m for m in sorted(glob.glob(pattern, recursive=True)) if Path(m).is_file()]
+    if Path(pattern).is_dir():
+        return _tree(Path(pattern))
+    return [pattern] if Path(pattern).is_file() else []
 
 
 def _q(text: str) -> str:
