@@ -114,3 +114,37 @@ def integrity(t: int, dec: dict[str, str], **values: str) -> str:
     row[INSTALLED_HASH_COLUMN] = "cd" * 32
     row.update(values)
     return line(INTEGRITY_QUERY, [row], t, dec)
+
+
+# (a line's time fields, the time every reader gives it or None: malformed). The texts
+# the readers' own casts and parsers disagree on (Java's parseDouble takes "1795435200d"
+# and hex floats, DuckDB takes "1_795" and stray spaces, Python Unicode digits) are
+# refused by the shared patterns first; tests/report/spark holds Spark to the
+# same.
+TIME_TEXTS = [
+    ('"calendarTime": "Thu Apr  6 22:49:54 2017 UTC"', 1491518994),  # osquery's, asctime's
+    ('"calendarTime": "Thu Apr 06 22:49:54 2017 UTC"', 1491518994),
+    ('"unixTime": 1E9', 1000000000),
+    ('"unixTime": "1e3"', 1000),
+    ('"unixTime": "-0"', 0),
+    ('"unixTime": ' + "9" * 400, None),
+    ('"unixTime": "1795435200d"', None),
+    ('"unixTime": "0x1p30"', None),
+    (r'"unixTime": "\u001c1795435200"', None),
+    (r'"unixTime": "1795435200\u0000"', None),
+    ('"unixTime": "1_795_435_200"', None),
+    ('"unixTime": " 1795435200"', None),
+    (r'"unixTime": "\u00a01795435200"', None),
+    (r'"unixTime": "\uff11795435200"', None),
+    ('"unixTime": "+1795435200"', None),
+    ('"calendarTime": " Mon Nov 23 12:00:00 2026 UTC"', None),
+    ('"calendarTime": "Mon Nov 23 12:00:00 2026 UTC "', None),
+    (r'"calendarTime": "Mon Nov 23 12:00:00 2026 UTC\n"', None),
+    ('"calendarTime": "Mon  Nov 23 12:00:00 2026 UTC"', None),
+    ('"calendarTime": "Mon Nov 23 12:0:0 2026 UTC"', None),
+    ('"calendarTime": "MON NOV 23 12:00:00 2026 UTC"', None),
+    ('"calendarTime": "Mon Nov 23 12:00:00 2026 Utc"', None),
+    ('"calendarTime": "Mon Nov 023 12:00:00 2026 UTC"', None),
+    ('"calendarTime": "Mon Feb 30 12:00:00 2026 UTC"', None),
+    ('"calendarTime": "Mon Nov 23 23:59:60 2026 UTC"', None),
+]

@@ -137,8 +137,8 @@ def test_report_json_summary_and_fail_on(
         (["--since", "1969-12-31T23:59:59Z"], "give a time from 1970 to 9999"),
         (["--generated-at", "9999-12-31T23:59:59-01:00"], "give a time from 1970 to 9999"),
         (["--silent-after", "999999d"], "'999999d': give at most 3650d"),
-        (["--memory-limit", "1KB"], "--memory-limit '1KB': give 256MB to 1PB"),
-        (["--memory-limit", "99999999TB"], "give 256MB to 1PB"),
+        (["--memory-limit", "1KB"], "--memory-limit '1KB': give 256MB to 1000TB"),
+        (["--memory-limit", "99999999TB"], "give 256MB to 1000TB"),
         (["--packs", "/nonexistent-packs"], "--packs: /nonexistent-packs: packs directory not"),
         (["--engine", "spark", "--spark-master", "bogus://x"], "give local[*], local[N], spark:"),
         (["--engine", "spark", "--spark-master", "local[two]"], "--spark-master 'local[two]'"),
@@ -165,6 +165,16 @@ def test_fail_on_fails_a_report_without_results(
     assert code == 1
     assert f"--fail-on {fail_on}: the report has no results; check --results" in err
     assert "(--until: the clock: no input line has a time" in out
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T00:00:00Z", "1970-01-02T00:00:00Z"])
+def test_simulate_keeps_its_lines_and_releases_within_1970_to_9999(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], until: str
+) -> None:
+    argv = ["--hosts", "2", "--days", "3", "--controls", "2", "--until", until]
+    code, _, err = run(capsys, "simulate", *argv, "--out", tmp_path)
+    assert code == 2
+    assert "must fall between 1970 and 9999" in err
 
 
 def test_simulate_that_cannot_write_is_an_io_error(

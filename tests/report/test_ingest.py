@@ -11,11 +11,20 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from testkit.report_synth import HOSTILE_STRINGS
-from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
+from tests.report.osquery_lines import (
+    T0,
+    TIME_TEXTS,
+    control,
+    decorations,
+    integrity,
+    line,
+    stats,
+)
 from trails.errors import UsageError
 from trails.models.evidence import CONTROL_QUERY_NAME
 from trails.report.engine.duck import DuckEngine
 from trails.report.ingest import (
+    NO_TIME,
     Ingested,
     _load_sql,
     expand_inputs,
@@ -318,8 +327,37 @@ def test_a_trails_line_without_a_usable_time_is_malformed(
     )
     assert ing.stats.malformed == 1
     samples = [(s.line, s.reason) for s in ing.stats.malformed_samples]
-    assert samples == [(2, "no usable time (unixTime or calendarTime, 1970 to 9999)")]
+    assert samples == [(2, NO_TIME)]
     assert [c[1] for c in _controls(ing)] == ["c2"]
+
+
+@pytest.mark.parametrize(("time", "t"), TIME_TEXTS)
+def test_the_engine_and_the_sample_reader_agree_on_every_time_text(
+    tmp_path: Path, time: str, t: int | None
+) -> None:
+    line = '{"name": "trails.control.c1", "hostIdentifier": "h1", ' + time
+    ing = _ingest(tmp_path, line + ', "snapshot": [{"status": "fail"}]}')
+    reasons = [s.reason for s in ing.stats.malformed_samples]
+    if t is None:
+        assert (ing.stats.malformed, reasons) == (1, [NO_TIME])
+    else:
+        assert (ing.stats.malformed, reasons) == (0, [])
+        assert _con(ing).execute("SELECT t FROM rows").fetchall() == [(t,)]
+
+
+def test_the_sample_reader_applies_the_time_rule_to_lines_python_cannot_nest(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    line = '{"name": "trails.control.c1", "snapshot": [{"status": "fail", "x": ' + deep + "}]}"
+    ing = _ingest(tmp_path, line)
+    assert [(s.line, s.reason) for s in ing.stats.malformed_samples] == [(1, NO_TIME)]
+
+
+def test_a_name_the_engines_like_as_statistics_needs_a_time_too(tmp_path: Path) -> None:
+    """LIKE '%trails.schedule_stats' takes any character for each ``_``."""
+    ing = _ingest(tmp_path, '{"name": "trails.scheduleXstats", "snapshot": []}')
+    assert [s.reason for s in ing.stats.malformed_samples] == [NO_TIME]
 
 
 @pytest.mark.parametrize(

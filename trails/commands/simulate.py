@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -13,6 +13,8 @@ from trails.commands.report import parse_when
 from trails.errors import TransportError, UsageError
 from trails.report.releases import read_releases
 from trails.report.simulate import SimOptions, from_releases, simulate, synthetic
+
+_FIRST, _LAST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @click.command("simulate")
@@ -72,6 +74,13 @@ def simulate_command(
     end = parse_when(until, "--until") or datetime.now(UTC).replace(
         minute=0, second=0, microsecond=0
     )
+    # the lines go --days back, the synthetic releases 30 days either side of --until
+    margin = timedelta(days=days + 30)
+    if not _FIRST + margin <= end <= _LAST - margin:
+        raise UsageError(
+            f"--until with --days {days}: the simulated lines and releases must fall between"
+            " 1970 and 9999 (a report takes no other time)"
+        )
     if dist is not None:
         namespaces = from_releases(read_releases(dist))
         if not namespaces:

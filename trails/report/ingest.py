@@ -44,6 +44,7 @@ from trails.models.evidence import (
 )
 from trails.report.engine.duck import DuckEngine
 from trails.report.engine.interface import Engine
+from trails.report.engine.patterns import CALENDAR_TIME, UNIX_TIME
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
@@ -77,7 +78,23 @@ LONE_SURROGATE = (
     "|" + _ESCAPE_START + r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 _LONE_SURROGATE = re.compile(LONE_SURROGATE.encode())
-_CONTROL_NAME = re.compile(re.sub(r"\$$", r"\\Z", CONTROL_QUERY_NAME))  # RE2's $: the end
+
+
+def _re2(pattern: str) -> re.Pattern[str]:
+    """An RE2 pattern whose ``$`` is the end of the text, for Python (``\\Z``)."""
+    return re.compile(re.sub(r"\$$", r"\\Z", pattern))
+
+
+def _like(suffix: str) -> re.Pattern[str]:
+    """SQL's ``LIKE '%suffix'`` (``_`` is any one character)."""
+    return re.compile(
+        ".*" + "".join("." if c == "_" else re.escape(c) for c in suffix) + r"\Z", re.DOTALL
+    )
+
+
+_TIMED_NAMES = (_re2(CONTROL_QUERY_NAME), _like(SCHEDULE_STATS_QUERY), _like(INTEGRITY_QUERY))
+_UNIX_TIME, _CALENDAR_TIME = _re2(UNIX_TIME), _re2(CALENDAR_TIME)
+NO_TIME = "no usable time (unixTime or calendarTime, 1970 to 9999)"
 # A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -181,7 +198,15 @@ def _kind() -> str:
     )
 
 
-_CALENDAR_T = """epoch(TRY_STRPTIME("calendarTime", '%a %b %d %H:%M:%S %Y UTC'))::BIGINT"""
+# A line's time: the text checked first (engine.patterns), as in every reader.
+_UNIX_T = (
+    f'CASE WHEN regexp_matches("unixTime", {_q(UNIX_TIME)})'
+    ' THEN TRY_CAST(TRY_CAST("unixTime" AS DOUBLE) AS BIGINT) END'
+)
+_CALENDAR_T = (
+    f'CASE WHEN regexp_matches("calendarTime", {_q(CALENDAR_TIME)})'
+    " THEN epoch(TRY_STRPTIME(\"calendarTime\", '%a %b %d %H:%M:%S %Y UTC'))::BIGINT END"
+)
 
 
 def usable_time(expr: str) -> str:
@@ -228,8 +253,7 @@ def _load_sql(files: Sequence[str], *, snapshot_as_text: bool = False) -> str:
 CREATE TABLE rows AS
 WITH l AS (
   SELECT filename AS file, {_kind()} AS name_kind,
-    TRY_CAST(TRY_CAST("unixTime" AS DOUBLE) AS BIGINT) AS unix_t,
-    coalesce({usable_time("unix_t")}, {usable_time(_CALENDAR_T)}) AS t,
+    {_UNIX_T} AS unix_t, coalesce({usable_time("unix_t")}, {usable_time(_CALENDAR_T)}) AS t,
     {kind_with_time("name_kind", "t")} AS kind,
     {_bounded('coalesce(decorations."host_uuid", "host_uuid", "hostIdentifier")')} AS host_uuid,
     {_dec("hostname")} AS hostname, {_dec("namespace")} AS namespace,
@@ -313,8 +337,9 @@ def _line_problem(raw: bytes) -> str | None:
         return f"line longer than {MAX_LINE_BYTES} bytes"
     try:
         text = raw.decode("utf-8")
-        # parse_int=str: no limit on digits (int() refuses more than 4,300; the engines don't)
-        doc = json.loads(text, parse_int=str)
+        # numbers as their text: no limit on digits (int() refuses more than 4,300; the
+        # engines don't), and a time is checked as text, as the engines check it
+        doc = json.loads(text, parse_int=str, parse_float=str)
     except UnicodeDecodeError:
         return "not UTF-8"
     except ValueError:
@@ -325,36 +350,31 @@ def _line_problem(raw: bytes) -> str | None:
         return "not JSON (a lone surrogate escape)"
     if not isinstance(doc, dict) or doc.get("name") is None:
         return "not an osquery result line"
-    if _timed(doc["name"]) and _line_time(doc) is None:
-        return "no usable time (unixTime or calendarTime, 1970 to 9999)"
+    if _timed(doc["name"]) and _line_time(doc.get("unixTime"), doc.get("calendarTime")) is None:
+        return NO_TIME
     return None
 
 
 def _timed(name: object) -> bool:
     """``_kind``'s control, stats or integrity (a name that is not a string is text to
     the engines: never one of theirs)."""
-    return isinstance(name, str) and (
-        _CONTROL_NAME.search(name) is not None
-        or name.endswith((SCHEDULE_STATS_QUERY, INTEGRITY_QUERY))
-    )
+    return isinstance(name, str) and any(p.match(name) for p in _TIMED_NAMES)
 
 
-def _line_time(doc: dict[str, object]) -> int | None:
-    """The time the engines give a line (``_load_sql``): ``unixTime`` as a number (or its
-    text; halves to even), else ``calendarTime``; each only from 1970 to 9999."""
-    unix, calendar = doc.get("unixTime"), doc.get("calendarTime")
-    if isinstance(unix, str | float) and "_" not in str(unix):
+def _line_time(unix: object, calendar: object) -> int | None:
+    """The time the engines give a line (``_load_sql``): ``unixTime`` (a number's text or
+    a string; halves to even), else ``calendarTime``; each only from 1970 to 9999."""
+    if isinstance(unix, str) and _UNIX_TIME.match(unix):
         try:
             t = round(float(unix))
-        except (ValueError, OverflowError):  # not a number; NaN or infinite
-            pass
-        else:
-            if 0 <= t <= MAX_TIME:
-                return t
-    if isinstance(calendar, str):
+        except OverflowError:  # more digits than a double holds: not a time
+            t = -1
+        if 0 <= t <= MAX_TIME:
+            return t
+    if isinstance(calendar, str) and _CALENDAR_TIME.match(calendar):
         try:
             when = datetime.strptime(calendar, "%a %b %d %H:%M:%S %Y UTC")
-        except ValueError:
+        except ValueError:  # Feb 30, a leap second
             return None
         t = int(when.replace(tzinfo=UTC).timestamp())
         return t if 0 <= t <= MAX_TIME else None
@@ -365,13 +385,17 @@ def _deep_line_problem(text: str) -> str | None:
     """A line nested deeper than Python's json follows (yyjson and Jackson have no such
     limit), judged by DuckDB's parser, as the ingest read it."""
     sql = (
-        "SELECT json_valid($l), CASE WHEN json_valid($l) THEN"
-        " json_type($l) = 'OBJECT' AND json_extract_string($l, '$.name') IS NOT NULL END"
+        "SELECT json_valid($l), CASE WHEN json_valid($l) AND json_type($l) = 'OBJECT' THEN"
+        " [json_extract_string($l, '$.name'), json_extract_string($l, '$.unixTime'),"
+        " json_extract_string($l, '$.calendarTime')] END"
     )
-    valid, result_line = duckdb.execute(sql, {"l": text}).fetchone() or (False, False)
+    valid, fields = duckdb.execute(sql, {"l": text}).fetchone() or (False, None)
     if not valid:
         return "not JSON"
-    return None if result_line else "not an osquery result line"
+    if fields is None or fields[0] is None:
+        return "not an osquery result line"
+    name, unix, calendar = fields
+    return NO_TIME if _timed(name) and _line_time(unix, calendar) is None else None
 
 
 def _malformed_files(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -25,10 +25,12 @@ def read_passphrase(env_var: str | None, file: Path | None) -> bytes | None:
         return value.encode("utf-8")
     if file:
         try:
-            with file.open("rb") as handle:  # at most that: it may be a device
-                text = handle.read(MAX_KEY_FILE)
+            with file.open("rb") as handle:  # one byte more than allowed: it may be a device
+                text = handle.read(MAX_KEY_FILE + 1)
         except OSError as exc:
             raise UsageError(f"cannot read passphrase file {file}: {exc.strerror}") from None
+        if len(text) > MAX_KEY_FILE:
+            raise UsageError(f"passphrase file {file} is larger than {MAX_KEY_FILE} bytes")
         value_bytes = text.rstrip(b"\r\n")
         if not value_bytes:
             raise UsageError(f"passphrase file {file} is empty; write the passphrase into it")

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
+from tests.report.osquery_lines import (
+    T0,
+    TIME_TEXTS,
+    control,
+    decorations,
+    integrity,
+    line,
+    stats,
+)
 from trails.errors import TransportError, UsageError
 from trails.report import ingest as duck
 from trails.report.engine import spark_ingest
@@ -155,6 +163,12 @@ HOSTILE = [
     '{"name": "trails.integrity", "unixTime": true, "snapshot": []}',
     '{"name": "trails.control.c10", "calendarTime": "Mon Nov 23 12:00:00 2026 UTC"}',
     '{"name": "trails.control.c11", "unixTime": 253402300799.4, "snapshot": [7, {"x": 1}]}',
+    '{"name": "trails.scheduleXstats", "snapshot": []}',  # LIKE's _ is any character
+    *(
+        f'{{"name": "trails.control.t{n}", "hostIdentifier": "h5", {time},'
+        ' "snapshot": [{"status": "fail"}]}'
+        for n, (time, _) in enumerate(TIME_TEXTS)
+    ),
 ]
 
 

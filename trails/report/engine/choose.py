@@ -19,7 +19,7 @@ _UNITS = {
     **{u: 1024**n for n, u in enumerate(("KIB", "MIB", "GIB", "TIB"), start=1)},
 }
 # Below this DuckDB cannot read even small lines on two threads; above, it refuses the value.
-MIN_MEMORY, MAX_MEMORY = 256 * 1000**2, 1000**5
+MIN_MEMORY, MAX_MEMORY = 256 * 1000**2, 1000 * 1000**4
 # The masters Spark takes (spark-submit's rule and SparkContext's SparkMasterRegex),
 # checked before a JVM starts: a typo is then one line, not seconds and a stack trace.
 _SPARK_MASTER = re.compile(
@@ -43,7 +43,7 @@ def reader(
         if not size:
             raise UsageError(f"--memory-limit {memory_limit!r}: give a size like 1GB or 512MiB")
         if not MIN_MEMORY <= float(size[1]) * _UNITS[size[3].upper()] <= MAX_MEMORY:
-            raise UsageError(f"--memory-limit {memory_limit!r}: give 256MB to 1PB")
+            raise UsageError(f"--memory-limit {memory_limit!r}: give 256MB to 1000TB")
         return partial(ingest, memory_limit=memory_limit)
     if engine != "spark":
         raise UsageError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")

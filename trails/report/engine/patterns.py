@@ -19,3 +19,13 @@ FORMULA = r"^( *[=+\-@]|[\t\r])"
 # or a formula character. Most cells are; the full treatment costs three regexes. ``$``
 # is the end of the text (RE2); Spark's spelling says ``\z``.
 PLAIN_CELL = r"^[!#-*./-<>?A-~][ !#-+.-~-]*$"
+# A line's time, as trails reads it (ingest): every reader (DuckDB, Spark, the sample
+# reader) checks the text against these before it casts or parses, so they agree on any
+# other text. ``unixTime``: osquery writes an integer (older versions, as a string);
+# DuckDB reads a number back as a decimal text (1E9 as 1000000000.0). ``calendarTime``:
+# asctime's, the day padded with a space (``Thu Apr  6 22:49:54 2017 UTC``).
+UNIX_TIME = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+CALENDAR_TIME = (
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" ( [1-9]|0[1-9]|[12][0-9]|3[01]) [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4} UTC$"
+)

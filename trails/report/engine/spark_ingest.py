@@ -50,6 +50,7 @@ from trails.models.evidence import (
     SCHEDULE_STATS_QUERY,
     SIMULATED_DECORATION,
 )
+from trails.report.engine.patterns import CALENDAR_TIME, UNIX_TIME
 from trails.report.engine.spark_files import SparkFiles, key, source_key, spark_path
 
 # The DuckDB engine's own helpers, so that both engines bound, locate and copy alike.
@@ -208,13 +209,24 @@ def _to_bigint(expr: str, exact: bool = True) -> str:
     return f"TRY_CAST(bround(TRY_CAST({expr} AS DOUBLE)) AS BIGINT)"
 
 
+def _java(pattern: str) -> str:
+    """A shared pattern (engine.patterns) for RLIKE: Java's ``$`` also matches before a
+    final line terminator; ``\\z`` is RE2's ``$``, the end of the text."""
+    return _q(re.sub(r"\$$", r"\\z", pattern))
+
+
+def _unix_time(expr: str) -> str:
+    return f"CASE WHEN {expr} RLIKE {_java(UNIX_TIME)} THEN {_to_bigint(expr, exact=False)} END"
+
+
 def _calendar_time(expr: str) -> str:
-    # Spark parses no day-of-week ('E' formats only): check the name, parse the rest
-    days = "|".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    # Spark parses no day-of-week ('E' formats only): the pattern checks the name, this
+    # parses the rest, asctime's space before a one-digit day taken out
     pattern = _q("MMM d HH:mm:ss yyyy 'UTC'")
+    day_on = f"replace(substr({expr}, 5), '  ', ' ')"
     return (
-        f"CASE WHEN {expr} RLIKE {_q(f'^({days}) ')}"
-        f" THEN unix_timestamp(try_to_timestamp(substr({expr}, 5), {pattern})) END"
+        f"CASE WHEN {expr} RLIKE {_java(CALENDAR_TIME)}"
+        f" THEN unix_timestamp(try_to_timestamp({day_on}, {pattern})) END"
     )
 
 
@@ -260,7 +272,7 @@ WITH b AS (
     SELECT src, nbytes, blank, CASE WHEN size(a) = 1 THEN a[0] END AS j FROM p)
 ), l AS (
   SELECT src, nbytes, CASE WHEN blank THEN 'blank' ELSE {_kind()} END AS name_kind,
-    {_to_bigint("unixTime", exact=False)} AS unix_t,
+    {_unix_time("unixTime")} AS unix_t,
     coalesce({usable_time("unix_t")}, {usable_time(_calendar_time("calendarTime"))}) AS t,
     {kind_with_time("name_kind", "t")} AS kind,
     {_bounded("coalesce(decorations.`host_uuid`, `host_uuid`, hostIdentifier)")} AS host_uuid,
