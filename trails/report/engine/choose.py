@@ -18,7 +18,8 @@ _UNITS = {
     **{u: 1000**n for n, u in enumerate(("KB", "MB", "GB", "TB"), start=1)},
     **{u: 1024**n for n, u in enumerate(("KIB", "MIB", "GIB", "TIB"), start=1)},
 }
-# Below this DuckDB cannot read even small lines on two threads; above, it refuses the value.
+# Below this DuckDB cannot read even small lines on two threads; no machine has more than
+# the most (DuckDB refuses far larger values with a parser error, an internal error here).
 MIN_MEMORY, MAX_MEMORY = 256 * 1000**2, 1000 * 1000**4
 # The masters Spark takes (spark-submit's rule and SparkContext's SparkMasterRegex),
 # checked before a JVM starts: a typo is then one line, not seconds and a stack trace.
