@@ -12,11 +12,12 @@ the exit codes of docs/design.md §9; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from trails.errors import ExitCode, TrailsError
+from trails.errors import ExitCode, Terminated, TrailsError
 
 if TYPE_CHECKING:
     import click
@@ -85,6 +86,9 @@ def guarded(command: Callable[[], int], *, debug: bool) -> int:
     except KeyboardInterrupt:
         print("trails: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("trails: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except Exception as exc:
         if debug:
             _print_traceback()

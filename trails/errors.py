@@ -22,6 +22,11 @@ class ExitCode(IntEnum):
     UNTRUSTED = 7  # a local file the agent trusts is not root's or others can write it
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised by a command that handles it (``trails report``) so that its
+    cleanup runs as on Ctrl-C; not an Exception, so nothing catches it by accident."""
+
+
 class TrailsError(Exception):
     """Base of every error trails reports to a user; ``str()`` is the one-line message."""
 

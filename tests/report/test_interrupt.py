@@ -1,6 +1,7 @@
 """Ctrl-C stops a report with exit 130 and one line, whichever part is running: DuckDB's
-own interrupt of a query, or Python's in between; the scratch directory goes with it.
-Real signals to a real `trails report` process."""
+own interrupt of a query, or Python's in between; SIGTERM (a service manager's stop) with
+exit 143. The scratch directory, a copy of the evidence, goes with it either way. Real
+signals to a real `trails report` process."""
 
 from __future__ import annotations
 
@@ -45,9 +46,19 @@ def _reading(tmp: Path, out: Path) -> bool:
         pytest.param(lambda tmp, out: _writing(out), 0.0, id="writing"),
     ],
 )
-def test_ctrl_c_is_exit_130_and_leaves_no_scratch(
-    logs: Path, tmp_path: Path, when: Callable[[Path, Path], bool], then: float
+@pytest.mark.parametrize(
+    "stop",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_signal_stops_the_report_with_its_exit_code_and_leaves_no_scratch(
+    logs: Path,
+    tmp_path: Path,
+    when: Callable[[Path, Path], bool],
+    then: float,
+    stop: tuple[signal.Signals, int, str],
 ) -> None:
+    sig, code, says = stop
     tmp, out = tmp_path / "tmp", tmp_path / "out"
     tmp.mkdir()
     argv = ["report", "--results", str(logs), "--until", UNTIL, "--out", str(out)]
@@ -62,9 +73,9 @@ def test_ctrl_c_is_exit_130_and_leaves_no_scratch(
     while not when(tmp, out) and report.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     time.sleep(then)
-    report.send_signal(signal.SIGINT)
+    report.send_signal(sig)
     _, err = report.communicate(timeout=60)
-    assert report.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "trails: interrupted"
+    assert report.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"trails: {says}"
     assert "Traceback" not in err
     assert _scratch(tmp) == []

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 import duckdb
 
 from trails.commands.common import emit_json, refusal
-from trails.errors import CheckFailed, SourceError, TransportError, UsageError
+from trails.errors import CheckFailed, SourceError, Terminated, TransportError, UsageError
 from trails.fileio import atomic_write, shared_mode
 
 if TYPE_CHECKING:
@@ -303,7 +305,7 @@ def report(
     source: ReleaseSource = load if early is None else early.infos
     steps = 4 + len(names) + (signer is not None)
     with (
-        _interruptible(),
+        _stoppable(),
         click.progressbar(
             length=steps, label="trails report", file=sys.stderr, item_show_func=lambda s: s
         ) as bar,
@@ -350,18 +352,34 @@ def report(
         raise CheckFailed(f"report has results at or above --fail-on {fail_on}; see {written[0]}")
 
 
+class _Signals:
+    """SIGTERM raises ``Terminated``. DuckDB turns any signal that arrives inside a query
+    into an exception of its own, so which signal it was is kept here."""
+
+    def __init__(self) -> None:
+        self.terminated = False
+
+    def terminate(self, signum: int, frame: FrameType | None) -> None:
+        self.terminated = True
+        raise Terminated
+
+
 @contextmanager
-def _interruptible() -> Iterator[None]:
-    """DuckDB stops a query on Ctrl-C with an exception of its own (from ``execute``, a
-    RuntimeError with this message): an interrupt all the same."""
+def _stoppable() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (a service manager's stop) end the report through its cleanup,
+    which removes the scratch copy of the evidence. DuckDB turns a signal inside a query
+    into an exception of its own (from ``execute``, a RuntimeError with this message): it
+    becomes that signal's exception again."""
+    signals = _Signals()
+    previous = signal.signal(signal.SIGTERM, signals.terminate)
     try:
         yield
-    except duckdb.InterruptException:
-        raise KeyboardInterrupt from None
-    except RuntimeError as exc:
-        if str(exc) != "Query interrupted":
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and str(exc) != "Query interrupted":
             raise
-        raise KeyboardInterrupt from None
+        raise Terminated if signals.terminated else KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_release_options(
