@@ -24,7 +24,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -365,12 +365,9 @@ def _line_time(unix: object, calendar: object) -> int | None:
     """The time the engines give a line (``_load_sql``): ``unixTime`` (a number's text or
     a string; halves to even), else ``calendarTime``; each only from 1970 to 9999."""
     if isinstance(unix, str) and _UNIX_TIME.match(unix):
-        try:
-            t = round(float(unix))
-        except OverflowError:  # more digits than a double holds: not a time
-            t = -1
-        if 0 <= t <= MAX_TIME:
-            return t
+        with suppress(OverflowError):  # more digits than a double holds: not a time
+            if 0 <= (t := round(float(unix))) <= MAX_TIME:
+                return t
     if isinstance(calendar, str) and _CALENDAR_TIME.match(calendar):
         try:
             when = datetime.strptime(calendar, "%a %b %d %H:%M:%S %Y UTC")

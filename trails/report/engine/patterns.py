@@ -4,6 +4,8 @@ string literals, where a backslash is an escape character."""
 
 from __future__ import annotations
 
+import re
+
 # to_json escapes control characters with upper-case hex in both engines; json.dumps (the
 # reference) with lower case. Only these escapes contain a letter (\b, \t, \n, \f and \r
 # have short forms everywhere), so only a text holding ``\u00`` is fixed up, once a line.
@@ -29,3 +31,9 @@ CALENDAR_TIME = (
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     r" ( [1-9]|0[1-9]|[12][0-9]|3[01]) [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4} UTC$"
 )
+
+
+def java_spelling(pattern: str) -> str:
+    """``pattern`` for java.util.regex: its final ``$`` (the end of the text to RE2) is
+    ``\\z``, since Java's ``$`` also matches before a final line terminator."""
+    return re.sub(r"\$$", r"\\z", pattern)

@@ -24,6 +24,7 @@ from trails.report.engine.patterns import (
     INVISIBLE,
     PLAIN_CELL,
     UPPER_HEX,
+    java_spelling,
 )
 from trails.report.ingest import Ingested
 
@@ -37,8 +38,7 @@ def _literal(pattern: str) -> str:
 
 _INVISIBLE = _literal(INVISIBLE)
 _FORMULA = _literal(FORMULA)
-# Java's $ also matches before a final line break: \z is the end.
-_PLAIN_CELL = _literal(PLAIN_CELL.removesuffix("$") + r"\z")
+_PLAIN_CELL = _literal(java_spelling(PLAIN_CELL))
 _REPLACEMENT = "\ufffd"  # chr() in Spark SQL is modulo 256: the character itself
 
 

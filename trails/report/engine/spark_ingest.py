@@ -50,7 +50,7 @@ from trails.models.evidence import (
     SCHEDULE_STATS_QUERY,
     SIMULATED_DECORATION,
 )
-from trails.report.engine.patterns import CALENDAR_TIME, UNIX_TIME
+from trails.report.engine.patterns import CALENDAR_TIME, UNIX_TIME, java_spelling
 from trails.report.engine.spark_files import SparkFiles, key, source_key, spark_path
 
 # The DuckDB engine's own helpers, so that both engines bound, locate and copy alike.
@@ -72,7 +72,7 @@ _DECORATIONS = (*DECORATION_KEYS, SIMULATED_DECORATION)
 # matches before a final line terminator, and ``.`` stops at \r, \u0085, \u2028 and
 # \u2029 too. UNIX_LINES ((?d)) leaves only \n a terminator, as in RE2, and ``\z`` is
 # RE2's ``$`` (end of text).
-_NAME_PATTERN = "(?d)" + re.sub(r"\$$", r"\\z", CONTROL_QUERY_NAME)
+_NAME_PATTERN = "(?d)" + java_spelling(CONTROL_QUERY_NAME)
 # ROWS is a keyword in Spark SQL; the view is named rows all the same (quote it as `rows`).
 VIEW = "rows"
 
@@ -209,14 +209,9 @@ def _to_bigint(expr: str, exact: bool = True) -> str:
     return f"TRY_CAST(bround(TRY_CAST({expr} AS DOUBLE)) AS BIGINT)"
 
 
-def _java(pattern: str) -> str:
-    """A shared pattern (engine.patterns) for RLIKE: Java's ``$`` also matches before a
-    final line terminator; ``\\z`` is RE2's ``$``, the end of the text."""
-    return _q(re.sub(r"\$$", r"\\z", pattern))
-
-
 def _unix_time(expr: str) -> str:
-    return f"CASE WHEN {expr} RLIKE {_java(UNIX_TIME)} THEN {_to_bigint(expr, exact=False)} END"
+    number = _to_bigint(expr, exact=False)
+    return f"CASE WHEN {expr} RLIKE {_q(java_spelling(UNIX_TIME))} THEN {number} END"
 
 
 def _calendar_time(expr: str) -> str:
@@ -225,7 +220,7 @@ def _calendar_time(expr: str) -> str:
     pattern = _q("MMM d HH:mm:ss yyyy 'UTC'")
     day_on = f"replace(substr({expr}, 5), '  ', ' ')"
     return (
-        f"CASE WHEN {expr} RLIKE {_java(CALENDAR_TIME)}"
+        f"CASE WHEN {expr} RLIKE {_q(java_spelling(CALENDAR_TIME))}"
         f" THEN unix_timestamp(try_to_timestamp({day_on}, {pattern})) END"
     )
 
