@@ -6,14 +6,17 @@ either the whole old file or the whole new one, never a mix, even across a power
 the data is on disk before the rename, and the rename is on disk after it.
 
 ``atomic_write`` is used by every writer: the agent's installs and state files, ``trails
-sign``'s envelopes and index, the dev PKI's files, the report's output files. ``trails
-build``, which moves a whole dist/ tree into place only when every file is written, uses
-its two halves: ``write_temp`` for each file, then ``replace`` for each.
+sign``'s envelopes and index, the dev PKI's files. ``trails build``, which moves a whole
+dist/ tree into place only when every file is written, uses its two halves: ``write_temp``
+for each file, then ``replace`` for each. ``trails report``, whose files are one set (the
+signed envelope and report.json name the others' digests), writes them in a ``Staging``
+directory and moves them together.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -97,3 +100,55 @@ def shared_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+class Staging:
+    """Files that form one set in ``target``, such as a report's outputs.
+
+    Each is written under a hidden staging directory inside ``target`` (``path(name)`` is
+    where, with its final name, so a signature over the staged files names them right);
+    ``commit`` moves them all into place, then removes the names in ``stale`` that this set
+    does not hold. A run that fails or is stopped before ``commit`` leaves the earlier set
+    as it was; leaving the ``with`` block removes the staging directory and what is left in it."""
+
+    def __init__(self, target: Path, *, hint: str = "") -> None:
+        self.target, self.hint = target, hint
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            self.directory = target / f"{TEMP_PREFIX}{os.urandom(6).hex()}"
+            self.directory.mkdir(mode=0o700)
+        except OSError as exc:
+            raise io_error("create", target, exc, hint) from None
+        self.names: list[str] = []
+
+    def path(self, name: str) -> Path:
+        """Where to write the set's file ``name``; ``commit`` moves them in this order."""
+        self.names.append(name)
+        return self.directory / name
+
+    def commit(self, stale: frozenset[str] = frozenset()) -> list[Path]:
+        """Move the written files into ``target`` (each rename durable); return their paths."""
+        moved = []
+        for name in self.names:
+            final = self.target / name
+            try:
+                os.replace(self.directory / name, final)
+            except OSError as exc:
+                raise io_error("install", final, exc, self.hint) from None
+            moved.append(final)
+        for name in sorted(stale - set(self.names)):
+            try:
+                (self.target / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise io_error("remove the earlier", self.target / name, exc, self.hint) from None
+        try:
+            fsync_dir(self.target)
+        except OSError as exc:
+            raise io_error("sync", self.target, exc, self.hint) from None
+        return moved
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -10,6 +13,7 @@ from tests.report.factories import results_file_rows
 from tests.sign.helpers import run
 from trails.commands.report import parse_when
 from trails.report.model import RESULTS_FILE
+from trails.report.render import RENDERERS
 
 UNTIL = "2026-11-23T12:00:00Z"
 PACKS = Path(__file__).resolve().parents[2] / "cis_pci_packs"
@@ -221,13 +225,7 @@ def test_parsers() -> None:
 def test_signed_report_verifies_and_catches_a_changed_byte(
     fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pki = tmp_path / "pki"
-    assert run(capsys, "pki", "init-root", "--dir", pki)[0] == 0
-    assert run(capsys, "pki", "issue-intermediate", "--dir", pki)[0] == 0
-    code, _, err = run(
-        capsys, "pki", "issue-signer", "auditor", "--dir", pki, "--purpose", "report"
-    )
-    assert code == 0, err
+    key, chain = _pki(tmp_path, capsys)
     out = tmp_path / "out"
     code, stdout, err = run(
         capsys,
@@ -241,18 +239,81 @@ def test_signed_report_verifies_and_catches_a_changed_byte(
         "--format",
         "json,csv",
         "--sign-key",
-        pki / "signers" / "auditor.key.pem",
+        key,
         "--sign-chain",
-        pki / "signers" / "auditor.chain.pem",
+        chain,
     )
     assert code == 0, err
     assert f"wrote {out / 'report.dsse.json'}" in stdout
     envelope = out / "report.dsse.json"
-    assert run(capsys, "verify-report", envelope, "--roots", pki / "root.pem")[0] == 0
+    root = tmp_path / "pki" / "root.pem"
+    assert run(capsys, "verify-report", envelope, "--roots", root)[0] == 0
     data = bytearray((out / "report.csv").read_bytes())
     data[10] ^= 1
     (out / "report.csv").write_bytes(bytes(data))
-    assert run(capsys, "verify-report", envelope, "--roots", pki / "root.pem")[0] == 3
+    assert run(capsys, "verify-report", envelope, "--roots", root)[0] == 3
+
+
+def _pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    pki = tmp_path / "pki"
+    assert run(capsys, "pki", "init-root", "--dir", pki)[0] == 0
+    assert run(capsys, "pki", "issue-intermediate", "--dir", pki)[0] == 0
+    code, _, err = run(
+        capsys, "pki", "issue-signer", "auditor", "--dir", pki, "--purpose", "report"
+    )
+    assert code == 0, err
+    return pki / "signers" / "auditor.key.pem", pki / "signers" / "auditor.chain.pem"
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_a_report_replaces_the_earlier_set_in_out_as_a_whole(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, chain = _pki(tmp_path, capsys)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("the auditor's own file\n")
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", out)
+    signed = ("--format", "json,csv", "--sign-key", key, "--sign-chain", chain)
+    assert run(capsys, *args, "--until", UNTIL, *signed)[0] == 0
+    assert set(_files(out)) == {
+        "notes.txt",
+        RESULTS_FILE,
+        "report.json",
+        "report.csv",
+        "report.dsse.json",
+    }
+    # Another window, unsigned, JUnit only: an earlier report.json would name another
+    # results file's digest, and the envelope files that changed.
+    code, stdout, err = run(
+        capsys, *args, "--until", "2026-11-23T06:00:00Z", "--format", "junit", "--json"
+    )
+    assert code == 0, err
+    assert set(_files(out)) == {"notes.txt", RESULTS_FILE, "report.junit.xml"}
+    assert json.loads(stdout)["files"] == [str(out / RESULTS_FILE), str(out / "report.junit.xml")]
+    assert (out / "notes.txt").read_text() == "the auditor's own file\n"
+
+
+def test_a_report_that_fails_while_writing_leaves_the_earlier_set_whole(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", out, "--format", "json,csv")
+    assert run(capsys, *args, "--until", UNTIL)[0] == 0
+    earlier = _files(out)
+
+    def disk_full(report: object, sink: BinaryIO) -> None:
+        sink.write(b"a part of it")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setitem(RENDERERS, "csv", disk_full)
+    code, _, err = run(capsys, *args, "--until", "2026-11-23T06:00:00Z")
+    assert code == 4, err
+    assert "No space left on device; check --out" in err
+    assert _files(out) == earlier  # no file of the failed run, no staging directory
 
 
 def test_simulate_from_dist_and_report_against_it(

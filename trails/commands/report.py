@@ -16,8 +16,8 @@ import click
 import duckdb
 
 from trails.commands.common import emit_json, refusal
-from trails.errors import CheckFailed, SourceError, Terminated, TransportError, UsageError
-from trails.fileio import atomic_write, shared_mode
+from trails.errors import CheckFailed, SourceError, Terminated, UsageError
+from trails.fileio import Staging, atomic_write, shared_mode
 
 if TYPE_CHECKING:
     from trails.fileio import Writer
@@ -42,6 +42,12 @@ from trails.sign.signer import Signer
 from trails.verify.fetch import load_trust_policy
 
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
+ENVELOPE = "report.dsse.json"
+# Every file a report run may write: one run's set replaces all of them, so --out never
+# holds files of two runs (an earlier report.json naming another results file's digest,
+# an envelope over files that are gone).
+OUTPUTS = frozenset({RESULTS_FILE, ENVELOPE, *(f"report.{e}" for e in EXTENSIONS.values())})
+_OUT_HINT = "; check --out"
 MAX_DURATION = timedelta(days=3650)
 _FAIL_ON = {
     "fail": (ReportStatus.FAIL,),
@@ -86,8 +92,8 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _write(path: Path, data: bytes | Writer) -> None:
-    """Atomically: a reader never sees half a report."""
-    atomic_write(path, data, shared_mode(), hint="; check --out")
+    """Into the staging directory: the set moves into --out once every file is written."""
+    atomic_write(path, data, shared_mode(), hint=_OUT_HINT)
 
 
 def _catalog(packs: Path | None) -> ReportCatalog:
@@ -184,7 +190,8 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     default="trails-report",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for the report files.",
+    help="Directory for the report files. They replace an earlier report's files there as "
+    "one set, only once all are written; its files this run does not write are removed.",
 )
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="Report title.")
 @click.option(
@@ -312,39 +319,35 @@ def report(
     ):
         catalog = _catalog(packs)
         bar.update(1, "reading results")
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TransportError(f"cannot create {out_dir}: {exc.strerror}") from None
-        results_file = out_dir / RESULTS_FILE
-        model = report_from_files(
-            results,
-            catalog,
-            source,
-            options,
-            baseline,
-            on_stage=lambda s: bar.update(1, s),
-            release_index=None if early is None else early.signed_index,
-            results_path=results_file,
-            read=read,
-        )
-        bar.update(1)
-        written = [results_file]
-        try:
-            for name in names:
-                path = out_dir / f"report.{EXTENSIONS[name]}"
-                bar.update(0, f"writing {path.name}")
-                _write(path, partial(RENDERERS[name], model))
-                written.append(path)
-                bar.update(1)
-        finally:
-            model.results.close()
-        if signer is not None:
-            envelope = out_dir / "report.dsse.json"
-            bar.update(0, "signing")
-            _write(envelope, sign_report(written, signer, fingerprint=model.fingerprint))
-            written.append(envelope)
+        with Staging(out_dir, hint=_OUT_HINT) as staging:
+            model = report_from_files(
+                results,
+                catalog,
+                source,
+                options,
+                baseline,
+                on_stage=lambda s: bar.update(1, s),
+                release_index=None if early is None else early.signed_index,
+                results_path=staging.path(RESULTS_FILE),
+                read=read,
+            )
             bar.update(1)
+            staged = [staging.directory / RESULTS_FILE]
+            try:
+                for name in names:
+                    path = staging.path(f"report.{EXTENSIONS[name]}")
+                    bar.update(0, f"writing {path.name}")
+                    _write(path, partial(RENDERERS[name], model))
+                    staged.append(path)
+                    bar.update(1)
+            finally:
+                model.results.close()
+            if signer is not None:
+                bar.update(0, "signing")
+                envelope = sign_report(staged, signer, fingerprint=model.fingerprint)
+                _write(staging.path(ENVELOPE), envelope)
+                bar.update(1)
+            written = staging.commit(stale=OUTPUTS)
     _print(model, written, as_json, until_given=options.until is not None)
     if fail_on is not None and not model.summary.total:  # no evidence is not a pass
         raise CheckFailed(f"--fail-on {fail_on}: the report has no results; check --results")
