@@ -31,6 +31,7 @@ from trails.report.ingest import (
     ingest,
     malformed_samples,
 )
+from trails.report.logfile import BROKEN_GZIP
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -96,6 +97,53 @@ def test_gzip_and_globs(tmp_path: Path) -> None:
     ing = ingest([str(tmp_path / "*.log*")], tmp_path)
     assert [r[1:3] for r in _controls(ing)] == [("c1", "pass"), ("c2", "fail")]
     assert len(ing.stats.files) == 2
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def test_a_file_whose_content_is_not_its_name_or_whose_gzip_breaks_is_read_for_what_it_holds(
+    tmp_path: Path,
+) -> None:
+    """Regressions: a truncated .gz stopped the report, a bad CRC was read without a word
+    (DuckDB checks none), gzip under .log was read as garbage and plain text under .gz
+    stopped the report; Spark failed on each (tests/report/spark: the same answer)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def host(n: int) -> bytes:
+        dec = decorations(f"h{n}")
+        rows = [control(f"c{i}", "pass", T0 + i, dec) for i in range(40)]
+        return "".join(r + "\n" for r in rows).encode()
+
+    whole = gzip.compress(host(1), mtime=0)
+    (logs / "good.log.gz").write_bytes(whole)
+    cut = gzip.compress(host(2), mtime=0)
+    (logs / "cut.log.gz").write_bytes(cut[: len(cut) // 2])
+    (logs / "crc.log.gz").write_bytes(_flip(gzip.compress(host(3), mtime=0), -8))
+    (logs / "gzip.log").write_bytes(gzip.compress(host(4), mtime=0))
+    (logs / "plain.log.gz").write_bytes(host(5))
+    ing = ingest([str(logs)], tmp_path)
+    per_host = Counter(str(r[0]) for r in _controls(ing))
+    assert per_host["h1"] == per_host["h3"] == per_host["h4"] == per_host["h5"] == 40
+    assert 0 < per_host["h2"] < 40  # the lines before the cut
+    assert ing.stats.malformed == 2
+    assert [(Path(s.file).name, s.reason) for s in ing.stats.malformed_samples] == [
+        ("crc.log.gz", BROKEN_GZIP),
+        ("cut.log.gz", BROKEN_GZIP),
+    ]
+    assert ing.stats.malformed_samples[0].line == 41  # after its 40 lines
+    _con(ing).close()
+
+
+@pytest.mark.parametrize("name", ["r.log.zst", "r.log.bz2", "r.log.XZ"])
+def test_a_file_compressed_other_than_gzip_is_refused(tmp_path: Path, name: str) -> None:
+    """DuckDB would decode .zst, Hadoop .bz2, the sample reader neither."""
+    (tmp_path / "a.log").write_text(control("c1", "pass", T0, decorations("h1")) + "\n")
+    (tmp_path / name).write_bytes(b"\x28\xb5\x2f\xfd")
+    with pytest.raises(UsageError, match=rf"{name} is compressed other than gzip; decompress"):
+        expand_inputs([str(tmp_path)])
 
 
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ formats osquery writes are unnested into one row per result row:
 * batch     ``{"diffResults": {"added": [...], "removed": [...]}, ...}``
 
 ``unixTime`` may be a number or a string; decorations may be nested or top-level
-(``--decorations_top_level``); files may be gzip. Only ``trails.*`` queries are kept;
+(``--decorations_top_level``); files may be gzip (``logfile``). Only ``trails.*`` queries are kept;
 every host-supplied string is cut to a bound. DuckDB works in a scratch database on
 disk with a memory limit, so memory stays bounded whatever the input size.
 """
@@ -18,17 +18,15 @@ disk with a memory limit, so memory stays bounded whatever the input size.
 from __future__ import annotations
 
 import glob
-import gzip
 import io
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, cast
 
 import duckdb
 
@@ -45,9 +43,18 @@ from trails.models.evidence import (
 from trails.report.engine.duck import DuckEngine
 from trails.report.engine.interface import Engine
 from trails.report.engine.patterns import CALENDAR_TIME, UNIX_TIME
+from trails.report.logfile import (
+    BROKEN_GZIP,
+    MAX_LINE_BYTES,
+    OTHER_COMPRESSION,
+    lines,
+    misread_files,
+    named_gzip,
+    open_results,
+    readable_copy,
+)
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
 
-MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MEMORY_LIMIT = "1GB"
 # The times a line may carry: 1970 to the end of 9999, the years a report can print.
@@ -163,6 +170,11 @@ def expand_inputs(
                 f"--results {pattern}: no results file there; give osquery results logs,"
                 " a glob, or a directory of them"
             )
+        if other := next((m for m in matches if OTHER_COMPRESSION.search(m)), None):
+            raise UsageError(
+                f"--results {pattern}: {other} is compressed other than gzip; decompress it"
+                " or recompress it with gzip (name ending .gz), or leave it out with a glob"
+            )
         files.extend(matches)
     return tuple(dict.fromkeys(files))
 
@@ -238,7 +250,17 @@ def _load_sql(files: Sequence[str], *, snapshot_as_text: bool = False) -> str:
     rows only on trails' lines, rather than as a list on every line: the same rows, less
     memory for large snapshots of other queries, 15% longer (0.6 s at 10,000 hosts); the
     second try when the first runs out of memory (``_load``)."""
-    file_list = "[" + ", ".join(_q(f) for f in files) + "]"
+    # gzip by the name, as Spark reads: DuckDB's own 'auto' would also take .GZ
+    groups = {c: [f for f in files if named_gzip(f) == (c == "gzip")] for c in ("gzip", "none")}
+    reads = " UNION ALL ".join(
+        f"SELECT * FROM read_json([{', '.join(_q(f) for f in group)}],"  # noqa: S608 (by _q)
+        f" format='newline_delimited', columns={_columns(snapshot_as_text)},"
+        f" ignore_errors=true, filename=true, hive_partitioning=false,"
+        f" maximum_object_size={MAX_LINE_BYTES},"
+        f" compression='{compression}')"
+        for compression, group in groups.items()
+        if group
+    )
     # an array's rows; NULL for any other value (as Spark reads the field)
     has_rows, snapshot_rows = (
         ("json_type(snapshot) = 'ARRAY'", "json_transform(snapshot, '[\"JSON\"]')")
@@ -266,9 +288,7 @@ WITH l AS (
          WHEN {has_rows} THEN {snapshot_rows}
          WHEN "columns" IS NOT NULL AND action IN ('added', 'snapshot') THEN ["columns"]
          ELSE "diffResults".added END AS results
-  FROM read_json({file_list}, format='newline_delimited', columns={_columns(snapshot_as_text)},
-                 ignore_errors=true, filename=true, maximum_object_size={MAX_LINE_BYTES},
-                 compression='auto')
+  FROM ({reads})
 ), u AS (
   SELECT * EXCLUDE (results),
     unnest(CASE WHEN len(results) > 0
@@ -317,19 +337,12 @@ class Ingested:
 
 
 def _open_raw(path: str) -> io.BufferedReader:
-    return open(path, "rb")  # open_results closes it
-
-
-@contextmanager
-def open_results(raw: io.BufferedReader) -> Iterator[IO[bytes]]:
-    """The bytes of the lines in ``raw``: decompressed when its content is gzip (as the
-    engines read them); ``raw`` is closed after."""
-    with raw:
-        if raw.peek(2)[:2] == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
-                yield cast(IO[bytes], unpacked)
-        else:
-            yield raw
+    try:
+        return open(path, "rb")  # the reader closes it
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read results: {path}: {exc.strerror or exc}; check the file"
+        ) from None
 
 
 def _line_problem(raw: bytes) -> str | None:
@@ -412,34 +425,34 @@ def malformed_samples(
     samples: list[MalformedLine] = []
     for path in files:
         with open_results(open_raw(path)) as stream:
-            for number, raw in enumerate(_bounded_lines(stream), start=1):
-                if raw.strip() and (problem := _line_problem(raw)) is not None:
+            for number, raw in enumerate(lines(stream), start=1):
+                problem = (
+                    BROKEN_GZIP if raw is None else _line_problem(raw) if raw.strip() else None
+                )
+                if problem is not None:
                     samples.append(MalformedLine(path, number, problem))
                     if len(samples) == MAX_MALFORMED_SAMPLES:
                         return tuple(samples)
     return tuple(samples)
 
 
-def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """Lines without their newline; a line over MAX_LINE_BYTES is cut (and then too long)."""
-    while chunk := stream.readline(MAX_LINE_BYTES + 1):
-        if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
-            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-        yield chunk.rstrip(b"\r\n")
-
-
 _OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DOTALL)
-_TOO_LONG_LINE = b'"trails: a line longer than MAX_LINE_BYTES was here"\n'
 
 
 def _load(
     con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path, memory_limit: str
 ) -> None:
-    """``_load_sql`` over ``files``. DuckDB stops at a line longer than its object limit
-    (a hostile line, or a small gzip that expands to one): such a file is read through
-    a copy with each overlong line replaced by a line that is not an object, so it is
-    counted as malformed (and located in the original) and the report goes on.
+    """``_load_sql`` over ``files``. Some files are read through their ``readable_copy``,
+    so what is in them is counted as malformed (and located in the original) and the
+    report goes on (``logfile``):
+
+    * every file named .gz whose gzip stream breaks, or that holds plain text: checked
+      whole before the read, since DuckDB checks no gzip CRC or size (a corrupt stream
+      would give lines without a word, where Spark fails);
+    * a file not named .gz that holds gzip content: DuckDB reads its bytes as lines, so
+      every such file with malformed lines is checked after the read;
+    * a file with a line longer than DuckDB's object limit (a hostile line, or a small
+      gzip that expands to one), where DuckDB stops.
 
     DuckDB reads a block of lines at a time, so many lines of megabytes each need more
     than the memory limit. They are read again on one thread with snapshots as text,
@@ -448,6 +461,15 @@ def _load(
     runs out too, a usage error names the remedy."""
     copies: dict[str, str] = {}
     snapshot_as_text = False
+
+    def copy(misread_names: Sequence[str]) -> None:
+        for name in misread_names:
+            copies[name] = str(readable_copy(_open_raw(name), scratch / f"{len(copies)}.log"))
+
+    def refuse(exc: duckdb.Error) -> UsageError:
+        return UsageError(f"cannot read results: {str(exc).splitlines()[0]}; check the files")
+
+    copy(misread_files([f for f in files if named_gzip(f)], _open_raw))
     for _ in range(len(files) + 2):
         try:
             con.execute(
@@ -457,16 +479,10 @@ def _load(
             match = _OVERLONG.search(str(exc))
             culprit = next((f for f in files if match and copies.get(f, f) == match.group(1)), None)
             if culprit is None or culprit in copies:
-                raise UsageError(
-                    f"cannot read results: {str(exc).splitlines()[0]}; check the files"
-                ) from None
-            target = scratch / f"{len(copies)}.log"
-            with open_results(_open_raw(culprit)) as stream:
-                copies[culprit] = str(without_overlong_lines(stream, target))
+                raise refuse(exc) from None
+            copy([culprit])
         except duckdb.IOException as exc:
-            raise UsageError(
-                f"cannot read results: {str(exc).splitlines()[0]}; check the files"
-            ) from None
+            raise refuse(exc) from None
         except duckdb.OutOfMemoryException:
             if not snapshot_as_text:
                 snapshot_as_text = True
@@ -477,20 +493,19 @@ def _load(
                 f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
             ) from None
         else:
+            plain = [f for f in _malformed_files(con) if not named_gzip(f) and f not in copies]
+            misread_here = misread_files(plain, _open_raw)
+            if misread_here:
+                con.execute("DROP TABLE rows")
+                copy(misread_here)
+                continue
             if snapshot_as_text:
                 con.execute("RESET threads")  # the rest of the report uses every core
-            for original, copy in copies.items():
-                con.execute("UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copy})
+            for original, copied in copies.items():
+                con.execute(
+                    "UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copied}
+                )
             return
-
-
-def without_overlong_lines(stream: IO[bytes], target: Path) -> Path:
-    """A copy of ``stream``'s lines at ``target``, each overlong line replaced by a line
-    that is not an object (so it is counted, and located in the original)."""
-    with target.open("wb") as out:
-        for raw in _bounded_lines(stream):
-            out.write(_TOO_LONG_LINE if len(raw) > MAX_LINE_BYTES else raw + b"\n")
-    return target
 
 
 def ingest(patterns: Sequence[str], workdir: Path, memory_limit: str = MEMORY_LIMIT) -> Ingested:

@@ -36,6 +36,7 @@ from trails.report.engine import spark as spark_engine
 from trails.report.engine.choose import Reader
 from trails.report.ingest import ingest as duck_ingest
 from trails.report.inventory import HOSTNAME_KEY_PREFIX, InventoryEntry
+from trails.report.logfile import BROKEN_GZIP
 from trails.report.model import (
     MAX_TEXT,
     RESULTS_FILE,
@@ -297,6 +298,30 @@ READABLE_LINES = (
 )
 
 
+def _misread_files(day: Path) -> None:
+    """Files each engine alone would misread (``trails.report.logfile``): a truncated
+    gzip stream, one with a bad CRC (DuckDB checks none, Hadoop fails), gzip content
+    under .log, plain text under .gz. Each holds one host's lines."""
+
+    def host(name: str) -> bytes:
+        dec = _dec(name, PCI)
+        # ten controls in turn, each five times a minute apart: a cut leaves the first few
+        rows = (
+            control(f"sim-{i:04d}", "pass", NOW - i - 60 * k, dec)
+            for i in range(1, 11)
+            for k in range(5)
+        )
+        return "".join(r + "\n" for r in rows).encode()
+
+    cut = gzip.compress(host("hw-gzip-cut"), mtime=0)
+    crc = gzip.compress(host("hw-gzip-bad-crc"), mtime=0)
+    day.mkdir(parents=True, exist_ok=True)
+    (day / "cut.log.gz").write_bytes(cut[: len(cut) * 2 // 3])
+    (day / "crc.log.gz").write_bytes(crc[:-8] + bytes([crc[-8] ^ 0xFF]) + crc[-7:])
+    (day / "gzip.log").write_bytes(gzip.compress(host("hw-gzip-named-log"), mtime=0))
+    (day / "plain.log.gz").write_bytes(host("hw-plain-named-gz"))
+
+
 def _write(path: Path, lines: Iterable[bytes], *, crlf: bool = False) -> None:
     data = b"".join(raw + (b"\r\n" if crlf else b"\n") for raw in lines)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +362,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     bad = MALFORMED_LINES + TIMELESS_LINES + READABLE_LINES
     _write(logs / _day(NOW) / "malformed.log", bad, crlf=True)
     _write(logs / _day(NOW) / "malformed.log.gz", bad)
+    _misread_files(logs / _day(NOW) / "misread")
     patterns = [str(logs)]  # a directory partitioned by day, read whole
     # The baseline: the same input, a day earlier (DuckDB; both engines read it).
     base = root / "baseline"
@@ -463,13 +489,15 @@ def test_both_engines_give_the_same_report(
     assert missing_hosts == {GHOST, HOSTNAME_KEY_PREFIX + GHOST_NAME}
     assert {GHOST, HOSTNAME_KEY_PREFIX + GHOST_NAME} <= _hosts_seen(rows)
     assert len(report.hosts) > 240
-    # malformed: MALFORMED_LINES in a plain (CRLF) and a gzip file, and the three lines of
-    # the hostile host whose hostname holds lone surrogates
+    # malformed: MALFORMED_LINES in a plain (CRLF) and a gzip file, the three lines of
+    # the hostile host whose hostname holds lone surrogates, and where the truncated and
+    # the corrupt gzip streams break
     ingest = report.ingest
-    assert ingest.malformed == 2 * (len(MALFORMED_LINES) + len(TIMELESS_LINES)) + 3
+    assert ingest.malformed == 2 * (len(MALFORMED_LINES) + len(TIMELESS_LINES)) + 3 + 2
     reasons = {s.reason for s in ingest.malformed_samples}
     assert "not JSON (a lone surrogate escape)" in reasons  # the hostile host's lines
     assert reasons <= {
+        BROKEN_GZIP,
         "not JSON",
         "not JSON (a lone surrogate escape)",
         "not an osquery result line",
@@ -478,6 +506,10 @@ def test_both_engines_give_the_same_report(
     assert any(f.endswith(".gz") for f in ingest.files)
     assert any(f.endswith(".log") for f in ingest.files)
     assert all("/dt=2026-11-" in f for f in ingest.files)
+    # the misread files' hosts: every line of three, the lines before the cut of one
+    read = Counter(str(r["host_uuid"]) for r in rows if r["collected"])
+    assert read["hw-gzip-bad-crc"] == read["hw-gzip-named-log"] == read["hw-plain-named-gz"]
+    assert 0 < read["hw-gzip-cut"] < read["hw-plain-named-gz"]
     # the waiver in use, the expired exception listed and unused
     used = {(e.exception.id, e.in_force): e.waived for e in report.exceptions}
     assert used[("EXC-1", True)] > 0

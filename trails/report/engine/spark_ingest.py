@@ -3,8 +3,8 @@ DuckDB (same columns, types and values), as a temporary view of a persisted Data
 
 Only the engine-specific part lives here: reading the lines and the JSON functions.
 Spark reads every line with ``spark.read.text`` (``lineSep`` ``\\n`` only, as DuckDB and
-Python split; plain or gzip by extension, as DuckDB's ``compression='auto'``), so a line
-that is not a JSON object is a row like any other and is counted, never fatal:
+Python split; plain or gzip by the name, as DuckDB is told to), so a line that is not a
+JSON object is a row like any other and is counted, never fatal:
 
 * a line that is not UTF-8 is malformed (``is_valid_utf8``: Jackson would otherwise
   decode it with replacement characters and accept it);
@@ -16,6 +16,10 @@ that is not a JSON object is a row like any other and is counted, never fatal:
 * JSON is parsed once per line by ``from_json`` with an explicit schema mirroring
   ``ingest._columns()`` (result rows stay JSON text), single quotes refused, and each
   result row by ``from_json`` again, with the same limits;
+* a file Spark would misread (``trails.report.logfile``) is read through the same copy
+  as in the DuckDB engine: a .gz file Spark fails on (its gzip stream breaks: Hadoop
+  checks its CRC and size; or it holds plain text), and a file not named .gz that holds
+  gzip content, checked when it has malformed lines;
 * the file and line of the first malformed lines come from the same bounded second
   read as the DuckDB engine (only files with malformed lines, stopping at the first
   few): Spark's text source has no line numbers, and numbering lines inside Spark
@@ -57,13 +61,17 @@ from trails.report.engine.spark_files import SparkFiles, key, source_key, spark_
 from trails.report.ingest import (
     LONE_SURROGATE,
     MAX_EVIDENCE_CHARS,
-    MAX_LINE_BYTES,
     MAX_ROW_JSON,
     kind_with_time,
     malformed_samples,
-    open_results,
     usable_time,
-    without_overlong_lines,
+)
+from trails.report.logfile import (
+    MAX_LINE_BYTES,
+    misread,
+    misread_files,
+    named_gzip,
+    readable_copy,
 )
 from trails.report.model import MAX_TEXT, IngestStats
 
@@ -389,6 +397,25 @@ def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
     return _gunzip_size(files, name) not in (seen, seen - 1)
 
 
+# Spark's error for a file a task could not read (SparkException FAILED_READ_FILE)
+_FAILED_READ = re.compile(r"Encountered error while reading file (.+?)\.\s+SQLSTATE")
+
+
+def _failed_file(exc: Py4JJavaError, names: Sequence[str]) -> str | None:
+    """The one of ``names`` a failed Spark job could not read, if it says."""
+    match = _FAILED_READ.search(str(exc))
+    return None if match is None else {key(n): n for n in names}.get(source_key(match[1]))
+
+
+def _malformed_plain_files(
+    full: DataFrame, names: Sequence[str], copies: Mapping[str, str]
+) -> list[str]:
+    """The inputs not named .gz (and not copied) that ``full`` holds malformed lines of."""
+    by_key = {key(n): n for n in names if n not in copies and not named_gzip(n)}
+    found = full.where(F.col("kind") == "malformed").select("src").distinct().collect()
+    return sorted(n for r in found if (n := by_key.get(source_key(str(r["src"])))) is not None)
+
+
 def _gunzip_size(files: SparkFiles, name: str) -> int:
     size = 0
     with files.open(name) as f:
@@ -408,19 +435,33 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
     names = files.expand(patterns)
     scratch = Path(tempfile.mkdtemp(prefix="spark-ingest-", dir=workdir))
     copies: dict[str, str] = {}
+
+    def copy(misread_names: Sequence[str]) -> None:
+        for name in misread_names:
+            copies[name] = str(readable_copy(files.open(name), scratch / f"{len(copies)}.log"))
+
     while True:
         full = _read(spark, [copies.get(f, f) for f in names]).persist(StorageLevel.MEMORY_AND_DISK)
-        by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
+        try:
+            by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
+        except Py4JJavaError as exc:
+            full.unpersist()
+            culprit = _failed_file(exc, [f for f in names if f not in copies])
+            if culprit is None or not misread(culprit, files.open(culprit)):
+                problem = str(exc.java_exception.toString()).splitlines()[0][:300]
+                raise TransportError(
+                    f"cannot read results: {problem}; check the files and the Spark logs"
+                ) from None
+            copy([culprit])
+            continue
         seen = {source_key(str(r["src"])): int(r["n"]) for r in by_src}
         suspects = [
             f for f in names if f not in copies and _skipped_a_line(files, f, seen.get(key(f), 0))
-        ]
+        ] or misread_files(_malformed_plain_files(full, names, copies), files.open)
         if not suspects:
             break
         full.unpersist()
-        for f in suspects:
-            with open_results(files.open(f)) as stream:
-                copies[f] = str(without_overlong_lines(stream, scratch / f"{len(copies)}.log"))
+        copy(suspects)
     # the file a malformed row came from, as the input named it (the original of a copy)
     original = {key(copies.get(f, f)): f for f in names}
     file_names = F.create_map(

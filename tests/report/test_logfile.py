@@ -1,0 +1,116 @@
+"""Reading a results file by its content: a gzip stream that breaks ends in one marker,
+after exactly the lines before the break; a file whose content is not what its name
+says is found."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trails.report.logfile import lines, misread, open_results, readable_copy
+
+LINES = [b'{"name": "trails.control.c%d", "unixTime": %d}' % (i, i) for i in range(2000)]
+DATA = b"".join(raw + b"\n" for raw in LINES)
+GZ = gzip.compress(DATA, mtime=0)
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def _read(data: bytes) -> list[bytes | None]:
+    with open_results(io.BufferedReader(io.BytesIO(data))) as stream:
+        return list(lines(stream))
+
+
+def _misread(name: str, data: bytes) -> bool:
+    return misread(name, io.BufferedReader(io.BytesIO(data)))
+
+
+@given(
+    st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=60),
+    st.data(),
+)
+def test_a_cut_gzip_stream_gives_the_lines_before_the_cut_then_the_break(
+    texts: list[bytes], data: st.DataObject
+) -> None:
+    whole = gzip.compress(b"".join(t + b"\n" for t in texts), mtime=0)
+    cut = data.draw(st.integers(0, len(whole) - 1), label="cut")
+    # the check (ISA-L) agrees with the reader (Python's gzip)
+    assert _misread("x.log.gz", whole[:cut])
+    assert not _misread("x.log.gz", whole)
+    got = _read(whole[:cut])
+    if cut < 2:  # not even the magic: read as the plain bytes it holds
+        assert got == ([whole[:cut]] if cut else [])
+        return
+    assert got[-1] is None
+    kept = [t.rstrip(b"\r") for t in texts]
+    assert got[:-1] == kept[: len(got) - 1]
+
+
+def test_a_whole_gzip_stream_and_several_members_read_whole() -> None:
+    texts = [raw.rstrip(b"\r") for raw in LINES]
+    assert _read(GZ) == texts
+    assert _read(GZ + gzip.compress(DATA)) == texts + texts
+    assert _read(DATA) == texts
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        pytest.param("x.log", GZ, id="gzip-content-not-named-gz"),
+        pytest.param("x.log.gz", DATA, id="plain-text-named-gz"),
+        pytest.param("x.log.gz", GZ[: len(GZ) // 2], id="truncated"),
+        pytest.param("x.log.gz", GZ[:-1], id="truncated-in-the-trailer"),
+        pytest.param("x.log.gz", _flip(GZ, len(GZ) - 8), id="bad-crc"),
+        pytest.param("x.log.gz", _flip(GZ, len(GZ) - 4), id="bad-size"),
+        pytest.param("x.log.gz", _flip(GZ, len(GZ) // 2), id="bad-data"),
+        pytest.param("x.log.gz", GZ + b"not gzip", id="garbage-after-the-stream"),
+        pytest.param("x.log.GZ", GZ, id="gzip-named-GZ"),  # Hadoop's name rule is exact
+    ],
+)
+def test_what_the_engines_would_misread_is_found(name: str, data: bytes) -> None:
+    assert _misread(name, data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("x.log.gz", GZ),
+        ("x.log.gz", GZ + gzip.compress(DATA)),  # two members, as `cat a.gz b.gz` makes
+        ("x.log", DATA),
+        ("x.log", b""),
+        ("x.log.gz.1", DATA),  # rotated: the name ends .1
+    ],
+)
+def test_what_the_engines_read_right_is_left(name: str, data: bytes) -> None:
+    assert not _misread(name, data)
+
+
+def test_the_copy_marks_the_break_as_a_line_that_is_not_an_object(tmp_path: Path) -> None:
+    cut = GZ[: len(GZ) // 2]
+    copy = readable_copy(io.BufferedReader(io.BytesIO(cut)), tmp_path / "copy.log")
+    copied = copy.read_bytes().splitlines()
+    read = _read(cut)
+    assert copied[:-1] == read[:-1]
+    assert copied[-1] == b'"trails: the gzip stream broke here"'
+    assert 0 < len(copied) - 1 < len(LINES)
+
+
+def test_the_copy_of_a_stream_with_a_bad_crc_keeps_lines_before_the_check(
+    tmp_path: Path,
+) -> None:
+    bad = _flip(GZ, len(GZ) - 8)  # every line inflates; the CRC then fails
+    with pytest.raises(gzip.BadGzipFile):
+        gzip.decompress(bad)
+    copy = readable_copy(io.BufferedReader(io.BytesIO(bad)), tmp_path / "copy.log")
+    *kept, marker = copy.read_bytes().splitlines()
+    assert marker == b'"trails: the gzip stream broke here"'
+    assert kept == LINES  # each line inflated before the check
+    assert zlib.crc32(DATA) != int.from_bytes(bad[-8:-4], "little")

@@ -1,0 +1,119 @@
+"""How a results file is read: plain or gzip, line by line, within bounds.
+
+The engines go by the name, as Hadoop does: a file named ``*.gz`` is gzip, any other is
+plain text (DuckDB is told so per file; left to itself it would also take ``.GZ``). Where
+the content disagrees with the name (gzip content under another name, plain text under
+``.gz``), or a gzip stream breaks (truncated by a crash, corrupt), an engine would read
+garbage, stop the report, or (DuckDB, which checks no CRC) take lines the stream's CRC
+does not vouch for without a word. Such a file is read instead through a plain
+copy decoded by its content (``readable_copy``), in which the break is one line that is
+not an object: the lines before it are read, the break is counted as a malformed line and
+located by the sample reader, which reads the original the same way (``lines``).
+
+Files named with another compression (``.zst``, ``.bz2``, ...) are refused up front:
+DuckDB would decode some, Hadoop others, the sample reader none.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, cast
+
+from isal import igzip, isal_zlib  # inflates at 4x zlib's speed
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
+GZIP_MAGIC = b"\x1f\x8b"
+OTHER_COMPRESSION = re.compile(r"\.(bz2|deflate|lz4|lzo|snappy|xz|zip|zst|zstd)\Z", re.IGNORECASE)
+BROKEN_GZIP = "the gzip stream breaks here (truncated or corrupt); the lines before it were read"
+_TOO_LONG_LINE = b'"trails: a line longer than MAX_LINE_BYTES was here"\n'
+_BROKEN_LINE = b'"trails: the gzip stream broke here"\n'
+_CHUNK = 1 << 20
+# A gzip stream that breaks: truncated, bad data, bad CRC or size, garbage after it.
+# Python's reader gives every line before the break (ISA-L's loses the last block it
+# inflated): it reads. ISA-L, 4x as fast, only checks.
+_BROKEN: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
+_CHECK_BROKEN: tuple[type[BaseException], ...] = (
+    EOFError,
+    cast(type[BaseException], isal_zlib.error),  # typed in isal as a module attribute
+    igzip.BadGzipFile,
+)
+
+
+def named_gzip(name: str) -> bool:
+    """Whether the engines read ``name`` as gzip."""
+    return name.endswith(".gz")
+
+
+@contextmanager
+def open_results(raw: io.BufferedReader) -> Iterator[IO[bytes]]:
+    """The bytes of the lines in ``raw``: decompressed when its content is gzip;
+    ``raw`` is closed after."""
+    with raw:
+        if raw.peek(2)[:2] == GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                yield cast(IO[bytes], unpacked)
+        else:
+            yield raw
+
+
+def lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """The lines of ``stream`` without their newline (a line over ``MAX_LINE_BYTES`` cut,
+    and then too long), then None if its gzip stream breaks: its rest cannot be read."""
+    try:
+        while chunk := stream.readline(MAX_LINE_BYTES + 1):
+            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+                while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+            yield chunk.rstrip(b"\r\n")
+    except _BROKEN:
+        yield None
+
+
+def misread(name: str, raw: io.BufferedReader) -> bool:
+    """Whether the engines, going by ``name``, misread the file ``raw`` holds: gzip
+    content under another name, plain text under ``.gz``, or a gzip stream that breaks
+    (reads it whole). ``raw`` is closed after."""
+    with raw:
+        content_gzip = raw.peek(2)[:2] == GZIP_MAGIC
+        if content_gzip != named_gzip(name):
+            return True
+        if not content_gzip:
+            return False
+        try:
+            with igzip.GzipFile(fileobj=raw, mode="rb") as unpacked:  # type: ignore[no-untyped-call]
+                while unpacked.read(_CHUNK):
+                    pass
+        except _CHECK_BROKEN:
+            return True
+        return False
+
+
+def misread_files(names: Sequence[str], open_raw: Callable[[str], io.BufferedReader]) -> list[str]:
+    """Those of ``names`` the engines misread (``misread``), checked on every core (ISA-L
+    inflates outside the GIL)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        flags = list(pool.map(lambda name: misread(name, open_raw(name)), names))
+    return [name for name, bad in zip(names, flags, strict=True) if bad]
+
+
+def readable_copy(raw: io.BufferedReader, target: Path) -> Path:
+    """A plain copy of the lines ``raw`` holds, decoded by content, at ``target``, for an
+    engine to read instead: each overlong line and a break in the gzip stream become a
+    line that is not an object (so each is counted, and located in the original)."""
+    with open_results(raw) as stream, target.open("wb") as out:
+        for line in lines(stream):
+            if line is None:
+                out.write(_BROKEN_LINE)
+            elif len(line) > MAX_LINE_BYTES:
+                out.write(_TOO_LONG_LINE)
+            else:
+                out.write(line + b"\n")
+    return target
