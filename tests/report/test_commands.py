@@ -10,8 +10,10 @@ from typing import BinaryIO
 import pytest
 
 from tests.report.factories import results_file_rows
+from tests.report.osquery_lines import control, decorations
 from tests.sign.helpers import run
 from trails.commands.report import parse_when
+from trails.report.ingest import MAX_TIME
 from trails.report.model import RESULTS_FILE
 from trails.report.render import RENDERERS
 
@@ -404,6 +406,32 @@ def test_until_defaults_to_the_newest_input_line_and_the_summary_prints_the_wind
     assert code == 0, err
     assert f"window {doc['since']} to {until} (--until: the newest input line)" in stdout
     assert "scope: every pack (no --releases)" in stdout
+
+
+def test_a_line_dated_far_ahead_does_not_end_the_window(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: one forged line dated 9999-12-31 became the default --until, every
+    other host's evidence went stale, and --fail-on fail passed a failing fleet."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for path in fleet.glob("*.gz"):
+        (logs / path.name).write_bytes(path.read_bytes())
+    forged = control("sim-0001", "pass", MAX_TIME, decorations("forged-host"))
+    (logs / "forged.log").write_text(forged + "\n")
+    args = ("report", "--results", str(logs), "--out", tmp_path / "out", "--json")
+    code, stdout, err = run(capsys, *args, "--fail-on", "fail")
+    assert code == 1, err  # the fleet's failures still fail it
+    assert "warning: 1 input lines are dated after this machine's clock" in err
+    assert json.loads(stdout)["until"] <= UNTIL
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["metadata"]["lines_after_until"] == 1
+    # an explicit --until counts what it leaves out too, without the warning
+    code, _, err = run(capsys, *args, "--until", "2026-11-23T00:00:00Z")
+    assert code == 0, err
+    assert "warning" not in err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["metadata"]["lines_after_until"] > 1
 
 
 def test_framework_needs_packs_and_a_known_name(

@@ -468,6 +468,14 @@ def _print(model: Report, written: list[Path], as_json: bool, *, until_given: bo
             "--releases; report against the current dist/ tree (was an older one replayed?)",
             err=True,
         )
+    later = model.metadata.lines_after_until
+    if later and not until_given:
+        click.echo(
+            f"warning: {later} input lines are dated after this machine's clock (hosts whose"
+            " clocks run ahead, or forged); they are outside the window, which ends at the"
+            " newest line before it; pass --until to set the window's end",
+            err=True,
+        )
     if as_json:
         emit_json(
             {

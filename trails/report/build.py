@@ -21,6 +21,7 @@ from trails.report.evaluate import (
     add_missing_hosts,
     default_window,
     evaluate_results,
+    lines_after,
     load_hosts,
     newest_line,
     newest_time,
@@ -46,6 +47,9 @@ from trails.report.releases import LoadedReleases, ReleaseInfo
 from trails.report.rollup import exception_use
 
 DEFAULT_TITLE = "Fleet compliance evidence"
+# How far ahead of the report's clock a line may be dated and still set the default
+# --until: a host's clock a little fast, not one in another year.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 # Releases given as a loader are verified at the window's end, known only after reading.
@@ -138,10 +142,12 @@ def _exceptions(
 
 
 def report_window(engine: Engine, options: ReportOptions) -> Window:
-    """--since/--until, --until defaulting to ``options.now``, else the newest input line."""
-    until = options.until or options.now or newest_line(engine)
+    """--since/--until, --until defaulting to ``options.now``, else the newest input line
+    not dated after the clock (``CLOCK_SKEW`` allowed)."""
+    clock = datetime.now(UTC).replace(microsecond=0)
+    until = options.until or options.now or newest_line(engine, clock + CLOCK_SKEW)
     if until is None:  # no input line at all: nothing to be deterministic about
-        until = datetime.now(UTC).replace(microsecond=0)
+        until = clock
     window = default_window(until, options.since, until)
     if window.since >= window.until:
         defaulted = options.until is None and options.now is None
@@ -208,6 +214,7 @@ def build_report(
             simulated=ingested.simulated,
             tool_version=__version__,
             newest_evidence=newest,
+            lines_after_until=lines_after(engine, window),
         ),
         scope=_scope(
             seen,

@@ -368,10 +368,23 @@ def newest_time(engine: Engine, window: Window) -> datetime | None:
     return _dt(t)
 
 
-def newest_line(engine: Engine) -> datetime | None:
-    """The newest input line at all: the window's end when --until is not given."""
-    ((t,),) = engine.rows("SELECT max(t) FROM rows WHERE kind <> 'malformed'")
+def newest_line(engine: Engine, not_after: datetime) -> datetime | None:
+    """The newest input line not dated after ``not_after`` (the report's clock): the
+    window's end when --until is not given. A line dated later, from a host whose clock
+    runs ahead or a forged one (9999-12-31), would move every host's evidence out of the
+    window."""
+    sql = f"SELECT max(t) FROM rows WHERE kind <> 'malformed' AND t <= {int(not_after.timestamp())}"  # noqa: S608
+    ((t,),) = engine.rows(sql)
     return _dt(t)
+
+
+def lines_after(engine: Engine, window: Window) -> int:
+    """The input lines dated after the window's end, left out of the report."""
+    ((n,),) = engine.rows(
+        "SELECT count(*) FROM rows WHERE first_of_line AND kind <> 'malformed'"  # noqa: S608
+        f" AND t > {window.until_ts}"
+    )
+    return int(n)
 
 
 def default_window(until: datetime | None, since: datetime | None, now: datetime) -> Window:

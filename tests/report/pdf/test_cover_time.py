@@ -30,3 +30,11 @@ def test_an_explicit_report_date_is_shown_next_to_it() -> None:
     cover = page_texts(render("pdf", dataclasses.replace(report, metadata=meta)))[0]
     assert "Newest evidence" in cover
     assert f"Report date\n{meta.generated_at:%Y-%m-%dT%H:%M:%SZ}" in cover
+
+
+def test_lines_dated_after_the_period_are_said_to_be_left_out() -> None:
+    report = example_report()
+    assert "Left out" not in page_texts(render("pdf", report))[0]
+    meta = dataclasses.replace(report.metadata, lines_after_until=1234)
+    cover = page_texts(render("pdf", dataclasses.replace(report, metadata=meta)))[0]
+    assert "Left out\n1,234 input lines dated after the period" in cover

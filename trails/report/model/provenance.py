@@ -198,12 +198,14 @@ class Metadata:
     simulated: bool  # True when any input came from ``trails simulate``
     tool_version: str
     newest_evidence: datetime | None = None  # the newest input line in the window
+    lines_after_until: int = 0  # input lines dated after the window's end, left out
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "generated_at": format_time(self.generated_at),
             "newest_evidence": format_time(self.newest_evidence) if self.newest_evidence else None,
+            "lines_after_until": self.lines_after_until,
             "since": format_time(self.since),
             "until": format_time(self.until),
             "simulated": self.simulated,

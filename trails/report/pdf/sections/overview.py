@@ -49,6 +49,11 @@ def cover(report: Report) -> list[Flowable]:
                 ("Period", f"{when(meta.since)} to {when(meta.until)} (UTC)"),
                 ("Newest evidence", when(meta.newest_evidence)),
                 *(
+                    [("Left out", f"{meta.lines_after_until:,} input lines dated after the period")]
+                    if meta.lines_after_until
+                    else []
+                ),
+                *(
                     [("Report date", when(meta.generated_at))]
                     if meta.generated_at != meta.newest_evidence
                     else []
