@@ -17,7 +17,6 @@ disk with a memory limit, so memory stays bounded whatever the input size.
 
 from __future__ import annotations
 
-import glob
 import io
 import json
 import re
@@ -54,6 +53,7 @@ from trails.report.logfile import (
     readable_copy,
 )
 from trails.report.model import MAX_MALFORMED_SAMPLES, MAX_TEXT, IngestStats, MalformedLine
+from trails.report.paths import local_files
 
 MAX_EVIDENCE_CHARS = 4 * MAX_EVIDENCE_BYTES
 MEMORY_LIMIT = "1GB"
@@ -129,18 +129,6 @@ def _columns(snapshot_as_text: bool) -> str:
     return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in cols.items()) + "}"
 
 
-def _tree(directory: Path) -> list[str]:
-    """Every file under ``directory`` (a day-partitioned tree, ``dt=2026-12-01/...``),
-    sorted; names starting with ``.`` or ``_`` are the markers and checksums that data
-    platforms leave beside their files (``_SUCCESS``, ``.part.crc``), not results."""
-    return sorted(
-        str(p)
-        for p in directory.rglob("*")
-        if p.is_file()
-        and not any(part.startswith((".", "_")) for part in p.relative_to(directory).parts)
-    )
-
-
 def expand_inputs(
     patterns: Sequence[str], url_files: Callable[[str], list[str]] | None = None
 ) -> tuple[str, ...]:
@@ -159,7 +147,7 @@ def expand_inputs(
             matches = url_files(pattern)
         else:
             try:
-                matches = _local_files(pattern)
+                matches = local_files(pattern)
             except OSError as exc:
                 raise UsageError(
                     f"--results {pattern}: cannot list {exc.filename or pattern}"
@@ -177,14 +165,6 @@ def expand_inputs(
             )
         files.extend(matches)
     return tuple(dict.fromkeys(files))
-
-
-def _local_files(pattern: str) -> list[str]:
-    if any(c in pattern for c in "*?["):
-        return [m for m in sorted(glob.glob(pattern, recursive=True)) if Path(m).is_file()]
-    if Path(pattern).is_dir():
-        return _tree(Path(pattern))
-    return [pattern] if Path(pattern).is_file() else []
 
 
 def _q(text: str) -> str:
