@@ -62,6 +62,24 @@ def test_no_java_runtime_is_a_usage_error_that_says_to_install_one(tmp_path: Pat
     assert not (tmp_path / "out" / "report.json").exists()
 
 
+def test_a_java_that_exits_is_a_usage_error_that_does_not_say_to_install_one(
+    tmp_path: Path,
+) -> None:
+    """Regression: with a java there, the message still said to install one."""
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(
+        "#!/bin/sh\necho 'Error: Could not create the Java Virtual Machine.' >&2\nexit 1\n"
+    )
+    java.chmod(0o755)
+    done = _report(tmp_path, {"JAVA_HOME": str(tmp_path / "jdk")})
+    assert done.returncode == 2
+    assert _last_line(done).startswith("trails: error: Spark's JVM exited before it started")
+    assert "check the JVM options in spark-defaults.conf" in _last_line(done)
+    assert "install a Java" not in done.stderr
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
 def test_a_session_that_fails_to_start_is_a_transport_error_with_sparks_reason(
     tmp_path: Path,
 ) -> None:

@@ -38,6 +38,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from shutil import which
 
 import pyspark
 from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
@@ -143,9 +144,14 @@ def session(
     try:
         return builder.getOrCreate()
     except PySparkRuntimeError:  # JAVA_GATEWAY_EXITED: no java, or spark-submit refused
+        remedy = (
+            "check the JVM options in spark-defaults.conf and SPARK_SUBMIT_OPTS, and the java"
+            " JAVA_HOME or PATH gives"
+            if _java()
+            else "install a Java 17 runtime (JAVA_HOME, or java on PATH)"
+        )
         raise UsageError(
-            "Spark's JVM exited before it started (its reason is printed above): install a"
-            " Java 17 runtime (JAVA_HOME, or java on PATH) and check spark-defaults.conf"
+            f"Spark's JVM exited before it started (its reason is printed above): {remedy}"
         ) from None
     except Py4JJavaError as exc:  # the context failed: the master unreachable, a bad setting
         reason = str(exc.java_exception.toString()).splitlines()[0][:300]
@@ -153,6 +159,12 @@ def session(
             f"Spark did not start a session on {master}: {reason}; check that the master is"
             " up and reachable, and the settings in spark-defaults.conf (Spark's log is above)"
         ) from None
+
+
+def _java() -> bool:
+    """Whether spark-submit finds a java to run: JAVA_HOME's, else the one on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    return os.access(os.path.join(home, "bin", "java"), os.X_OK) if home else bool(which("java"))
 
 
 def _q(text: str) -> str:
