@@ -49,17 +49,18 @@ def _report(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
-def _last_line(done: subprocess.CompletedProcess[str]) -> str:
+def _refusal(done: subprocess.CompletedProcess[str], tmp_path: Path, code: int) -> str:
+    """The one line a report stopped with (exit ``code``), having written nothing."""
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "report.json").exists()
     return done.stderr.strip().splitlines()[-1]
 
 
 def test_no_java_runtime_is_a_usage_error_that_says_to_install_one(tmp_path: Path) -> None:
-    done = _report(tmp_path, {"JAVA_HOME": str(tmp_path / "no-java")})
-    assert done.returncode == 2
-    assert _last_line(done).startswith("trails: error: Spark's JVM exited before it started")
-    assert "install a Java 17 runtime" in _last_line(done)
-    assert "Traceback" not in done.stderr
-    assert not (tmp_path / "out" / "report.json").exists()
+    last = _refusal(_report(tmp_path, {"JAVA_HOME": str(tmp_path / "no-java")}), tmp_path, 2)
+    assert last.startswith("trails: error: Spark's JVM exited before it started")
+    assert "install a Java 17 runtime" in last
 
 
 def test_a_java_that_exits_is_a_usage_error_that_does_not_say_to_install_one(
@@ -72,12 +73,10 @@ def test_a_java_that_exits_is_a_usage_error_that_does_not_say_to_install_one(
         "#!/bin/sh\necho 'Error: Could not create the Java Virtual Machine.' >&2\nexit 1\n"
     )
     java.chmod(0o755)
-    done = _report(tmp_path, {"JAVA_HOME": str(tmp_path / "jdk")})
-    assert done.returncode == 2
-    assert _last_line(done).startswith("trails: error: Spark's JVM exited before it started")
-    assert "check the JVM options in spark-defaults.conf" in _last_line(done)
-    assert "install a Java" not in done.stderr
-    assert not (tmp_path / "out" / "report.json").exists()
+    last = _refusal(_report(tmp_path, {"JAVA_HOME": str(tmp_path / "jdk")}), tmp_path, 2)
+    assert last.startswith("trails: error: Spark's JVM exited before it started")
+    assert "check the JVM options in spark-defaults.conf" in last
+    assert "install a Java" not in last
 
 
 def test_a_session_that_fails_to_start_is_a_transport_error_with_sparks_reason(
@@ -86,10 +85,6 @@ def test_a_session_that_fails_to_start_is_a_transport_error_with_sparks_reason(
     conf = tmp_path / "conf"
     conf.mkdir()
     (conf / "spark-defaults.conf").write_text("spark.scheduler.mode BOGUS\n")
-    done = _report(tmp_path, {"SPARK_CONF_DIR": str(conf)})
-    assert done.returncode == 4
-    last = _last_line(done)
+    last = _refusal(_report(tmp_path, {"SPARK_CONF_DIR": str(conf)}), tmp_path, 4)
     assert last.startswith("trails: error: Spark did not start a session on local[*]:")
     assert "spark.scheduler.mode" in last
-    assert "Traceback" not in done.stderr
-    assert not (tmp_path / "out" / "report.json").exists()
