@@ -37,8 +37,9 @@ def _report(tmp_path: Path, lines: list[str], **kw: object) -> Report:
     path.write_text("\n".join(lines) + "\n")
     releases = kw.pop("releases", ())
     baseline = kw.pop("baseline", None)
+    catalog = kw.pop("catalog", CATALOG)
     options = ReportOptions(now=UNTIL, **kw)  # type: ignore[arg-type]
-    return report_from_files([str(path)], CATALOG, releases, options, baseline)  # type: ignore[arg-type]
+    return report_from_files([str(path)], catalog, releases, options, baseline)  # type: ignore[arg-type]
 
 
 def _status(report: Report) -> dict[tuple[str, str], tuple[ReportStatus, str]]:
@@ -63,6 +64,7 @@ def test_statuses(tmp_path: Path) -> None:
             stats({"f": (1, 0)}, T0, d2),  # denylisted
             stats({"g": (0, 4, 0)}, T0, d1),  # ran, never returned a row
         ],
+        catalog=ReportCatalog(controls=tuple(ControlInfo(id=c, title=c) for c in "abcdefg")),
     )
     got = _status(report)
     # one result per pair: (h2, f) is reported, expected and named by the statistics
@@ -88,6 +90,25 @@ def test_statuses(tmp_path: Path) -> None:
     assert fail.config_version == CV
     assert report.metadata.generated_at == datetime.fromtimestamp(T0, UTC)
     assert not report.metadata.simulated
+
+
+def test_a_control_only_a_host_defines_is_not_expected_of_the_others(tmp_path: Path) -> None:
+    """Regression: one host reporting ids of its own made each a no_evidence row on every
+    other host of its namespace (a host inventing 100,000 ids, 100,000 rows per host)."""
+    cid = CONTROLS[0].id
+    lines = [control(cid, "pass", T0, decorations(f"h{n}")) for n in range(20)]
+    invented = [f"invented-{n}" for n in range(50)]
+    lines += [control(c, "pass", T0, decorations("h0")) for c in invented]
+    lines.append(control(CONTROLS[1].id, "fail", T0, decorations("h0")))
+    got = _status(_report(tmp_path, lines))
+    assert all(got[("h0", c)][0] is ReportStatus.PASS for c in invented)
+    assert not any((f"h{n}", c) in got for n in range(1, 20) for c in invented)
+    # a control the packs define is still expected of every host of the namespace
+    assert got[("h7", CONTROLS[1].id)][0] is ReportStatus.NO_EVIDENCE
+    assert len(got) == 20 + 50 + 20
+    # with no packs (and no releases) the hosts say what is expected, as before
+    hosts_say = _status(_report(tmp_path, lines, catalog=ReportCatalog()))
+    assert hosts_say[("h7", "invented-3")][0] is ReportStatus.NO_EVIDENCE
 
 
 def _release(config_version: str, osquery_conf_sha256: str = "") -> Release:

@@ -191,7 +191,7 @@ def build_report(
     prepare(engine, window)
     only = None if options.framework is None else {c.id for c in scoped.controls}
     on_stage("evaluating")
-    evaluate_results(engine, releases, window, only)
+    evaluate_results(engine, releases, window, {c.id for c in catalog.controls}, only)
     on_stage("rollups and " + RESULTS_FILE)
     status = load_status(engine, window)
     reported = {c for (c,) in engine.rows("SELECT DISTINCT control_id FROM results")}
