@@ -282,6 +282,7 @@ def example_report(simulated: bool = False) -> Report:
         newly_passing=(Change(h1.host_uuid, "cis-ubuntu-5.2.1", "fail", "pass"),),
         added=(Change(h3.host_uuid, "cis-ubuntu-6.3.3.1", None, "not_applicable"),),
         removed=(Change("00000000-0000-4000-8000-000000000009", "cis-ubuntu-5.2.1", "pass", None),),
+        totals={"newly_failing": 1, "newly_passing": 1, "added": 1, "removed": 1},
     )
     return _report(hosts, results, integrity=integrity, baseline=baseline, simulated=simulated)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from tests.report.factories import CONTROLS, REQUIREMENTS, bare_release
 from tests.report.osquery_lines import T0, control, decorations, integrity, line, stats
 from trails.errors import UsageError
+from trails.models.canonical import canonical_json
 from trails.models.evidence import ReportStatus
 from trails.report.build import ReportOptions, report_from_files
 from trails.report.catalog import ReportCatalog, RequirementSpec
@@ -254,7 +256,13 @@ def _saved(report: Report, where: Path) -> Path:
     [
         (b"{", "not JSON"),
         (b'{"schema": "other"}', "not a report of this version"),
-        (b'{"schema": "trails.report/v2", "results": []}', "its results entry is malformed"),
+        (b'{"schema": "trails.report/v2", "results": []}', "its fingerprint does not match"),
+        (
+            b'{"fingerprint": "'
+            + hashlib.sha256(canonical_json({"schema": SCHEMA, "results": []})).hexdigest().encode()
+            + b'", "schema": "trails.report/v2", "results": []}',
+            "its results entry is malformed",
+        ),
     ],
 )
 def test_bad_baseline(tmp_path: Path, content: bytes, message: str) -> None:
@@ -291,6 +299,48 @@ def test_a_baseline_whose_results_file_was_edited_or_lost_is_refused(tmp_path: P
         _report(tmp_path, lines, baseline=base)
 
 
+def _fingerprint(doc: Mapping[str, object]) -> str:
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+def test_a_baseline_whose_report_was_edited_is_refused(tmp_path: Path) -> None:
+    """Regression: the results file had to match report.json's digest, but report.json
+    itself was taken as it came (its fingerprint, its generated_at)."""
+    lines = [control("a", "fail", T0, decorations("h1"))]
+    base = _saved(_report(tmp_path, lines), tmp_path)
+    doc = json.loads(base.read_bytes())
+    assert _fingerprint({k: v for k, v in doc.items() if k != "fingerprint"}) == doc["fingerprint"]
+    doc["metadata"]["generated_at"] = "2020-01-01T00:00:00Z"
+    base.write_bytes(canonical_json(doc))
+    with pytest.raises(UsageError, match="its fingerprint does not match its content"):
+        _report(tmp_path, lines, baseline=base)
+
+
+def test_the_changes_listed_are_bounded_and_all_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A baseline of another fleet differs in every result: each kind of change lists the
+    first MAX_LISTED_CHANGES (by host and control) and counts them all."""
+    monkeypatch.setattr("trails.report.baseline.MAX_LISTED_CHANGES", 3)
+    first = [control("a", "pass", T0, decorations(f"old{n}")) for n in range(5)]
+    first += [control("a", "pass", T0, decorations(f"h{n}")) for n in range(4)]
+    base = _saved(_report(tmp_path, first), tmp_path)
+    now = [control("a", "fail", T0, decorations(f"h{n}")) for n in range(4)]
+    now += [control("a", "pass", T0, decorations(f"new{n}")) for n in range(2)]
+    diff = _report(tmp_path, now, baseline=base).baseline
+    assert diff is not None
+    assert [c.host_uuid for c in diff.removed] == ["old0", "old1", "old2"]
+    assert [c.host_uuid for c in diff.newly_failing] == ["h0", "h1", "h2"]
+    assert [c.host_uuid for c in diff.added] == ["new0", "new1"]
+    assert dict(diff.totals) == {"removed": 5, "newly_failing": 4, "added": 2}
+    assert diff.to_dict()["totals"] == {
+        "newly_failing": 4,
+        "newly_passing": 0,
+        "added": 2,
+        "removed": 5,
+    }
+
+
 def test_window_must_be_ordered(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--since must be before --until"):
         _report(
@@ -307,9 +357,8 @@ def test_baseline_tolerates_junk_lines(tmp_path: Path) -> None:
     (tmp_path / RESULTS_FILE).write_bytes(gzip.compress(text))
     base = tmp_path / "base.json"
     digest = {"file": RESULTS_FILE, "rows": 3, "sha256": hashlib.sha256(text).hexdigest()}
-    base.write_text(
-        json.dumps({"schema": SCHEMA, "results": digest, "metadata": {"generated_at": "x"}})
-    )
+    doc = {"schema": SCHEMA, "results": digest, "metadata": {"generated_at": "x"}}
+    base.write_text(json.dumps({**doc, "fingerprint": _fingerprint(doc)}))
     report = _report(tmp_path, [control("a", "pass", T0, decorations("h1"))], baseline=base)
     assert report.baseline is not None
     assert report.baseline.baseline_generated_at is None

@@ -1,9 +1,9 @@
 """``--baseline PREVIOUS/report.json``: what changed since the last report.
 
 A ``trails.report/v2`` baseline is its report.json and the results file next to it. The
-file must hash to the digest the baseline's report.json (and so its fingerprint) names:
-a baseline whose results were edited or swapped is refused. Its statuses go into the
-engine (``baseline_results``) and the comparison is one join.
+report.json must hash to its own fingerprint, and the results file to the digest it
+names: a baseline whose report or results were edited or swapped is refused. Its
+statuses go into the engine (``baseline_results``) and the comparison is one join.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from typing import Any
 
 from trails.errors import UsageError
 from trails.formats.manifest import ManifestError, parse_time
-from trails.models.evidence import ReportStatus
+from trails.models.canonical import canonical_json
 from trails.report.engine.interface import Engine
-from trails.report.model import RESULTS_FILE, SCHEMA, BaselineDiff, Change
+from trails.report.model import (
+    CHANGE_KINDS,
+    MAX_LISTED_CHANGES,
+    RESULTS_FILE,
+    SCHEMA,
+    BaselineDiff,
+    Change,
+)
 
 MAX_BASELINE_BYTES = 256 * 1024 * 1024  # report.json: results are in their own file
 MAX_RESULTS_BYTES = 64 * 1024 * 1024 * 1024  # the uncompressed results file
@@ -61,6 +68,9 @@ def load_baseline(path: Path) -> Baseline:
         raise _refuse(path, f"not JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise _refuse(path, "not a report of this version")
+    body = {k: v for k, v in doc.items() if k != "fingerprint"}
+    if doc.get("fingerprint") != hashlib.sha256(canonical_json(body)).hexdigest():
+        raise _refuse(path, "its fingerprint does not match its content (edited?)")
     results = doc.get("results")
     if (
         not isinstance(results, dict)
@@ -72,7 +82,7 @@ def load_baseline(path: Path) -> Baseline:
     file = path.parent / RESULTS_FILE
     if _digest(file, path) != results["sha256"]:
         raise _refuse(path, f"{file} does not match the digest report.json names (edited?)")
-    return Baseline(_fingerprint(doc), _generated(doc), file)
+    return Baseline(doc["fingerprint"], _generated(doc), file)
 
 
 def _digest(file: Path, path: Path) -> str:
@@ -89,11 +99,6 @@ def _digest(file: Path, path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(doc: dict[str, Any]) -> str:
-    fingerprint = doc.get("fingerprint")
-    return fingerprint if isinstance(fingerprint, str) else ""
-
-
 def _generated(doc: dict[str, Any]) -> datetime | None:
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     try:
@@ -103,32 +108,42 @@ def _generated(doc: dict[str, Any]) -> datetime | None:
 
 
 def diff(engine: Engine, baseline: Baseline) -> BaselineDiff:
-    """Needs ``baseline.load(engine)`` and the ``results`` table."""
+    """Needs ``baseline.load(engine)`` and the ``results`` table. Lists the first
+    ``MAX_LISTED_CHANGES`` changes of each kind and counts them all."""
     rows = engine.rows(
-        """
-        SELECT coalesce(n.host_uuid, b.host_uuid), coalesce(n.control_id, b.control_id),
-               b.status, n.status
-        FROM results n FULL OUTER JOIN baseline_results b USING (host_uuid, control_id)
-        WHERE n.status IS DISTINCT FROM b.status
-        ORDER BY 1, 2
-        """
+        f"""
+        WITH d AS (
+          SELECT coalesce(n.host_uuid, b.host_uuid) AS host_uuid,
+                 coalesce(n.control_id, b.control_id) AS control_id,
+                 b.status AS before, n.status AS after,
+                 CASE WHEN n.status IS NULL THEN 'removed' WHEN b.status IS NULL THEN 'added'
+                      WHEN n.status = 'fail' THEN 'newly_failing'
+                      WHEN n.status = 'pass' THEN 'newly_passing' END AS kind
+          FROM results n FULL OUTER JOIN (
+            SELECT * FROM baseline_results WHERE host_uuid IS NOT NULL AND control_id IS NOT NULL
+          ) b USING (host_uuid, control_id)
+          WHERE n.status IS DISTINCT FROM b.status
+        ), k AS (
+          SELECT *, count(*) OVER (PARTITION BY kind) AS total,
+                 row_number() OVER (PARTITION BY kind ORDER BY host_uuid NULLS FIRST,
+                   control_id NULLS FIRST, before NULLS FIRST, after NULLS FIRST) AS i
+          FROM d WHERE kind IS NOT NULL
+        )
+        SELECT kind, host_uuid, control_id, before, after, total FROM k
+        WHERE i <= {MAX_LISTED_CHANGES} ORDER BY kind, i
+        """  # noqa: S608
     )
-    failing, passing, added, removed = [], [], [], []
-    for host, control, old, now in rows:
-        change = Change(host, control, old, now)
-        if now is None:
-            removed.append(change)
-        elif old is None:
-            added.append(change)
-        elif now == ReportStatus.FAIL:
-            failing.append(change)
-        elif now == ReportStatus.PASS:
-            passing.append(change)
+    listed: dict[str, list[Change]] = {kind: [] for kind in CHANGE_KINDS}
+    totals: dict[str, int] = {}
+    for kind, host, control, before, after, total in rows:
+        listed[kind].append(Change(host, control, before, after))
+        totals[kind] = int(total)
     return BaselineDiff(
         baseline_fingerprint=baseline.fingerprint,
         baseline_generated_at=baseline.generated_at,
-        newly_failing=tuple(failing),
-        newly_passing=tuple(passing),
-        added=tuple(added),
-        removed=tuple(removed),
+        newly_failing=tuple(listed["newly_failing"]),
+        newly_passing=tuple(listed["newly_passing"]),
+        added=tuple(listed["added"]),
+        removed=tuple(listed["removed"]),
+        totals=totals,
     )

@@ -13,6 +13,7 @@ from trails.report.model.common import (
     LISTED_PROBLEMS,
     MAX_EVIDENCE_FIELDS,
     MAX_EVIDENCE_VALUE,
+    MAX_LISTED_CHANGES,
     MAX_LISTED_HOSTS,
     MAX_MALFORMED_SAMPLES,
     MAX_TEXT,
@@ -47,6 +48,7 @@ from trails.report.model.results import (
     evidence_rows,
 )
 from trails.report.model.rollups import (
+    CHANGE_KINDS,
     BaselineDiff,
     Change,
     ControlRollup,
@@ -56,10 +58,12 @@ from trails.report.model.rollups import (
 )
 
 __all__ = [
+    "CHANGE_KINDS",
     "LISTED_FAILING",
     "LISTED_PROBLEMS",
     "MAX_EVIDENCE_FIELDS",
     "MAX_EVIDENCE_VALUE",
+    "MAX_LISTED_CHANGES",
     "MAX_LISTED_HOSTS",
     "MAX_MALFORMED_SAMPLES",
     "MAX_TEXT",

@@ -25,6 +25,9 @@ MAX_LISTED_HOSTS = 50  # failing hosts named per control rollup
 LISTED_FAILING = 15
 LISTED_PROBLEMS = 5
 MAX_MALFORMED_SAMPLES = 5
+# Changes since the baseline listed per kind (newly failing, ...; their totals are all
+# counted): a baseline of another fleet or framework differs in every result.
+MAX_LISTED_CHANGES = 10_000
 _ELLIPSIS = "…"
 
 # Worst first: the status a group of results takes is the first one present.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -77,6 +78,9 @@ class TrendPoint:
         return {"day": self.day.isoformat(), "counts": self.counts.to_dict()}
 
 
+CHANGE_KINDS = ("newly_failing", "newly_passing", "added", "removed")
+
+
 @dataclass(frozen=True)
 class Change:
     host_uuid: str
@@ -97,10 +101,12 @@ class Change:
 class BaselineDiff:
     baseline_fingerprint: str
     baseline_generated_at: datetime | None
+    # the first MAX_LISTED_CHANGES of each kind, by host and control; ``totals`` counts all
     newly_failing: tuple[Change, ...]
     newly_passing: tuple[Change, ...]
     added: tuple[Change, ...]
     removed: tuple[Change, ...]
+    totals: Mapping[str, int]  # per kind: "newly_failing", "newly_passing", "added", "removed"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,4 +116,5 @@ class BaselineDiff:
             "newly_passing": [c.to_dict() for c in self.newly_passing],
             "added": [c.to_dict() for c in self.added],
             "removed": [c.to_dict() for c in self.removed],
+            "totals": {kind: self.totals.get(kind, 0) for kind in CHANGE_KINDS},
         }

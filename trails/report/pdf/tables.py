@@ -104,11 +104,13 @@ def data_table(
     return table
 
 
-def shown_of(shown: int, total: int, what: str) -> Paragraph | None:
-    """The note under a bounded table, or None when nothing was left out."""
+def shown_of(
+    shown: int, total: int, what: str, rest: str = "the JSON and CSV reports list all"
+) -> Paragraph | None:
+    """The note under a bounded table (``rest``: where the others are), or None when
+    nothing was left out."""
     if total <= shown:
         return None
     return Paragraph(
-        f"Showing {shown:,} of {total:,} {markup(what, 60)}; the JSON and CSV reports list all.",
-        styles.NOTE,
+        f"Showing {shown:,} of {total:,} {markup(what, 60)}; {markup(rest, 200)}.", styles.NOTE
     )

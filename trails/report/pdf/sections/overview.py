@@ -162,9 +162,10 @@ def executive_summary(report: Report) -> list[Flowable]:
             Paragraph(
                 f"Against baseline {markup(diff.baseline_fingerprint[:16], 16)}... "
                 f"({when(diff.baseline_generated_at)}): "
-                f"<b>{len(diff.newly_failing):,}</b> newly failing, "
-                f"<b>{len(diff.newly_passing):,}</b> newly passing, "
-                f"<b>{len(diff.added):,}</b> added and <b>{len(diff.removed):,}</b> removed "
+                f"<b>{diff.totals.get('newly_failing', 0):,}</b> newly failing, "
+                f"<b>{diff.totals.get('newly_passing', 0):,}</b> newly passing, "
+                f"<b>{diff.totals.get('added', 0):,}</b> added and "
+                f"<b>{diff.totals.get('removed', 0):,}</b> removed "
                 "(host, control) results, listed in <i>Changes since the baseline</i>.",
                 styles.BODY,
             ),

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from reportlab.platypus import Flowable, PageBreak, Paragraph
 
-from trails.report.model import Change, IntegrityFinding, IntegrityKind, Report
+from trails.report.model import MAX_LISTED_CHANGES, Change, IntegrityFinding, IntegrityKind, Report
 from trails.report.pdf import styles
 from trails.report.pdf.blocks import host_cell, when, when_cell
 from trails.report.pdf.document import Heading
@@ -92,8 +92,10 @@ def integrity(report: Report) -> list[Flowable]:
     return out
 
 
-def _changes(report: Report, title: str, key: str, changes: tuple[Change, ...]) -> list[Flowable]:
-    out: list[Flowable] = [Heading(f"{title} ({len(changes):,})", styles.H2, 1, key)]
+def _changes(
+    report: Report, title: str, key: str, changes: tuple[Change, ...], total: int
+) -> list[Flowable]:
+    out: list[Flowable] = [Heading(f"{title} ({total:,})", styles.H2, 1, key)]
     if not changes:
         return [*out, Paragraph("None.", styles.BODY)]
     rows = [
@@ -106,7 +108,9 @@ def _changes(report: Report, title: str, key: str, changes: tuple[Change, ...]) 
         for c in changes[:MAX_CHANGE_ROWS]
     ]
     out.append(data_table(["Host", "Control", "Before", "Now"], rows, [4, 4, 1.5, 1.5]))
-    note = shown_of(len(rows), len(changes), "changes")
+    note = shown_of(
+        len(rows), total, "changes", f"report.json lists the first {MAX_LISTED_CHANGES:,}"
+    )
     return out + ([note] if note is not None else [])
 
 
@@ -122,9 +126,12 @@ def baseline(report: Report) -> list[Flowable]:
             styles.BODY,
         ),
     ]
-    out += _changes(report, "Newly failing", "baseline-failing", diff.newly_failing)
-    out += _changes(report, "Newly passing", "baseline-passing", diff.newly_passing)
-    out += _changes(report, "Added", "baseline-added", diff.added)
-    out += _changes(report, "Removed", "baseline-removed", diff.removed)
+    for title, anchor, kind, changes in (
+        ("Newly failing", "baseline-failing", "newly_failing", diff.newly_failing),
+        ("Newly passing", "baseline-passing", "newly_passing", diff.newly_passing),
+        ("Added", "baseline-added", "added", diff.added),
+        ("Removed", "baseline-removed", "removed", diff.removed),
+    ):
+        out += _changes(report, title, anchor, changes, diff.totals.get(kind, 0))
     out.append(PageBreak())
     return out
