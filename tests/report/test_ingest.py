@@ -31,7 +31,7 @@ from trails.report.ingest import (
     ingest,
     malformed_samples,
 )
-from trails.report.logfile import BROKEN_GZIP
+from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -187,6 +187,22 @@ def test_lines_too_large_for_the_memory_limit_are_a_usage_error(tmp_path: Path) 
     with pytest.raises(UsageError, match=r"--memory-limit 32MB; raise it"):
         ingest([str(path)], tmp_path, memory_limit="32MB")
     assert ingest([str(path)], tmp_path).stats.lines == 20  # within the default 1GB
+
+
+def test_a_line_not_far_over_the_limit_is_malformed_not_out_of_memory(tmp_path: Path) -> None:
+    """Regression: DuckDB read a line of 65 to 127 MiB instead of stopping at its object
+    limit, ran out of memory on it, and the report asked for more memory."""
+    dec = decorations("h1")
+    huge = control("c2", "fail", T0, dec, [{"x": "y" * (MAX_LINE_BYTES + (6 << 20))}])
+    path = tmp_path / "huge.log"
+    path.write_text("\n".join([control("c1", "pass", T0, dec), huge, ""]), encoding="utf-8")
+    ing = ingest([str(path)], tmp_path)
+    assert ing.stats.malformed == 1
+    assert [(s.line, s.reason) for s in ing.stats.malformed_samples] == [
+        (2, f"line longer than {MAX_LINE_BYTES} bytes")
+    ]
+    assert [r[1:3] for r in _controls(ing)] == [("c1", "pass")]
+    _con(ing).close()
 
 
 def _rows_read(path: Path, *, snapshot_as_text: bool) -> list[tuple[object, ...]]:

@@ -46,6 +46,7 @@ from trails.report.logfile import (
     BROKEN_GZIP,
     MAX_LINE_BYTES,
     OTHER_COMPRESSION,
+    has_overlong_line,
     lines,
     misread_files,
     named_gzip,
@@ -432,7 +433,8 @@ def _load(
     * a file not named .gz that holds gzip content: DuckDB reads its bytes as lines, so
       every such file with malformed lines is checked after the read;
     * a file with a line longer than DuckDB's object limit (a hostile line, or a small
-      gzip that expands to one), where DuckDB stops.
+      gzip that expands to one), where DuckDB stops, or, for a line not far over it, runs
+      out of memory (then every file is searched for such lines).
 
     DuckDB reads a block of lines at a time, so many lines of megabytes each need more
     than the memory limit. They are read again on one thread with snapshots as text,
@@ -467,6 +469,12 @@ def _load(
             if not snapshot_as_text:
                 snapshot_as_text = True
                 con.execute("SET threads = 1")  # one block of lines at a time, not one a thread
+                continue
+            # DuckDB reads a line somewhat over its object limit (65 to 127 MiB) instead of
+            # stopping at it, and may run out of memory on it: look for one
+            overlong = [f for f in files if f not in copies and has_overlong_line(_open_raw(f))]
+            if overlong:
+                copy(overlong)
                 continue
             raise UsageError(
                 f"cannot read results: their lines are too large to read within"

@@ -104,6 +104,13 @@ def misread_files(names: Sequence[str], open_raw: Callable[[str], io.BufferedRea
     return [name for name, bad in zip(names, flags, strict=True) if bad]
 
 
+def has_overlong_line(raw: io.BufferedReader) -> bool:
+    """Whether the file ``raw`` holds (decoded by content) has a line over
+    ``MAX_LINE_BYTES``. ``raw`` is closed after."""
+    with open_results(raw) as stream:
+        return any(line is not None and len(line) > MAX_LINE_BYTES for line in lines(stream))
+
+
 def readable_copy(raw: io.BufferedReader, target: Path) -> Path:
     """A plain copy of the lines ``raw`` holds, decoded by content, at ``target``, for an
     engine to read instead: each overlong line and a break in the gzip stream become a
