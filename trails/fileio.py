@@ -127,7 +127,8 @@ class Staging:
         return self.directory / name
 
     def commit(self, stale: frozenset[str] = frozenset()) -> list[Path]:
-        """Move the written files into ``target`` (each rename durable); return their paths."""
+        """Move the written files into ``target``, in the order ``path`` named them, and
+        make the renames durable (one fsync of ``target``); return their paths."""
         moved = []
         for name in self.names:
             final = self.target / name

@@ -328,11 +328,11 @@ def report(
                 baseline,
                 on_stage=lambda s: bar.update(1, s),
                 release_index=None if early is None else early.signed_index,
-                results_path=staging.path(RESULTS_FILE),
+                results_path=(results_file := staging.path(RESULTS_FILE)),
                 read=read,
             )
             bar.update(1)
-            staged = [staging.directory / RESULTS_FILE]
+            staged = [results_file]
             try:
                 for name in names:
                     path = staging.path(f"report.{EXTENSIONS[name]}")

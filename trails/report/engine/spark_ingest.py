@@ -424,6 +424,8 @@ def _malformed_plain_files(
 ) -> list[str]:
     """The inputs not named .gz (and not copied) that ``full`` holds malformed lines of."""
     by_key = {key(n): n for n in names if n not in copies and not named_gzip(n)}
+    if not by_key:  # no Spark job to look
+        return []
     found = full.where(F.col("kind") == "malformed").select("src").distinct().collect()
     return sorted(n for r in found if (n := by_key.get(source_key(str(r["src"])))) is not None)
 
