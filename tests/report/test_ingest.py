@@ -189,19 +189,33 @@ def test_lines_too_large_for_the_memory_limit_are_a_usage_error(tmp_path: Path) 
     assert ingest([str(path)], tmp_path).stats.lines == 20  # within the default 1GB
 
 
-def test_a_line_not_far_over_the_limit_is_malformed_not_out_of_memory(tmp_path: Path) -> None:
-    """Regression: DuckDB read a line of 65 to 127 MiB instead of stopping at its object
-    limit, ran out of memory on it, and the report asked for more memory."""
+def test_a_line_not_far_over_the_limit_is_malformed(tmp_path: Path) -> None:
+    """Regressions: DuckDB reads a line of 65 to 127 MiB instead of stopping at its object
+    limit. A valid one was taken as a result (Spark calls it malformed); one with large
+    evidence ran out of memory, and the report asked for more."""
     dec = decorations("h1")
-    huge = control("c2", "fail", T0, dec, [{"x": "y" * (MAX_LINE_BYTES + (6 << 20))}])
+    evidence = control("c2", "fail", T0, dec, [{"x": "y" * (MAX_LINE_BYTES + (6 << 20))}])
+    padded = control("c3", "pass", T0, dec)[:-1] + ', "pad": "' + "x" * (90 << 20) + '"}'
     path = tmp_path / "huge.log"
-    path.write_text("\n".join([control("c1", "pass", T0, dec), huge, ""]), encoding="utf-8")
+    path.write_text("\n".join([control("c1", "pass", T0, dec), evidence, padded, ""]))
     ing = ingest([str(path)], tmp_path)
-    assert ing.stats.malformed == 1
+    assert ing.stats.malformed == 2
     assert [(s.line, s.reason) for s in ing.stats.malformed_samples] == [
-        (2, f"line longer than {MAX_LINE_BYTES} bytes")
+        (2, f"line longer than {MAX_LINE_BYTES} bytes"),
+        (3, f"line longer than {MAX_LINE_BYTES} bytes"),
     ]
     assert [r[1:3] for r in _controls(ing)] == [("c1", "pass")]
+    _con(ing).close()
+
+
+def test_a_gzip_file_padded_with_zeros_is_read(tmp_path: Path) -> None:
+    """Regression: DuckDB (and Hadoop) refused the whole report on zero padding after the
+    gzip stream, which gzip -d and Python skip."""
+    path = tmp_path / "padded.log.gz"
+    lines = [control(f"c{n}", "pass", T0, decorations("h1")) for n in range(3)]
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()) + bytes(1024))
+    ing = ingest([str(path)], tmp_path)
+    assert (ing.stats.lines, ing.stats.malformed) == (3, 0)
     _con(ing).close()
 
 

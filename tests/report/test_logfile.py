@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trails.report.logfile import lines, misread, open_results, readable_copy
+from trails.report.logfile import MAX_LINE_BYTES, lines, misread, open_results, readable_copy
 
 LINES = [b'{"name": "trails.control.c%d", "unixTime": %d}' % (i, i) for i in range(2000)]
 DATA = b"".join(raw + b"\n" for raw in LINES)
 GZ = gzip.compress(DATA, mtime=0)
+LONG_LINE = DATA + b"x" * (MAX_LINE_BYTES + 1) + b"\n" + DATA
 
 
 def _flip(data: bytes, at: int) -> bytes:
@@ -72,6 +73,9 @@ def test_a_whole_gzip_stream_and_several_members_read_whole() -> None:
         pytest.param("x.log.gz", _flip(GZ, len(GZ) - 4), id="bad-size"),
         pytest.param("x.log.gz", _flip(GZ, len(GZ) // 2), id="bad-data"),
         pytest.param("x.log.gz", GZ + b"not gzip", id="garbage-after-the-stream"),
+        pytest.param("x.log.gz", GZ + bytes(1024), id="zero-padding"),  # DuckDB, Hadoop refuse
+        pytest.param("x.log", LONG_LINE, id="a-line-over-the-limit"),
+        pytest.param("x.log.gz", gzip.compress(LONG_LINE, mtime=0), id="a-gzip-line-over-it"),
         pytest.param("x.log.GZ", GZ, id="gzip-named-GZ"),  # Hadoop's name rule is exact
     ],
 )
@@ -87,6 +91,7 @@ def test_what_the_engines_would_misread_is_found(name: str, data: bytes) -> None
         ("x.log", DATA),
         ("x.log", b""),
         ("x.log.gz.1", DATA),  # rotated: the name ends .1
+        ("x.log", b"x" * MAX_LINE_BYTES + b"\n" + DATA),  # at the limit
     ],
 )
 def test_what_the_engines_read_right_is_left(name: str, data: bytes) -> None:
@@ -114,3 +119,8 @@ def test_the_copy_of_a_stream_with_a_bad_crc_keeps_lines_before_the_check(
     assert marker == b'"trails: the gzip stream broke here"'
     assert kept == LINES  # each line inflated before the check
     assert zlib.crc32(DATA) != int.from_bytes(bad[-8:-4], "little")
+
+
+def test_the_copy_of_a_padded_stream_is_its_lines(tmp_path: Path) -> None:
+    copy = readable_copy(io.BufferedReader(io.BytesIO(GZ + bytes(1024))), tmp_path / "c.log")
+    assert copy.read_bytes() == DATA

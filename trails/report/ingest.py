@@ -46,7 +46,6 @@ from trails.report.logfile import (
     BROKEN_GZIP,
     MAX_LINE_BYTES,
     OTHER_COMPRESSION,
-    has_overlong_line,
     lines,
     misread_files,
     named_gzip,
@@ -423,18 +422,13 @@ _OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DO
 def _load(
     con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path, memory_limit: str
 ) -> None:
-    """``_load_sql`` over ``files``. Some files are read through their ``readable_copy``,
-    so what is in them is counted as malformed (and located in the original) and the
-    report goes on (``logfile``):
-
-    * every file named .gz whose gzip stream breaks, or that holds plain text: checked
-      whole before the read, since DuckDB checks no gzip CRC or size (a corrupt stream
-      would give lines without a word, where Spark fails);
-    * a file not named .gz that holds gzip content: DuckDB reads its bytes as lines, so
-      every such file with malformed lines is checked after the read;
-    * a file with a line longer than DuckDB's object limit (a hostile line, or a small
-      gzip that expands to one), where DuckDB stops, or, for a line not far over it, runs
-      out of memory (then every file is searched for such lines).
+    """``_load_sql`` over ``files``. A file DuckDB would misread (``logfile.misread``:
+    gzip or not other than its name says, a gzip stream that breaks, a line over
+    ``MAX_LINE_BYTES``, of which DuckDB stops at some and takes others as results) is
+    read through its ``readable_copy``, so what is wrong in it is counted as malformed
+    (and located in the original) and the report goes on. Every file is checked whole
+    before the read; a line DuckDB still refuses as over its object limit has its file
+    copied then.
 
     DuckDB reads a block of lines at a time, so many lines of megabytes each need more
     than the memory limit. They are read again on one thread with snapshots as text,
@@ -451,7 +445,7 @@ def _load(
     def refuse(exc: duckdb.Error) -> UsageError:
         return UsageError(f"cannot read results: {str(exc).splitlines()[0]}; check the files")
 
-    copy(misread_files([f for f in files if named_gzip(f)], _open_raw))
+    copy(misread_files(files, _open_raw))
     for _ in range(len(files) + 2):
         try:
             con.execute(
@@ -470,23 +464,11 @@ def _load(
                 snapshot_as_text = True
                 con.execute("SET threads = 1")  # one block of lines at a time, not one a thread
                 continue
-            # DuckDB reads a line somewhat over its object limit (65 to 127 MiB) instead of
-            # stopping at it, and may run out of memory on it: look for one
-            overlong = [f for f in files if f not in copies and has_overlong_line(_open_raw(f))]
-            if overlong:
-                copy(overlong)
-                continue
             raise UsageError(
                 f"cannot read results: their lines are too large to read within"
                 f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
             ) from None
         else:
-            plain = [f for f in _malformed_files(con) if not named_gzip(f) and f not in copies]
-            misread_here = misread_files(plain, _open_raw)
-            if misread_here:
-                con.execute("DROP TABLE rows")
-                copy(misread_here)
-                continue
             if snapshot_as_text:
                 con.execute("RESET threads")  # the rest of the report uses every core
             for original, copied in copies.items():

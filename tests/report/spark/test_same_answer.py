@@ -301,7 +301,8 @@ READABLE_LINES = (
 def _misread_files(day: Path) -> None:
     """Files each engine alone would misread (``trails.report.logfile``): a truncated
     gzip stream, one with a bad CRC (DuckDB checks none, Hadoop fails), gzip content
-    under .log, plain text under .gz. Each holds one host's lines."""
+    under .log, plain text under .gz, a stream padded with zeros. Each holds one host's
+    lines."""
 
     def host(name: str) -> bytes:
         dec = _dec(name, PCI)
@@ -320,6 +321,8 @@ def _misread_files(day: Path) -> None:
     (day / "crc.log.gz").write_bytes(crc[:-8] + bytes([crc[-8] ^ 0xFF]) + crc[-7:])
     (day / "gzip.log").write_bytes(gzip.compress(host("hw-gzip-named-log"), mtime=0))
     (day / "plain.log.gz").write_bytes(host("hw-plain-named-gz"))
+    # zero padding after the stream, which gzip -d skips and DuckDB and Hadoop refuse
+    (day / "padded.log.gz").write_bytes(gzip.compress(host("hw-gzip-padded"), mtime=0) + bytes(512))
 
 
 def _write(path: Path, lines: Iterable[bytes], *, crlf: bool = False) -> None:
@@ -509,6 +512,7 @@ def test_both_engines_give_the_same_report(
     # the misread files' hosts: every line of three, the lines before the cut of one
     read = Counter(str(r["host_uuid"]) for r in rows if r["collected"])
     assert read["hw-gzip-bad-crc"] == read["hw-gzip-named-log"] == read["hw-plain-named-gz"]
+    assert read["hw-gzip-padded"] == read["hw-plain-named-gz"]
     assert 0 < read["hw-gzip-cut"] < read["hw-plain-named-gz"]
     # the waiver in use, the expired exception listed and unused
     used = {(e.exception.id, e.in_force): e.waived for e in report.exceptions}
