@@ -316,6 +316,26 @@ def test_a_baseline_whose_report_was_edited_is_refused(tmp_path: Path) -> None:
         _report(tmp_path, lines, baseline=base)
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (b'"zzz": NaN, ', "NaN is not a JSON number"),
+        (b'"zzz": 1e400, ', "its fingerprint does not match"),
+        (b'"zzz": "\\ud800", ', "its fingerprint does not match"),
+        (b'"schema": "x", ', "repeats the key 'schema'"),
+    ],
+)
+def test_a_baseline_edited_beyond_json_is_refused_not_a_crash(
+    tmp_path: Path, edit: bytes, message: str
+) -> None:
+    """Regression: values canonical JSON cannot encode were an internal error."""
+    lines = [control("a", "fail", T0, decorations("h1"))]
+    base = _saved(_report(tmp_path, lines), tmp_path)
+    base.write_bytes(base.read_bytes().replace(b"{", b"{" + edit, 1))
+    with pytest.raises(UsageError, match=message):
+        _report(tmp_path, lines, baseline=base)
+
+
 def test_the_changes_listed_are_bounded_and_all_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
