@@ -95,3 +95,18 @@ def test_a_path_naming_too_many_files_is_refused(
         expand_inputs([str(tmp_path)])
     with pytest.raises(UsageError, match=r"more than 3 files there"):
         expand_inputs([str(tmp_path / "*.log")])
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_walked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a RecursionError (an internal error) in os.walk and the glob."""
+    monkeypatch.chdir(tmp_path)  # relative names: the path stays short enough
+    deep = Path("t")
+    deep.mkdir()
+    for _ in range(1100):  # (mkdir with parents recurses too)
+        deep /= "d"
+        deep.mkdir()
+    (deep / "a.log").write_text("{}\n")
+    assert local_files("t") == [str(deep / "a.log")]
+    assert local_files("t/**/*.log") == [str(deep / "a.log")]

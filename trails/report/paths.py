@@ -45,68 +45,78 @@ def local_files(pattern: str) -> list[str]:
 def _tree(directory: Path) -> Iterator[str]:
     """Every file under ``directory`` (a day-partitioned tree, ``dt=2026-12-01/...``);
     names starting with ``.`` or ``_`` are the markers and checksums that data platforms
-    leave beside their files (``_SUCCESS``, ``.part.crc``), not results."""
-    seen: set[tuple[int, int]] = set()
-    for root, dirs, names in os.walk(directory, followlinks=True, onerror=_raise):
-        if not _first_visit(root, seen):
-            dirs.clear()
+    leave beside their files (``_SUCCESS``, ``.part.crc``), not results. A stack, not
+    recursion: a tree may be deeper than Python's recursion limit."""
+    seen: set[tuple[int, int, int]] = set()
+    stack = [str(directory)]
+    while stack:
+        here = stack.pop()
+        if not _first_visit(here, seen):
             continue
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        for name in names:
-            path = os.path.join(root, name)
-            if not name.startswith((".", "_")) and os.path.isfile(path):
-                yield path
+        for entry in _entries(here):
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir():
+                stack.append(entry.path)
+            elif entry.is_file():
+                yield entry.path
 
 
 def _glob(pattern: str) -> Iterator[str]:
-    """``glob.glob(pattern, recursive=True)``'s files (``**`` any depth of directories;
-    no name starting with ``.`` unless its part of the pattern does), each directory
-    entered once for each part of the pattern it is matched against."""
+    """``glob.glob(pattern, recursive=True)``'s files, each once (``**`` any depth of
+    directories; no name starting with ``.`` unless its part of the pattern does), each
+    directory entered once for each part of the pattern it is matched against."""
     parts = Path(pattern).parts
     first = next(i for i, part in enumerate(parts) if _WILDCARD.search(part))
     base = os.path.join(*parts[:first]) if first else os.curdir
     rest = parts[first:] + (("*",) if parts[-1] == "**" else ())  # a/**: every file below
-    if os.path.isdir(base):
-        found = _match(base, rest, set())
-        yield from dict.fromkeys(p if first else os.path.relpath(p) for p in found)
-
-
-def _match(
-    directory: str, parts: tuple[str, ...], seen: set[tuple[int, int, int]]
-) -> Iterator[str]:
-    """The files below ``directory`` that ``parts`` match; ``seen``: the directories
-    entered so far, with the number of parts left to match there."""
-    st = os.stat(directory)
-    if (st.st_dev, st.st_ino, len(parts)) in seen:  # a link back up the tree
+    if not os.path.isdir(base):
         return
-    seen.add((st.st_dev, st.st_ino, len(parts)))
-    head, rest = parts[0], parts[1:]
-    with os.scandir(directory) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    if head == "**":
-        yield from _match(directory, rest, seen)  # no directory at all
-    for entry in entries:
-        if entry.name.startswith(".") and not head.startswith("."):
+    found: set[str] = set()
+    for path in _match(base, rest):
+        name = path if first else os.path.relpath(path)
+        if name not in found:
+            found.add(name)
+            yield name
+
+
+def _match(base: str, pattern: tuple[str, ...]) -> Iterator[str]:
+    """The files below ``base`` that ``pattern``'s parts match, with a stack of (directory,
+    the parts left to match there), each pair visited once (links back up the tree)."""
+    seen: set[tuple[int, int, int]] = set()
+    stack = [(base, pattern)]
+    while stack:
+        directory, parts = stack.pop()
+        if not _first_visit(directory, seen, len(parts)):
             continue
+        head, rest = parts[0], parts[1:]
         if head == "**":
-            if entry.is_dir():
-                yield from _match(entry.path, parts, seen)
-        elif fnmatch.fnmatchcase(entry.name, head):
-            if not rest:
-                if entry.is_file():
-                    yield entry.path
-            elif entry.is_dir():
-                yield from _match(entry.path, rest, seen)
+            stack.append((directory, rest))  # no directory at all
+        for entry in _entries(directory):
+            if entry.name.startswith(".") and not head.startswith("."):
+                continue
+            if head == "**":
+                if entry.is_dir():
+                    stack.append((entry.path, parts))
+            elif fnmatch.fnmatchcase(entry.name, head):
+                if not rest:
+                    if entry.is_file():
+                        yield entry.path
+                elif entry.is_dir():
+                    stack.append((entry.path, rest))
 
 
-def _first_visit(directory: str, seen: set[tuple[int, int]]) -> bool:
+def _entries(directory: str) -> list[os.DirEntry[str]]:
+    with os.scandir(directory) as it:
+        return list(it)
+
+
+def _first_visit(directory: str, seen: set[tuple[int, int, int]], parts_left: int = 0) -> bool:
+    """Whether ``directory`` (by device and inode, with the pattern parts left to match
+    there) is seen for the first time; it is marked seen."""
     st = os.stat(directory)
-    key = (st.st_dev, st.st_ino)
+    key = (st.st_dev, st.st_ino, parts_left)
     if key in seen:
         return False
     seen.add(key)
     return True
-
-
-def _raise(exc: OSError) -> None:
-    raise exc
