@@ -15,6 +15,7 @@ directory and moves them together.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -107,12 +108,14 @@ class Staging:
 
     Each is written under a hidden staging directory inside ``target`` (``path(name)`` is
     where, with its final name, so a signature over the staged files names them right);
-    ``commit`` moves them all into place, then removes the names in ``stale`` that this set
-    does not hold. A run that fails or is stopped before ``commit`` leaves the earlier set
-    as it was; leaving the ``with`` block removes the staging directory and what is left in it."""
+    ``commit`` moves them all into place with ``manifest``, a file naming them, then
+    removes the files the earlier set's manifest named that this set does not hold. A run
+    that fails or is stopped before ``commit`` leaves the earlier set as it was; leaving
+    the ``with`` block removes the staging directory and what is left in it. Files the
+    manifest does not name (a user's own ``report.pdf``) are never removed."""
 
-    def __init__(self, target: Path, *, hint: str = "") -> None:
-        self.target, self.hint = target, hint
+    def __init__(self, target: Path, *, manifest: str, hint: str = "") -> None:
+        self.target, self.manifest, self.hint = target, manifest, hint
         try:
             target.mkdir(parents=True, exist_ok=True)
             self.directory = target / f"{TEMP_PREFIX}{os.urandom(6).hex()}"
@@ -126,18 +129,26 @@ class Staging:
         self.names.append(name)
         return self.directory / name
 
-    def commit(self, stale: frozenset[str] = frozenset()) -> list[Path]:
-        """Move the written files into ``target``, in the order ``path`` named them, and
-        make the renames durable (one fsync of ``target``); return their paths."""
+    def commit(self, removable: frozenset[str]) -> list[Path]:
+        """Move the written files into ``target``, in the order ``path`` named them, then
+        the manifest; remove the earlier set's files (of ``removable`` only) this one does
+        not hold; make it durable (one fsync of ``target``). Return the files' paths."""
+        earlier = self._earlier() & removable
+        for name in self.names:  # a directory in the way would stop the renames half done
+            if (self.target / name).is_dir() and not (self.target / name).is_symlink():
+                in_the_way = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+                raise io_error("install", self.target / name, in_the_way, self.hint)
+        listing = "".join(f"{name}\n" for name in self.names).encode()
+        atomic_write(self.directory / self.manifest, listing, shared_mode(), hint=self.hint)
         moved = []
-        for name in self.names:
+        for name in [*self.names, self.manifest]:
             final = self.target / name
             try:
                 os.replace(self.directory / name, final)
             except OSError as exc:
                 raise io_error("install", final, exc, self.hint) from None
             moved.append(final)
-        for name in sorted(stale - set(self.names)):
+        for name in sorted(earlier - set(self.names)):
             try:
                 (self.target / name).unlink(missing_ok=True)
             except OSError as exc:
@@ -146,7 +157,15 @@ class Staging:
             fsync_dir(self.target)
         except OSError as exc:
             raise io_error("sync", self.target, exc, self.hint) from None
-        return moved
+        return moved[:-1]
+
+    def _earlier(self) -> set[str]:
+        """The names the earlier set's manifest lists (none if it has none)."""
+        try:
+            with (self.target / self.manifest).open("rb") as f:
+                return set(f.read(64 * 1024).decode("utf-8", "replace").splitlines())
+        except OSError:
+            return set()
 
     def __enter__(self) -> Staging:
         return self

@@ -12,7 +12,7 @@ import pytest
 from tests.report.factories import results_file_rows
 from tests.report.osquery_lines import control, decorations
 from tests.sign.helpers import run
-from trails.commands.report import parse_when
+from trails.commands.report import MANIFEST, parse_when
 from trails.report.ingest import MAX_TIME
 from trails.report.model import RESULTS_FILE
 from trails.report.render import RENDERERS
@@ -280,23 +280,53 @@ def test_a_report_replaces_the_earlier_set_in_out_as_a_whole(
     (out / "notes.txt").write_text("the auditor's own file\n")
     args = ("report", "--results", str(fleet / "*.gz"), "--out", out)
     signed = ("--format", "json,csv", "--sign-key", key, "--sign-chain", chain)
+    (out / "report.junit.xml").write_text("the auditor's own, from another tool\n")
     assert run(capsys, *args, "--until", UNTIL, *signed)[0] == 0
     assert set(_files(out)) == {
-        "notes.txt",
-        RESULTS_FILE,
-        "report.json",
-        "report.csv",
-        "report.dsse.json",
-    }
+        "notes.txt", RESULTS_FILE, "report.json", "report.csv", "report.dsse.json",
+        "report.junit.xml", MANIFEST,
+    }  # fmt: skip
+    assert (out / MANIFEST).read_text().split() == [
+        RESULTS_FILE, "report.json", "report.csv", "report.dsse.json"
+    ]  # fmt: skip
     # Another window, unsigned, JUnit only: an earlier report.json would name another
     # results file's digest, and the envelope files that changed.
     code, stdout, err = run(
         capsys, *args, "--until", "2026-11-23T06:00:00Z", "--format", "junit", "--json"
     )
     assert code == 0, err
-    assert set(_files(out)) == {"notes.txt", RESULTS_FILE, "report.junit.xml"}
+    assert set(_files(out)) == {"notes.txt", RESULTS_FILE, "report.junit.xml", MANIFEST}
     assert json.loads(stdout)["files"] == [str(out / RESULTS_FILE), str(out / "report.junit.xml")]
     assert (out / "notes.txt").read_text() == "the auditor's own file\n"
+
+
+def test_a_report_removes_only_files_a_report_wrote(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: an auditor's own report.pdf in --out was removed as a stale output."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.pdf").write_text("my own notes\n")
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", out, "--until", UNTIL)
+    assert run(capsys, *args, "--format", "json")[0] == 0
+    assert (out / "report.pdf").read_text() == "my own notes\n"
+
+
+def test_a_directory_in_the_way_stops_the_report_before_any_file_moves(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: the renames stopped half done, new files beside the earlier ones."""
+    out = tmp_path / "out"
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", out, "--format", "json,csv")
+    assert run(capsys, *args, "--until", "2026-11-23T06:00:00Z")[0] == 0
+    (out / "report.csv").unlink()
+    (out / "report.csv" / "x").mkdir(parents=True)
+    earlier = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    code, _, err = run(capsys, *args, "--until", UNTIL)
+    assert code == 4, err
+    assert "report.csv: Is a directory; check --out" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == earlier
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["report.csv"]
 
 
 def test_a_report_that_fails_while_writing_leaves_the_earlier_set_whole(

@@ -43,10 +43,11 @@ from trails.verify.fetch import load_trust_policy
 
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
 ENVELOPE = "report.dsse.json"
-# Every file a report run may write: one run's set replaces all of them, so --out never
-# holds files of two runs (an earlier report.json naming another results file's digest,
-# an envelope over files that are gone).
+# Every file a report run may write: one run's set replaces the earlier run's (its files
+# named in MANIFEST), so --out never holds files of two runs (an earlier report.json
+# naming another results file's digest, an envelope over files that are gone).
 OUTPUTS = frozenset({RESULTS_FILE, ENVELOPE, *(f"report.{e}" for e in EXTENSIONS.values())})
+MANIFEST = ".trails-report-files"
 _OUT_HINT = "; check --out"
 MAX_DURATION = timedelta(days=3650)
 _FAIL_ON = {
@@ -191,7 +192,8 @@ def _catalog(packs: Path | None) -> ReportCatalog:
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the report files. They replace an earlier report's files there as "
-    "one set, only once all are written; its files this run does not write are removed.",
+    "one set, only once all are written; that report's files this run does not write are "
+    "removed (those it listed in .trails-report-files, no other file).",
 )
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="Report title.")
 @click.option(
@@ -319,7 +321,7 @@ def report(
     ):
         catalog = _catalog(packs)
         bar.update(1, "reading results")
-        with Staging(out_dir, hint=_OUT_HINT) as staging:
+        with Staging(out_dir, manifest=MANIFEST, hint=_OUT_HINT) as staging:
             model = report_from_files(
                 results,
                 catalog,
@@ -347,7 +349,7 @@ def report(
                 envelope = sign_report(staged, signer, fingerprint=model.fingerprint)
                 _write(staging.path(ENVELOPE), envelope)
                 bar.update(1)
-            written = staging.commit(stale=OUTPUTS)
+            written = staging.commit(removable=OUTPUTS)
     _print(model, written, as_json, until_given=options.until is not None)
     if fail_on is not None and not model.summary.total:  # no evidence is not a pass
         raise CheckFailed(f"--fail-on {fail_on}: the report has no results; check --results")
