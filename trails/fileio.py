@@ -123,6 +123,9 @@ class Staging:
         except OSError as exc:
             raise io_error("create", target, exc, hint) from None
         self.names: list[str] = []
+        # after ``commit``: files of ``removable`` in ``target`` that no manifest named
+        # (written before manifests, or by hand), left as they were
+        self.unlisted: list[str] = []
 
     def path(self, name: str) -> Path:
         """Where to write the set's file ``name``; ``commit`` moves them in this order."""
@@ -133,11 +136,16 @@ class Staging:
         """Move the written files into ``target``, in the order ``path`` named them, then
         the manifest; remove the earlier set's files (of ``removable`` only) this one does
         not hold; make it durable (one fsync of ``target``). Return the files' paths."""
-        earlier = self._earlier() & removable
-        for name in self.names:  # a directory in the way would stop the renames half done
-            if (self.target / name).is_dir() and not (self.target / name).is_symlink():
+        earlier = self._earlier()
+        for name in [*self.names, self.manifest]:  # would stop the renames half done
+            if _directory(self.target / name):
                 in_the_way = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
                 raise io_error("install", self.target / name, in_the_way, self.hint)
+        self.unlisted = sorted(
+            name
+            for name in removable - set(self.names) - earlier
+            if (self.target / name).exists() or (self.target / name).is_symlink()
+        )
         listing = "".join(f"{name}\n" for name in self.names).encode()
         atomic_write(self.directory / self.manifest, listing, shared_mode(), hint=self.hint)
         moved = []
@@ -148,7 +156,9 @@ class Staging:
             except OSError as exc:
                 raise io_error("install", final, exc, self.hint) from None
             moved.append(final)
-        for name in sorted(earlier - set(self.names)):
+        for name in sorted((earlier & removable) - set(self.names)):
+            if _directory(self.target / name):  # not a file a report wrote
+                continue
             try:
                 (self.target / name).unlink(missing_ok=True)
             except OSError as exc:
@@ -172,3 +182,7 @@ class Staging:
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _directory(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()

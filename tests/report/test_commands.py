@@ -308,8 +308,10 @@ def test_a_report_removes_only_files_a_report_wrote(
     out.mkdir()
     (out / "report.pdf").write_text("my own notes\n")
     args = ("report", "--results", str(fleet / "*.gz"), "--out", out, "--until", UNTIL)
-    assert run(capsys, *args, "--format", "json")[0] == 0
+    code, _, err = run(capsys, *args, "--format", "json")
+    assert code == 0, err
     assert (out / "report.pdf").read_text() == "my own notes\n"
+    assert f"warning: {out} also holds report.pdf, not listed in {MANIFEST}" in err
 
 
 def test_a_directory_in_the_way_stops_the_report_before_any_file_moves(
@@ -327,6 +329,15 @@ def test_a_directory_in_the_way_stops_the_report_before_any_file_moves(
     assert "report.csv: Is a directory; check --out" in err
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == earlier
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["report.csv"]
+    # the same for the list of the set's files
+    (out / "report.csv").rename(out / "elsewhere")
+    (out / MANIFEST).unlink()
+    (out / MANIFEST).mkdir()
+    earlier = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    code, _, err = run(capsys, *args, "--until", UNTIL)
+    assert code == 4, err
+    assert f"{MANIFEST}: Is a directory; check --out" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == earlier
 
 
 def test_a_report_that_fails_while_writing_leaves_the_earlier_set_whole(

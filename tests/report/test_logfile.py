@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import struct
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,15 @@ LINES = [b'{"name": "trails.control.c%d", "unixTime": %d}' % (i, i) for i in ran
 DATA = b"".join(raw + b"\n" for raw in LINES)
 GZ = gzip.compress(DATA, mtime=0)
 LONG_LINE = DATA + b"x" * (MAX_LINE_BYTES + 1) + b"\n" + DATA
+
+
+def _flagged(flags: int, fields: bytes = b"") -> bytes:
+    """DATA in a gzip stream whose header sets ``flags`` (``fields`` after it), which
+    gzip -d and Python read."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = deflate.compress(DATA) + deflate.flush()
+    header = b"\x1f\x8b\x08" + bytes([flags]) + bytes(4) + b"\x00\xff" + fields
+    return header + body + struct.pack("<II", zlib.crc32(DATA), len(DATA))
 
 
 def _flip(data: bytes, at: int) -> bytes:
@@ -74,6 +84,9 @@ def test_a_whole_gzip_stream_and_several_members_read_whole() -> None:
         pytest.param("x.log.gz", _flip(GZ, len(GZ) // 2), id="bad-data"),
         pytest.param("x.log.gz", GZ + b"not gzip", id="garbage-after-the-stream"),
         pytest.param("x.log.gz", GZ + bytes(1024), id="zero-padding"),  # DuckDB, Hadoop refuse
+        pytest.param("x.log.gz", _flagged(0x10, b"a comment\0"), id="fcomment"),  # DuckDB
+        pytest.param("x.log.gz", _flagged(0x01), id="ftext"),  # refuses these headers
+        pytest.param("x.log.gz", GZ + _flagged(0x02, b"\0\0"), id="fhcrc-second-member"),
         pytest.param("x.log", LONG_LINE, id="a-line-over-the-limit"),
         pytest.param("x.log.gz", gzip.compress(LONG_LINE, mtime=0), id="a-gzip-line-over-it"),
         pytest.param("x.log.GZ", GZ, id="gzip-named-GZ"),  # Hadoop's name rule is exact
@@ -123,4 +136,13 @@ def test_the_copy_of_a_stream_with_a_bad_crc_keeps_lines_before_the_check(
 
 def test_the_copy_of_a_padded_stream_is_its_lines(tmp_path: Path) -> None:
     copy = readable_copy(io.BufferedReader(io.BytesIO(GZ + bytes(1024))), tmp_path / "c.log")
+    assert copy.read_bytes() == DATA
+
+
+@pytest.mark.parametrize("flags", [0x01, 0x10 | 0x08])
+def test_a_header_duckdb_refuses_is_read_by_the_copy(tmp_path: Path, flags: int) -> None:
+    fields = b"x.log\0a comment\0" if flags & 0x08 else b""
+    data = _flagged(flags, fields)
+    assert gzip.decompress(data) == DATA
+    copy = readable_copy(io.BufferedReader(io.BytesIO(data)), tmp_path / "c.log")
     assert copy.read_bytes() == DATA

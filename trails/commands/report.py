@@ -350,6 +350,13 @@ def report(
                 _write(staging.path(ENVELOPE), envelope)
                 bar.update(1)
             written = staging.commit(removable=OUTPUTS)
+            if staging.unlisted:
+                click.echo(
+                    f"warning: {out_dir} also holds {', '.join(staging.unlisted)}, not listed"
+                    f" in {MANIFEST} as an earlier report's: left as they were; remove them"
+                    " if they are a report's, which would not match this one",
+                    err=True,
+                )
     _print(model, written, as_json, until_given=options.until is not None)
     if fail_on is not None and not model.summary.total:  # no evidence is not a pass
         raise CheckFailed(f"--fail-on {fail_on}: the report has no results; check --results")

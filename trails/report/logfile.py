@@ -36,6 +36,9 @@ BROKEN_GZIP = "the gzip stream breaks here (truncated or corrupt); the lines bef
 _TOO_LONG_LINE = b'"trails: a line longer than MAX_LINE_BYTES was here"\n'
 _BROKEN_LINE = b'"trails: the gzip stream broke here"\n'
 _CHUNK = 1 << 20
+# gzip header flags DuckDB refuses (FTEXT, FHCRC, FCOMMENT, the reserved bits) where
+# gzip -d, Python and Hadoop read the stream: such a file is read through its copy.
+_FLAGS_DUCKDB_REFUSES = 0x01 | 0x02 | 0x10 | 0xE0
 # A gzip stream that breaks: truncated, bad data, bad CRC or size, garbage after it.
 # Python's reader gives every line before the break (ISA-L's loses the last block it
 # inflated): it reads. ISA-L, 4x as fast, only checks.
@@ -79,10 +82,10 @@ def lines(stream: IO[bytes]) -> Iterator[bytes | None]:
 
 def misread(name: str, raw: io.BufferedReader) -> bool:
     """Whether the engines, going by ``name``, misread the file ``raw`` holds: gzip
-    content under another name, plain text under ``.gz``, a gzip stream that breaks or
-    is followed by anything but another gzip stream (zero padding too: DuckDB and Hadoop
-    refuse it), or a line longer than ``MAX_LINE_BYTES`` (DuckDB takes some of those as
-    results). Reads it whole; ``raw`` is closed after."""
+    content under another name, plain text under ``.gz``, a gzip stream that breaks, has
+    a header DuckDB refuses, or is followed by anything but another gzip stream (zero
+    padding too: DuckDB and Hadoop refuse it), or a line longer than ``MAX_LINE_BYTES``
+    (DuckDB takes some of those as results). Reads it whole; ``raw`` is closed after."""
     with raw:
         content_gzip = raw.peek(2)[:2] == GZIP_MAGIC
         if content_gzip != named_gzip(name):
@@ -97,20 +100,23 @@ def misread(name: str, raw: io.BufferedReader) -> bool:
 
 def _inflated(raw: io.BufferedReader) -> Iterator[bytes]:
     """The inflated bytes of the gzip streams ``raw`` holds, at most ``_CHUNK`` at a time
-    (a small file may inflate a thousandfold); raises on a stream that breaks or on
-    anything after one that does not start another."""
-    stream = isal_zlib.decompressobj(wbits=31)  # gzip: header, CRC and size checked
+    (a small file may inflate a thousandfold); raises on a stream that breaks, on a
+    header DuckDB does not read, or on anything after a stream that does not start
+    another."""
+    stream = None
     data = b""
     while True:
         if not data and not (data := raw.read(_CHUNK)):
-            if stream.eof:
+            if stream is not None and stream.eof:
                 return
             raise EOFError("the gzip stream ends early")
-        if stream.eof:  # one stream ended: only another may follow
-            data += raw.read(2) if len(data) < 2 else b""
+        if stream is None or stream.eof:  # a stream starts here, or nothing may follow
+            data += raw.read(4 - len(data)) if len(data) < 4 else b""
             if data[:2] != GZIP_MAGIC:
                 raise igzip.BadGzipFile("bytes after the gzip stream")
-            stream = isal_zlib.decompressobj(wbits=31)
+            if len(data) < 4 or data[3] & _FLAGS_DUCKDB_REFUSES:
+                raise igzip.BadGzipFile("a gzip header DuckDB does not read")
+            stream = isal_zlib.decompressobj(wbits=31)  # header, CRC and size checked
         yield stream.decompress(data, _CHUNK)
         data = stream.unconsumed_tail or (stream.unused_data if stream.eof else b"")
 

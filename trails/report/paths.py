@@ -90,6 +90,13 @@ def _match(base: str, pattern: tuple[str, ...]) -> Iterator[str]:
         if not _first_visit(directory, seen, len(parts)):
             continue
         head, rest = parts[0], parts[1:]
+        if not _WILDCARD.search(head):  # a name (.. too), not a pattern: no listing
+            path = os.path.join(directory, head)
+            if not rest and os.path.isfile(path):
+                yield path
+            elif rest and os.path.isdir(path):
+                stack.append((path, rest))
+            continue
         if head == "**":
             stack.append((directory, rest))  # no directory at all
         for entry in _entries(directory):
