@@ -197,7 +197,7 @@ def main() -> None:
     step("Done")
     print(f"release served and installed: {sandbox}/etc/osquery/osquery.conf")
     print(f"agent status database:        {sandbox}/var/lib/trails/trails.db")
-    for path in sorted(report.iterdir()):
+    for path in sorted(report.glob("report.*")):
         print(f"report:                       {path}")
 
 
