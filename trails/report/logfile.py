@@ -3,12 +3,15 @@
 The engines go by the name, as Hadoop does: a file named ``*.gz`` is gzip, any other is
 plain text (DuckDB is told so per file; left to itself it would also take ``.GZ``). Where
 the content disagrees with the name (gzip content under another name, plain text under
-``.gz``), or a gzip stream breaks (truncated by a crash, corrupt), an engine would read
-garbage, stop the report, or (DuckDB, which checks no CRC) take lines the stream's CRC
-does not vouch for without a word. Such a file is read instead through a plain
-copy decoded by its content (``readable_copy``), in which the break is one line that is
-not an object: the lines before it are read, the break is counted as a malformed line and
-located by the sample reader, which reads the original the same way (``lines``).
+``.gz``), a gzip stream breaks (truncated by a crash, corrupt) or carries what DuckDB
+refuses (zero padding after it, some header flags), or a line is over ``MAX_LINE_BYTES``,
+an engine would read garbage, stop the report, or take lines without a word (DuckDB
+checks no CRC, and takes some overlong lines). ``misread`` finds such a file (DuckDB's
+ingest checks every file first; Spark the ones it fails on or finds malformed lines in),
+and it is read instead through a plain copy decoded by its content (``readable_copy``),
+in which the break and each overlong line are a line that is not an object: the lines
+before a break are read, and each is counted as a malformed line and located by the
+sample reader, which reads the original the same way (``lines``).
 
 Files named with another compression (``.zst``, ``.bz2``, ...) are refused up front:
 DuckDB would decode some, Hadoop others, the sample reader none.
