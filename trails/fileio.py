@@ -18,6 +18,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
+import time
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: the agent's 304 path imports this module
     Writer = Callable[[BinaryIO], None]
 
 TEMP_PREFIX = ".trails-tmp-"
+ABANDONED_AFTER = 24 * 3600  # seconds: a staging directory this old belongs to no run
 
 
 class FileWriteError(TransportError):
@@ -122,6 +126,7 @@ class Staging:
             self.directory.mkdir(mode=0o700)
         except OSError as exc:
             raise io_error("create", target, exc, hint) from None
+        self._remove_abandoned()
         self.names: list[str] = []
         # after ``commit``: files of ``removable`` in ``target`` that no manifest named
         # (written before manifests, or by hand), left as they were
@@ -168,6 +173,15 @@ class Staging:
         except OSError as exc:
             raise io_error("sync", self.target, exc, self.hint) from None
         return moved[:-1]
+
+    def _remove_abandoned(self) -> None:
+        """Staging directories a run killed outright (SIGKILL, a power cut) left behind:
+        those untouched for ``ABANDONED_AFTER`` seconds (no run takes that long)."""
+        for old in self.target.glob(f"{TEMP_PREFIX}*"):
+            with suppress(OSError):
+                st = old.lstat()
+                if stat.S_ISDIR(st.st_mode) and time.time() - st.st_mtime > ABANDONED_AFTER:
+                    shutil.rmtree(old)
 
     def _earlier(self) -> set[str]:
         """The names the earlier set's manifest lists (none if it has none)."""

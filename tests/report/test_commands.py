@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -312,6 +313,19 @@ def test_a_report_removes_only_files_a_report_wrote(
     assert code == 0, err
     assert (out / "report.pdf").read_text() == "my own notes\n"
     assert f"warning: {out} also holds report.pdf, not listed in {MANIFEST}" in err
+
+
+def test_a_staging_directory_a_killed_run_left_is_removed_a_day_later(
+    fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    for name, age in ((".trails-tmp-abandoned", 25 * 3600), (".trails-tmp-running", 60)):
+        (out / name).mkdir(parents=True)
+        (out / name / "report.json").write_text("{}")
+        os.utime(out / name, (time.time() - age, time.time() - age))
+    args = ("report", "--results", str(fleet / "*.gz"), "--out", out, "--until", UNTIL)
+    assert run(capsys, *args)[0] == 0
+    assert sorted(p.name for p in out.glob(".trails-tmp-*")) == [".trails-tmp-running"]
 
 
 def test_a_directory_in_the_way_stops_the_report_before_any_file_moves(
