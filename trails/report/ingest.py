@@ -416,9 +416,6 @@ def malformed_samples(
     return tuple(samples)
 
 
-_OVERLONG = re.compile(r'maximum_object_size.*while reading file "(.+?)"', re.DOTALL)
-
-
 def _load(
     con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path, memory_limit: str
 ) -> None:
@@ -427,55 +424,39 @@ def _load(
     ``MAX_LINE_BYTES``, of which DuckDB stops at some and takes others as results) is
     read through its ``readable_copy``, so what is wrong in it is counted as malformed
     (and located in the original) and the report goes on. Every file is checked whole
-    before the read; a line DuckDB still refuses as over its object limit has its file
-    copied then.
+    before the read, so DuckDB never meets a line over its object limit.
 
     DuckDB reads a block of lines at a time, so many lines of megabytes each need more
     than the memory limit. They are read again on one thread with snapshots as text,
     which needs far less (lines of 0.78 MB under the 1GB default: 1,000 in a row, or one
     line in 11, where the first try read 120 in a row and one line in 101); when that
     runs out too, a usage error names the remedy."""
-    copies: dict[str, str] = {}
-    snapshot_as_text = False
-
-    def copy(misread_names: Sequence[str]) -> None:
-        for name in misread_names:
-            copies[name] = str(readable_copy(_open_raw(name), scratch / f"{len(copies)}.log"))
-
-    def refuse(exc: duckdb.Error) -> UsageError:
-        return UsageError(f"cannot read results: {str(exc).splitlines()[0]}; check the files")
-
-    copy(misread_files(files, _open_raw))
-    for _ in range(len(files) + 2):
+    copies = {
+        name: str(readable_copy(_open_raw(name), scratch / f"{n}.log"))
+        for n, name in enumerate(misread_files(files, _open_raw))
+    }
+    for snapshot_as_text in (False, True):
+        if snapshot_as_text:
+            con.execute("SET threads = 1")  # one block of lines at a time, not one a thread
         try:
             con.execute(
                 _load_sql([copies.get(f, f) for f in files], snapshot_as_text=snapshot_as_text)
             )
-        except duckdb.InvalidInputException as exc:
-            match = _OVERLONG.search(str(exc))
-            culprit = next((f for f in files if match and copies.get(f, f) == match.group(1)), None)
-            if culprit is None or culprit in copies:
-                raise refuse(exc) from None
-            copy([culprit])
-        except duckdb.IOException as exc:
-            raise refuse(exc) from None
-        except duckdb.OutOfMemoryException:
-            if not snapshot_as_text:
-                snapshot_as_text = True
-                con.execute("SET threads = 1")  # one block of lines at a time, not one a thread
-                continue
+        except (duckdb.InvalidInputException, duckdb.IOException) as exc:
             raise UsageError(
-                f"cannot read results: their lines are too large to read within"
-                f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
+                f"cannot read results: {str(exc).splitlines()[0]}; check the files"
             ) from None
-        else:
-            if snapshot_as_text:
-                con.execute("RESET threads")  # the rest of the report uses every core
-            for original, copied in copies.items():
-                con.execute(
-                    "UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copied}
-                )
-            return
+        except duckdb.OutOfMemoryException:
+            continue
+        if snapshot_as_text:
+            con.execute("RESET threads")  # the rest of the report uses every core
+        for original, copied in copies.items():
+            con.execute("UPDATE rows SET file = $o WHERE file = $c", {"o": original, "c": copied})
+        return
+    raise UsageError(
+        f"cannot read results: their lines are too large to read within"
+        f" --memory-limit {memory_limit}; raise it (for example to 4GB)"
+    )
 
 
 def ingest(patterns: Sequence[str], workdir: Path, memory_limit: str = MEMORY_LIMIT) -> Ingested:
