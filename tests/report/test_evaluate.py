@@ -113,6 +113,36 @@ def test_a_control_only_a_host_defines_is_not_expected_of_the_others(tmp_path: P
     assert hosts_say[("h7", "invented-3")][0] is ReportStatus.NO_EVIDENCE
 
 
+def test_a_namespace_with_a_signed_release_expects_only_what_it_schedules(
+    tmp_path: Path,
+) -> None:
+    """Regression: a host of a namespace with a signed release made the controls of
+    another namespace's release (and of the packs) expected of every host of its own."""
+
+    def release(ns: str, controls: tuple[str, ...]) -> ReleaseInfo:
+        rel = Release(ns, 20261122080000, CV, None, None, "", "", "r", "c", "11" * 32)
+        return ReleaseInfo(rel, controls, {})
+
+    pci, other, packed = CONTROLS[0].id, CONTROLS[1].id, CONTROLS[2].id
+    lines = [
+        control(pci, "pass", T0, decorations(f"p{n}", namespace="linux/pci")) for n in range(5)
+    ]
+    lines += [control(other, "pass", T0, decorations(f"d{n}", namespace="linux")) for n in range(5)]
+    # p0 names the other namespace's control and a control only the packs define; d0
+    # (whose namespace has no release here) names a control of linux/pci's release
+    lines += [
+        control(c, "fail", T0, decorations("p0", namespace="linux/pci")) for c in (other, packed)
+    ]
+    lines.append(control(pci, "fail", T0, decorations("d0", namespace="linux")))
+    got = _status(_report(tmp_path, lines, releases=(release("linux/pci", (pci,)),)))
+    assert got[("p0", other)][0] is ReportStatus.FAIL  # p0's own rows stay
+    assert got[("p0", packed)][0] is ReportStatus.FAIL
+    assert not any((f"p{n}", c) in got for n in range(1, 5) for c in (other, packed))
+    # a namespace without a release: a defined control a host names is expected of all
+    assert got[("d3", pci)][0] is ReportStatus.NO_EVIDENCE
+    assert len(got) == 5 + 2 + 5 + 5
+
+
 def _release(config_version: str, osquery_conf_sha256: str = "") -> Release:
     return bare_release(config_version, osquery_conf_sha256)
 
