@@ -18,8 +18,9 @@ from trails.errors import UsageError
 from trails.packs import load_catalog
 from trails.packs.model import Control, Pack
 
-# the packs of a source checkout or editable install, when ./cis_pci_packs is absent
-_BESIDE_SOURCE = Path(__file__).resolve().parents[2] / "cis_pci_packs"
+# trails' own packs, when ./cis_pci_packs is absent: a link to the checkout's
+# cis_pci_packs/, copied into the wheel
+BUNDLED_PACKS = Path(__file__).resolve().parents[1] / "packs" / "bundled"
 _SHOWN_EVIDENCE_ROWS = 3
 _SHOWN_CHARS = 160
 
@@ -27,7 +28,7 @@ _SHOWN_CHARS = 160
 def _packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given
-    for candidate in (Path("cis_pci_packs"), _BESIDE_SOURCE):
+    for candidate in (Path("cis_pci_packs"), BUNDLED_PACKS):
         if candidate.is_dir():
             return candidate
     raise UsageError("no control packs found: pass --packs DIR (a cis_pci_packs directory)")
