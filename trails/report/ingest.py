@@ -316,13 +316,17 @@ class Ingested:
     simulated: bool
 
 
-def _open_raw(path: str) -> io.BufferedReader:
+def unreadable(path: str, exc: OSError) -> UsageError:
+    """A results file that cannot be opened: gone (rotated after it was listed), or not
+    readable by this user (every engine says it so)."""
+    return UsageError(f"cannot read results: {path}: {exc.strerror or exc}; check the file")
+
+
+def open_raw(path: str) -> io.BufferedReader:
     try:
         return open(path, "rb")  # the reader closes it
     except OSError as exc:
-        raise UsageError(
-            f"cannot read results: {path}: {exc.strerror or exc}; check the file"
-        ) from None
+        raise unreadable(path, exc) from None
 
 
 def _line_problem(raw: bytes) -> str | None:
@@ -394,7 +398,7 @@ def _malformed_files(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def malformed_samples(
-    files: Sequence[str], open_raw: Callable[[str], io.BufferedReader] = _open_raw
+    files: Sequence[str], open_raw: Callable[[str], io.BufferedReader] = open_raw
 ) -> tuple[MalformedLine, ...]:
     """File and line of the first malformed lines of ``files`` (those the engine found
     malformed lines in), read raw through ``open_raw``.
@@ -432,8 +436,8 @@ def _load(
     line in 11, where the first try read 120 in a row and one line in 101); when that
     runs out too, a usage error names the remedy."""
     copies = {
-        name: str(readable_copy(_open_raw(name), scratch / f"{n}.log"))
-        for n, name in enumerate(misread_files(files, _open_raw))
+        name: str(readable_copy(open_raw(name), scratch / f"{n}.log"))
+        for n, name in enumerate(misread_files(files, open_raw))
     }
     for snapshot_as_text in (False, True):
         if snapshot_as_text:

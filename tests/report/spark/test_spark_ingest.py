@@ -26,6 +26,7 @@ from trails.errors import TransportError, UsageError
 from trails.report import ingest as duck
 from trails.report.engine import spark_ingest
 from trails.report.engine.duck import DuckEngine
+from trails.report.engine.spark_files import SparkFiles
 from trails.report.engine.spark_ingest import COLUMNS, VIEW
 from trails.report.simulate import SimOptions, simulate, synthetic
 
@@ -287,3 +288,83 @@ def test_the_users_spark_defaults_win_over_ours_but_not_over_what_the_sql_needs(
     assert theirs["spark.sql.ansi.enabled"] == "true"
     assert spark_ingest.settings("local[2]", None, 2, user)["spark.sql.shuffle.partitions"] == "2"
     assert "spark.driver.memory" not in spark_ingest.settings("spark://head:7077", None, None, {})
+
+
+# A sysfs attribute only the kernel may read: open() is refused even to root.
+UNREADABLE = Path("/sys/bus/pci/rescan")
+
+
+def test_a_file_this_user_cannot_read_is_the_same_usage_error_on_both_engines(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Regression: Spark's error for it was an internal error (Python's open, after Spark
+    named the file) where DuckDB's was a usage error naming the file."""
+    assert UNREADABLE.is_file(), f"{UNREADABLE} is missing: pick another file root cannot read"
+    (tmp_path / "a.log").write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+    (tmp_path / "denied.log").symlink_to(UNREADABLE)
+    said = []
+    for read in (
+        lambda: duck.ingest([str(tmp_path)], tmp_path),
+        lambda: spark_ingest.ingest(spark, [str(tmp_path)], tmp_path),
+    ):
+        with pytest.raises(UsageError, match=r"denied\.log: Permission denied; check") as e:
+            read()
+        said.append(str(e.value))
+    assert said[0] == said[1]
+
+
+@pytest.mark.parametrize("when", ["before the read is planned", "before a task opens it"])
+def test_a_file_rotated_away_after_listing_is_a_usage_error_naming_it(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Regression: a log rotated away between the listing and the read was an internal
+    error (Spark's PATH_NOT_FOUND) or a transport error (FAILED_READ_FILE)."""
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+    rotated = tmp_path / "b.log"
+    if when == "before the read is planned":
+        listed = SparkFiles.expand
+
+        def expand(self: SparkFiles, patterns: list[str]) -> tuple[str, ...]:
+            names = listed(self, patterns)
+            rotated.unlink()
+            return names
+
+        monkeypatch.setattr(SparkFiles, "expand", expand)
+    else:
+        planned = spark_ingest._read
+
+        def read(session: SparkSession, files: list[str]) -> object:
+            frame = planned(session, files)
+            rotated.unlink()
+            return frame
+
+        monkeypatch.setattr(spark_ingest, "_read", read)
+    with pytest.raises(UsageError, match=r"b\.log: No such file or directory; check the file"):
+        spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)
+
+
+def test_a_file_rotated_away_and_back_while_spark_plans_the_read_says_to_run_again(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = control("a", "pass", T0, decorations("h1")) + "\n"
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(text)
+    rotated = tmp_path / "b.log"
+    listed, planned = SparkFiles.expand, spark_ingest._read
+
+    def expand(self: SparkFiles, patterns: list[str]) -> tuple[str, ...]:
+        names = listed(self, patterns)
+        rotated.unlink()
+        return names
+
+    def read(session: SparkSession, files: list[str]) -> object:
+        try:
+            return planned(session, files)
+        finally:
+            rotated.write_text(text)  # the logger opens a new one
+
+    monkeypatch.setattr(SparkFiles, "expand", expand)
+    monkeypatch.setattr(spark_ingest, "_read", read)
+    with pytest.raises(TransportError, match=r"b\.log changed while it was read; run the report"):
+        spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)

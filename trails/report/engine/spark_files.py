@@ -25,7 +25,7 @@ from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 from pyspark.sql import SparkSession
 
 from trails.errors import TransportError
-from trails.report.ingest import URL, expand_inputs
+from trails.report.ingest import URL, expand_inputs, open_raw, unreadable
 
 CHUNK = 4 << 20  # bytes per py4j call
 _GLOB = re.compile(r"[*?\[{]")  # Hadoop's glob characters (braces too)
@@ -144,7 +144,10 @@ class SparkFiles:
 
     def size(self, name: str) -> int:
         if not _via_hadoop(name):
-            return os.path.getsize(name)
+            try:
+                return os.path.getsize(name)
+            except OSError as exc:
+                raise unreadable(name, exc) from None
         with _hadoop(name):
             path = self._jvm.org.apache.hadoop.fs.Path(name)
             return int(path.getFileSystem(self._conf).getFileStatus(path).getLen())
@@ -157,7 +160,7 @@ class SparkFiles:
 
     def open(self, name: str) -> io.BufferedReader:
         if not _via_hadoop(name):
-            return open(name, "rb")  # the caller closes it
+            return open_raw(name)  # the caller closes it
         with _hadoop(name):
             path = self._jvm.org.apache.hadoop.fs.Path(name)
             stream = path.getFileSystem(self._conf).open(path)

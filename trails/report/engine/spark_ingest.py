@@ -43,7 +43,7 @@ from shutil import which
 import pyspark
 from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 from pyspark import StorageLevel
-from pyspark.errors import PySparkRuntimeError
+from pyspark.errors import AnalysisException, PySparkRuntimeError
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -409,13 +409,16 @@ def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
     return _gunzip_size(files, name) not in (seen, seen - 1)
 
 
-# Spark's error for a file a task could not read (SparkException FAILED_READ_FILE)
-_FAILED_READ = re.compile(r"Encountered error while reading file (.+?)\.\s+SQLSTATE")
+# Spark's errors for a file a task could not read (SparkException FAILED_READ_FILE, its
+# text "... file X. SQLSTATE" or "... file X. File does not exist. ...") and for a file
+# gone before the read was planned
+_FAILED_READ = re.compile(r"Encountered error while reading file (.+?)\.\s")
+_NOT_FOUND = re.compile(r"\[PATH_NOT_FOUND\] Path does not exist: (.+?)\.\s")
 
 
-def _failed_file(exc: Py4JJavaError, names: Sequence[str]) -> str | None:
-    """The one of ``names`` a failed Spark job could not read, if it says."""
-    match = _FAILED_READ.search(str(exc))
+def _named(pattern: re.Pattern[str], error: Exception, names: Sequence[str]) -> str | None:
+    """The one of ``names`` a Spark ``error`` names (``pattern``'s group), if it does."""
+    match = pattern.search(str(error))
     return None if match is None else {key(n): n for n in names}.get(source_key(match[1]))
 
 
@@ -455,12 +458,22 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
             copies[name] = str(readable_copy(files.open(name), scratch / f"{len(copies)}.log"))
 
     while True:
-        full = _read(spark, [copies.get(f, f) for f in names]).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            full = _read(spark, [copies.get(f, f) for f in names])
+        except AnalysisException as exc:
+            if (gone := _named(_NOT_FOUND, exc, names)) is None:
+                raise
+            files.open(gone).close()  # says why it cannot be read: a usage error
+            raise TransportError(
+                f"cannot read results: {gone} changed while it was read; run the report again"
+            ) from None
+        full = full.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
         except Py4JJavaError as exc:
             full.unpersist()
-            culprit = _failed_file(exc, [f for f in names if f not in copies])
+            # files.open says why a file gone or not readable cannot be read (a usage error)
+            culprit = _named(_FAILED_READ, exc, [f for f in names if f not in copies])
             if culprit is None or not misread(culprit, files.open(culprit)):
                 problem = str(exc.java_exception.toString()).splitlines()[0][:300]
                 raise TransportError(
