@@ -157,6 +157,29 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
         expand_inputs([str(tmp_path / "empty")])
 
 
+# A pseudo-file that says its size is 0 and blocks a read until the kernel logs a line
+# (and then consumes it): what a log directory might hold a link to.
+BLOCKING = Path("/proc/kmsg")
+
+
+@pytest.mark.timeout(120)
+def test_a_file_of_size_zero_is_not_read(tmp_path: Path) -> None:
+    """Regression: a link to /proc/kmsg in a log directory blocked the DuckDB report for
+    ever (Spark reads nothing of a file whose size is 0); empty logs still count as files."""
+    assert BLOCKING.stat().st_size == 0, f"{BLOCKING} is missing: pick another blocking file"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+    (logs / "empty.log").write_bytes(b"")
+    (logs / "kmsg.log").symlink_to(BLOCKING)
+    work = tmp_path / "work"
+    work.mkdir()
+    ing = ingest([str(logs)], work)
+    assert len(ing.stats.files) == 3
+    assert (ing.stats.lines, ing.stats.malformed) == (1, 0)
+    assert [c[:3] for c in _controls(ing)] == [("h1", "a", "pass")]
+
+
 @pytest.mark.parametrize("pattern", ["", " "])
 def test_an_empty_results_path_is_not_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -329,6 +330,13 @@ def open_raw(path: str) -> io.BufferedReader:
         raise unreadable(path, exc) from None
 
 
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError as exc:
+        raise unreadable(path, exc) from None
+
+
 def _line_problem(raw: bytes) -> str | None:
     if len(raw) > MAX_LINE_BYTES:
         return f"line longer than {MAX_LINE_BYTES} bytes"
@@ -434,10 +442,16 @@ def _load(
     than the memory limit. They are read again on one thread with snapshots as text,
     which needs far less (lines of 0.78 MB under the 1GB default: 1,000 in a row, or one
     line in 11, where the first try read 120 in a row and one line in 101); when that
-    runs out too, a usage error names the remedy."""
-    copies = {
+    runs out too, a usage error names the remedy.
+
+    A file whose size is 0 is read as the empty file it says it is, as Spark reads it:
+    a pseudo-file (``/proc/kmsg``, linked into a log directory) says 0 and blocks a read."""
+    empty = scratch / "empty.log"
+    empty.touch()
+    copies = {name: str(empty) for name in files if _size(name) == 0}
+    copies |= {
         name: str(readable_copy(open_raw(name), scratch / f"{n}.log"))
-        for n, name in enumerate(misread_files(files, open_raw))
+        for n, name in enumerate(misread_files([f for f in files if f not in copies], open_raw))
     }
     for snapshot_as_text in (False, True):
         if snapshot_as_text:
