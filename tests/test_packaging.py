@@ -21,7 +21,16 @@ PACKS = REPO / "cis_pci_packs"
 
 
 def _files(top: Path) -> dict[str, bytes]:
-    return {p.relative_to(top).as_posix(): p.read_bytes() for p in top.rglob("*") if p.is_file()}
+    """The files of the packs git tracks (an untracked file is nobody's pack)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "cis_pci_packs"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    names = [n.removeprefix("cis_pci_packs/") for n in listed.split("\0") if n]
+    return {n: (top / n).read_bytes() for n in names}
 
 
 def test_the_wheel_holds_every_file_of_the_packs(tmp_path: Path) -> None:
@@ -35,6 +44,8 @@ def test_the_wheel_holds_every_file_of_the_packs(tmp_path: Path) -> None:
         shutil.copytree(
             REPO / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
         )
+    for stray in ("secret.env", "cis_rhel9/pack.yaml~", "notes.txt"):  # untracked: left out
+        (source / "cis_pci_packs" / stray).write_text("not a pack file\n")
     subprocess.run(
         [
             sys.executable,
@@ -64,11 +75,16 @@ def test_the_wheel_holds_every_file_of_the_packs(tmp_path: Path) -> None:
     assert len(packed) > 50
 
 
-def test_check_without_packs_uses_trails_own_outside_a_checkout(
+def test_check_without_packs_uses_trails_own_never_a_planted_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Regression: ./cis_pci_packs of the working directory came first, so anyone who
+    could write where root ran `trails check` (/tmp) replaced the checks it ran."""
     assert _files(BUNDLED_PACKS) == _files(PACKS)
-    monkeypatch.chdir(tmp_path)  # no ./cis_pci_packs here
+    planted = tmp_path / "cis_pci_packs" / "evil"
+    planted.mkdir(parents=True)
+    (planted / "pack.yaml").write_text("id: [not, a, pack\n")
+    monkeypatch.chdir(tmp_path)
     aslr = "cis-ubuntu2204-1.5.3"
     done = CliRunner().invoke(cli, ["check", "--root", str(tmp_path), "--control", aslr, "--json"])
     assert [r["control_id"] for r in json.loads(done.output)["results"]] == [aslr]

@@ -18,7 +18,8 @@ from trails.errors import UsageError
 from trails.packs import load_catalog
 from trails.packs.model import Control, Pack
 
-# trails' own packs, when ./cis_pci_packs is absent: a link to the checkout's
+# trails' own packs without --packs (never ./cis_pci_packs: a directory planted where
+# root runs the command would replace the checks): a link to the checkout's
 # cis_pci_packs/, copied into the wheel
 BUNDLED_PACKS = Path(__file__).resolve().parents[1] / "packs" / "bundled"
 _SHOWN_EVIDENCE_ROWS = 3
@@ -28,9 +29,8 @@ _SHOWN_CHARS = 160
 def _packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given
-    for candidate in (Path("cis_pci_packs"), BUNDLED_PACKS):
-        if candidate.is_dir():
-            return candidate
+    if BUNDLED_PACKS.is_dir():
+        return BUNDLED_PACKS
     raise UsageError("no control packs found: pass --packs DIR (a cis_pci_packs directory)")
 
 
@@ -77,7 +77,7 @@ def _progress(items: Sequence[tuple[Pack, Control]]) -> Iterator[tuple[Pack, Con
     "--packs",
     "packs_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Control packs directory (default: ./cis_pci_packs, else trails' own).",
+    help="Control packs directory [default: trails' own packs].",
 )
 @click.option("--pack", "pack_ids", multiple=True, help="Only this pack (repeatable).")
 @click.option("--control", "control_ids", multiple=True, help="Only this control (repeatable).")

@@ -88,17 +88,29 @@ def misread(name: str, raw: io.BufferedReader) -> bool:
     content under another name, plain text under ``.gz``, a gzip stream that breaks, has
     a header DuckDB refuses, or is followed by anything but another gzip stream (zero
     padding too: DuckDB and Hadoop refuse it), or a line longer than ``MAX_LINE_BYTES``
-    (DuckDB takes some of those as results). Reads it whole; ``raw`` is closed after."""
+    (DuckDB takes some of those as results), or fewer bytes than its size says (a sysfs
+    file says 4096: DuckDB stops at it). Reads it whole; ``raw`` is closed after."""
     with raw:
+        size = _stated_size(raw)
         content_gzip = raw.peek(2)[:2] == GZIP_MAGIC
         if content_gzip != named_gzip(name):
             return True
         line = _LineLength()
         chunks = _inflated(raw) if content_gzip else iter(lambda: raw.read(_CHUNK), b"")
         try:
-            return any(line.over_limit(chunk) for chunk in chunks)
+            if any(line.over_limit(chunk) for chunk in chunks):
+                return True
         except _CHECK_BROKEN:
             return True
+        return size is not None and raw.tell() < size
+
+
+def _stated_size(raw: io.BufferedReader) -> int | None:
+    """The size a local file's inode says it has (None for a stream from elsewhere)."""
+    try:
+        return os.fstat(raw.fileno()).st_size
+    except OSError:  # io.UnsupportedOperation too: no file descriptor
+        return None
 
 
 def _inflated(raw: io.BufferedReader) -> Iterator[bytes]:

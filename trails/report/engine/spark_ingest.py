@@ -396,29 +396,34 @@ def _read(spark: SparkSession, files: Sequence[str]) -> DataFrame:
 
 def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
     """Whether Spark's line reader consumed fewer bytes of ``name`` than it holds, so
-    skipped a line (``seen`` counts a newline after the last line, present or not)."""
+    skipped a line (``seen`` counts a newline after the last line, present or not).
+    Spark reads nothing of a file whose size is 0, and neither does this: a pseudo-file
+    (``/proc/kmsg``) says 0 and blocks a read."""
+    size = files.size(name)
+    if size == 0:
+        return False
     if not name.endswith(".gz"):
-        size = files.size(name)
         return seen not in (size, size + 1)
     # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
     trailer = files.tail(name, 18)
-    size = int.from_bytes(trailer[-4:], "little")
-    if len(trailer) == 18 and seen % 2**32 in (size, (size + 1) % 2**32):
+    unpacked = int.from_bytes(trailer[-4:], "little")
+    if len(trailer) == 18 and seen % 2**32 in (unpacked, (unpacked + 1) % 2**32):
         return False
     # the trailer cannot tell (several members, or not gzip at all): count what it holds
-    return _gunzip_size(files, name) not in (seen, seen - 1)
+    try:
+        return _gunzip_size(files, name) not in (seen, seen - 1)
+    except zlib.error:  # not gzip after all: read through a copy decoded by its content
+        return True
 
 
-# Spark's errors for a file a task could not read (SparkException FAILED_READ_FILE, its
-# text "... file X. SQLSTATE" or "... file X. File does not exist. ...") and for a file
-# gone before the read was planned
+# Spark's error for a file a task could not read (SparkException FAILED_READ_FILE: "...
+# file X. SQLSTATE" or "... file X. File does not exist. ..."; X is URL-encoded)
 _FAILED_READ = re.compile(r"Encountered error while reading file (.+?)\.\s")
-_NOT_FOUND = re.compile(r"\[PATH_NOT_FOUND\] Path does not exist: (.+?)\.\s")
 
 
-def _named(pattern: re.Pattern[str], error: Exception, names: Sequence[str]) -> str | None:
-    """The one of ``names`` a Spark ``error`` names (``pattern``'s group), if it does."""
-    match = pattern.search(str(error))
+def _failed_file(exc: Py4JJavaError, names: Sequence[str]) -> str | None:
+    """The one of ``names`` a failed Spark job could not read, if it says."""
+    match = _FAILED_READ.search(str(exc))
     return None if match is None else {key(n): n for n in names}.get(source_key(match[1]))
 
 
@@ -461,11 +466,14 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
         try:
             full = _read(spark, [copies.get(f, f) for f in names])
         except AnalysisException as exc:
-            if (gone := _named(_NOT_FOUND, exc, names)) is None:
+            if exc.getCondition() != "PATH_NOT_FOUND":
                 raise
-            files.open(gone).close()  # says why it cannot be read: a usage error
+            # a file listed, then gone (rotated) before the read was planned: the one gone
+            # says so (a usage error); the text's path is escaped for Hadoop's globs
+            for name in names:
+                files.size(name)
             raise TransportError(
-                f"cannot read results: {gone} changed while it was read; run the report again"
+                "cannot read results: a file changed while it was read; run the report again"
             ) from None
         full = full.persist(StorageLevel.MEMORY_AND_DISK)
         try:
@@ -473,7 +481,7 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
         except Py4JJavaError as exc:
             full.unpersist()
             # files.open says why a file gone or not readable cannot be read (a usage error)
-            culprit = _named(_FAILED_READ, exc, [f for f in names if f not in copies])
+            culprit = _failed_file(exc, [f for f in names if f not in copies])
             if culprit is None or not misread(culprit, files.open(culprit)):
                 problem = str(exc.java_exception.toString()).splitlines()[0][:300]
                 raise TransportError(
