@@ -157,11 +157,12 @@ def main() -> None:
 
     step("8. Signed evidence (PDF, JSON, CSV, JUnit, OSCAL) against the verified releases")
     report = OUT / "report"
+    # as of now: the releases were signed minutes ago, after the newest simulated line
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     trails(
         "report",
         "--results", str(results / "*.log*"),
-        # as of now: the releases were signed minutes ago, after the newest simulated line
-        "--until", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--until", now,
         "--packs", "cis_pci_packs",
         "--releases", str(dist),
         "--roots", str(pki / "root.pem"),  # every release is verified before it is evidence
@@ -176,15 +177,18 @@ def main() -> None:
     step("9. Attack: the file server drops a namespace; the signed release index refuses it")
     hidden = OUT / "hidden-release"
     (dist / NAMESPACE).rename(hidden)  # every remaining release still verifies on its own
-    trails(
+    refused = trails(
         "report",
         "--results", str(results / "*.log*"),
+        "--until", now,
         "--releases", str(dist),
         "--roots", str(pki / "root.pem"),
         "--out", str(OUT / "refused-report"),
         ok=(3,),
     )  # fmt: skip
     hidden.rename(dist / NAMESPACE)
+    if "refused by the index check" not in refused.stderr:
+        sys.exit("demo: the report was refused, but not by the signed release index")
     print("refused with exit 3 before reading any result; nothing was written")
 
     step("10. Evaluate this machine now: the packs' checks through osquery 5.23.1's tables")

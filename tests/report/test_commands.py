@@ -13,9 +13,9 @@ import pytest
 from tests.report.factories import results_file_rows
 from tests.report.osquery_lines import control, decorations
 from tests.sign.helpers import run
-from trails.commands.report import MANIFEST, parse_when
+from trails.commands.report import parse_when
 from trails.report.ingest import MAX_TIME
-from trails.report.model import RESULTS_FILE
+from trails.report.model import FILE_LIST, RESULTS_FILE
 from trails.report.render import RENDERERS
 
 UNTIL = "2026-11-23T12:00:00Z"
@@ -285,9 +285,9 @@ def test_a_report_replaces_the_earlier_set_in_out_as_a_whole(
     assert run(capsys, *args, "--until", UNTIL, *signed)[0] == 0
     assert set(_files(out)) == {
         "notes.txt", RESULTS_FILE, "report.json", "report.csv", "report.dsse.json",
-        "report.junit.xml", MANIFEST,
+        "report.junit.xml", FILE_LIST,
     }  # fmt: skip
-    assert (out / MANIFEST).read_text().split() == [
+    assert (out / FILE_LIST).read_text().split() == [
         RESULTS_FILE, "report.json", "report.csv", "report.dsse.json"
     ]  # fmt: skip
     # Another window, unsigned, JUnit only: an earlier report.json would name another
@@ -296,7 +296,7 @@ def test_a_report_replaces_the_earlier_set_in_out_as_a_whole(
         capsys, *args, "--until", "2026-11-23T06:00:00Z", "--format", "junit", "--json"
     )
     assert code == 0, err
-    assert set(_files(out)) == {"notes.txt", RESULTS_FILE, "report.junit.xml", MANIFEST}
+    assert set(_files(out)) == {"notes.txt", RESULTS_FILE, "report.junit.xml", FILE_LIST}
     assert json.loads(stdout)["files"] == [str(out / RESULTS_FILE), str(out / "report.junit.xml")]
     assert (out / "notes.txt").read_text() == "the auditor's own file\n"
 
@@ -312,7 +312,7 @@ def test_a_report_removes_only_files_a_report_wrote(
     code, _, err = run(capsys, *args, "--format", "json")
     assert code == 0, err
     assert (out / "report.pdf").read_text() == "my own notes\n"
-    assert f"warning: {out} also holds report.pdf, not listed in {MANIFEST}" in err
+    assert f"warning: {out} also holds report.pdf, not listed in {FILE_LIST}" in err
 
 
 def test_a_staging_directory_a_killed_run_left_is_removed_a_day_later(
@@ -345,12 +345,12 @@ def test_a_directory_in_the_way_stops_the_report_before_any_file_moves(
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["report.csv"]
     # the same for the list of the set's files
     (out / "report.csv").rename(out / "elsewhere")
-    (out / MANIFEST).unlink()
-    (out / MANIFEST).mkdir()
+    (out / FILE_LIST).unlink()
+    (out / FILE_LIST).mkdir()
     earlier = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     code, _, err = run(capsys, *args, "--until", UNTIL)
     assert code == 4, err
-    assert f"{MANIFEST}: Is a directory; check --out" in err
+    assert f"{FILE_LIST}: Is a directory; check --out" in err
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == earlier
 
 

@@ -29,7 +29,7 @@ from trails.report.catalog import ReportCatalog, load_report_catalog
 from trails.report.engine.choose import DEFAULT_SPARK_MASTER, ENGINES, reader
 from trails.report.ingest import MAX_TIME, MEMORY_LIMIT
 from trails.report.inventory import load_inventory
-from trails.report.model import RESULTS_FILE, IntegrityKind, Metadata, Report
+from trails.report.model import FILE_LIST, RESULTS_FILE, IntegrityKind, Metadata, Report
 from trails.report.releases import (
     LoadedReleases,
     ReleaseRefused,
@@ -44,10 +44,9 @@ from trails.verify.fetch import load_trust_policy
 FORMATS = ("json", "csv", "junit", "oscal", "pdf")
 ENVELOPE = "report.dsse.json"
 # Every file a report run may write: one run's set replaces the earlier run's (its files
-# named in MANIFEST), so --out never holds files of two runs (an earlier report.json
+# named in FILE_LIST), so --out never holds files of two runs (an earlier report.json
 # naming another results file's digest, an envelope over files that are gone).
 OUTPUTS = frozenset({RESULTS_FILE, ENVELOPE, *(f"report.{e}" for e in EXTENSIONS.values())})
-MANIFEST = ".trails-report-files"
 _OUT_HINT = "; check --out"
 MAX_DURATION = timedelta(days=3650)
 _FAIL_ON = {
@@ -321,7 +320,7 @@ def report(
     ):
         catalog = _catalog(packs)
         bar.update(1, "reading results")
-        with Staging(out_dir, manifest=MANIFEST, hint=_OUT_HINT) as staging:
+        with Staging(out_dir, manifest=FILE_LIST, hint=_OUT_HINT) as staging:
             model = report_from_files(
                 results,
                 catalog,
@@ -353,7 +352,7 @@ def report(
             if staging.unlisted:
                 click.echo(
                     f"warning: {out_dir} also holds {', '.join(staging.unlisted)}, not listed"
-                    f" in {MANIFEST} as an earlier report's: left as they were; remove them"
+                    f" in {FILE_LIST} as an earlier report's: left as they were; remove them"
                     " if they are a report's, which would not match this one",
                     err=True,
                 )

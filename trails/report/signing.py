@@ -26,6 +26,7 @@ from trails.formats.report_signature import (
     digest_file,
     parse_payload,
 )
+from trails.report.model import FILE_LIST
 from trails.verify.core import SignerInfo, TrustPolicy, verify_dsse
 from trails.verify.errors import FileHashError, FileSizeError
 
@@ -111,9 +112,10 @@ def check_files(signed: SignedReport, files_dir: Path) -> tuple[FileCheck, ...]:
 
 
 def unlisted_files(signed: SignedReport, files_dir: Path, envelope: Path) -> tuple[str, ...]:
-    """Names in ``files_dir`` that the signature does not cover (the envelope excepted):
-    whatever they say, nothing vouches for them."""
-    listed = {f.name for f in signed.files} | {envelope.name}
+    """Names in ``files_dir`` that the signature does not cover (the envelope and the
+    report run's own list of its files excepted): whatever they say, nothing vouches for
+    them."""
+    listed = {f.name for f in signed.files} | {envelope.name, FILE_LIST}
     try:
         names = sorted(p.name for p in files_dir.iterdir())
     except OSError as exc:

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.report.pdf.pdfcheck import page_texts
 from tests.report.signing.conftest import Pki
 from trails.cli import main
-from trails.report.model import RESULTS_FILE
+from trails.report.model import FILE_LIST, RESULTS_FILE
 from trails.report.pdf.sections.overview import SIMULATED_BANNER
 from trails.sign.report import sign_report
 
@@ -118,6 +118,18 @@ def test_files_the_signature_does_not_cover_are_named(report_pki: Pki, report_di
     assert "findings.csv: not listed in the signed report: nothing vouches for it" in out.stdout
     doc = json.loads(run(env, "--roots", report_pki.root_pem, "--json").stdout)
     assert doc["unlisted"] == ["findings.csv"]
+
+
+def test_the_list_of_files_a_report_run_keeps_is_not_reported_as_unvouched(
+    report_pki: Pki, report_dir: Path
+) -> None:
+    """Regression: every report `trails report` wrote was verified with a warning about
+    its own .trails-report-files (bookkeeping for the next run, not evidence)."""
+    env = _sign(report_pki, report_dir)
+    (report_dir / FILE_LIST).write_text("report.json\nreport.pdf\n")
+    out = run(env, "--roots", report_pki.root_pem)
+    assert (out.returncode, "nothing vouches" in out.stdout) == (0, False)
+    assert json.loads(run(env, "--roots", report_pki.root_pem, "--json").stdout)["unlisted"] == []
 
 
 def test_oversized_envelope_exits_3(report_pki: Pki, tmp_path: Path) -> None:

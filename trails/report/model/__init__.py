@@ -37,6 +37,7 @@ from trails.report.model.provenance import (
 )
 from trails.report.model.report import Report
 from trails.report.model.results import (
+    FILE_LIST,
     RESULTS_FILE,
     ControlInfo,
     ControlResult,
@@ -59,6 +60,7 @@ from trails.report.model.rollups import (
 
 __all__ = [
     "CHANGE_KINDS",
+    "FILE_LIST",
     "LISTED_FAILING",
     "LISTED_PROBLEMS",
     "MAX_EVIDENCE_FIELDS",

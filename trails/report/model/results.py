@@ -19,6 +19,9 @@ from trails.report.model.common import (
 
 # The per-(host, control) results of a report, next to report.json (trails.report/v2).
 RESULTS_FILE = "report.results.jsonl.gz"
+# The names of the files one `trails report` run wrote into --out, for the next run to
+# replace as a set (``fileio.Staging``): bookkeeping, not evidence, and not signed.
+FILE_LIST = ".trails-report-files"
 
 
 @dataclass(frozen=True)
