@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.report.pseudo_files import SHORT
+from trails.errors import TransportError
 from trails.report.logfile import MAX_LINE_BYTES, lines, misread, open_results, readable_copy
 
 LINES = [b'{"name": "trails.control.c%d", "unixTime": %d}' % (i, i) for i in range(2000)]
@@ -146,3 +149,45 @@ def test_a_header_duckdb_refuses_is_read_by_the_copy(tmp_path: Path, flags: int)
     assert gzip.decompress(data) == DATA
     copy = readable_copy(io.BufferedReader(io.BytesIO(data)), tmp_path / "c.log")
     assert copy.read_bytes() == DATA
+
+
+class _Rotated(io.FileIO):
+    """A file a logger cuts to nothing (``copytruncate``) or appends to while it is read."""
+
+    def __init__(self, path: Path, change: bytes | None) -> None:
+        super().__init__(path, "rb")
+        self._path, self._change = path, change
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        if self._change is None:
+            os.truncate(self._path, 0)
+        elif self._change:  # once
+            with self._path.open("ab") as f:
+                f.write(self._change)
+            self._change = b""
+        return n or 0
+
+
+@pytest.mark.parametrize("name", ["r.log", "r.log.gz"])
+def test_a_file_cut_while_it_is_checked_says_to_run_again(tmp_path: Path, name: str) -> None:
+    """Regression (review): a log truncated during the check was copied as it was then
+    (empty): its lines were lost without a word."""
+    data = b"".join(b'{"name":"x","n":%d}\n' % n for n in range(200_000))  # several chunks
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(TransportError, match=r"r\.log.* changed while it was read"):
+        misread(str(path), io.BufferedReader(_Rotated(path, None)))
+
+
+def test_a_file_appended_to_while_it_is_checked_is_read_as_usual(tmp_path: Path) -> None:
+    data = b"".join(b'{"name":"x","n":%d}\n' % n for n in range(200_000))
+    path = tmp_path / "r.log"
+    path.write_bytes(data)
+    assert not misread(str(path), io.BufferedReader(_Rotated(path, b'{"name":"y"}\n')))
+
+
+def test_a_file_holding_less_than_its_size_says_is_misread() -> None:
+    """A sysfs attribute says 4096 bytes and holds a few: DuckDB stopped at it."""
+    assert 0 < len(SHORT.read_bytes()) < SHORT.stat().st_size, f"pick another file than {SHORT}"
+    assert misread("short.log", io.BufferedReader(io.FileIO(SHORT, "rb")))

@@ -47,6 +47,7 @@ from trails.report.logfile import (
     BROKEN_GZIP,
     MAX_LINE_BYTES,
     OTHER_COMPRESSION,
+    changed_while_read,
     lines,
     misread_files,
     named_gzip,
@@ -103,6 +104,8 @@ def _like(suffix: str) -> re.Pattern[str]:
 _TIMED_NAMES = (_re2(CONTROL_QUERY_NAME), _like(SCHEDULE_STATS_QUERY), _like(INTEGRITY_QUERY))
 _UNIX_TIME, _CALENDAR_TIME = _re2(UNIX_TIME), _re2(CALENDAR_TIME)
 NO_TIME = "no usable time (unixTime or calendarTime, 1970 to 9999)"
+# DuckDB's error for a file that holds fewer bytes than when its read began
+_SHORT_READ = re.compile(r'Could not read enough bytes from file "(.+?)"')
 # A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -461,9 +464,10 @@ def _load(
                 _load_sql([copies.get(f, f) for f in files], snapshot_as_text=snapshot_as_text)
             )
         except (duckdb.InvalidInputException, duckdb.IOException) as exc:
-            raise UsageError(
-                f"cannot read results: {str(exc).splitlines()[0]}; check the files"
-            ) from None
+            problem = str(exc).splitlines()[0]
+            if short := _SHORT_READ.search(problem):  # each was read whole before: cut since
+                raise changed_while_read(short[1]) from None
+            raise UsageError(f"cannot read results: {problem}; check the files") from None
         except duckdb.OutOfMemoryException:
             continue
         if snapshot_as_text:

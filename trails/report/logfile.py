@@ -32,6 +32,8 @@ from typing import IO, cast
 
 from isal import igzip, isal_zlib  # inflates at 4x zlib's speed
 
+from trails.errors import TransportError
+
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB reads longer lines too; strings are cut later
 GZIP_MAGIC = b"\x1f\x8b"
 OTHER_COMPRESSION = re.compile(r"\.(bz2|deflate|lz4|lzo|snappy|xz|zip|zst|zstd)\Z", re.IGNORECASE)
@@ -89,7 +91,9 @@ def misread(name: str, raw: io.BufferedReader) -> bool:
     a header DuckDB refuses, or is followed by anything but another gzip stream (zero
     padding too: DuckDB and Hadoop refuse it), or a line longer than ``MAX_LINE_BYTES``
     (DuckDB takes some of those as results), or fewer bytes than its size says (a sysfs
-    file says 4096: DuckDB stops at it). Reads it whole; ``raw`` is closed after."""
+    file says 4096: DuckDB stops at it). Reads it whole; ``raw`` is closed after. A file
+    cut shorter while it is read (a log rotated by copy and truncate) is a
+    ``TransportError``: a copy of it now would lose its lines without a word."""
     with raw:
         size = _stated_size(raw)
         content_gzip = raw.peek(2)[:2] == GZIP_MAGIC
@@ -98,11 +102,21 @@ def misread(name: str, raw: io.BufferedReader) -> bool:
         line = _LineLength()
         chunks = _inflated(raw) if content_gzip else iter(lambda: raw.read(_CHUNK), b"")
         try:
-            if any(line.over_limit(chunk) for chunk in chunks):
-                return True
+            misread_lines = any(line.over_limit(chunk) for chunk in chunks)
         except _CHECK_BROKEN:
-            return True
-        return size is not None and raw.tell() < size
+            misread_lines = True
+        if size is None:
+            return misread_lines
+        if (_stated_size(raw) or 0) < size:
+            raise changed_while_read(name)
+        return misread_lines or raw.tell() < size
+
+
+def changed_while_read(name: str) -> TransportError:
+    """A results file cut shorter while the report read it: run it again (exit 4)."""
+    return TransportError(
+        f"cannot read results: {name} changed while it was read (rotated?); run the report again"
+    )
 
 
 def _stated_size(raw: io.BufferedReader) -> int | None:

@@ -5,6 +5,7 @@ hostile lines the DuckDB tests use."""
 from __future__ import annotations
 
 import gzip
+import os
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from tests.report.osquery_lines import (
     line,
     stats,
 )
+from tests.report.pseudo_files import SHORT, SIZE_ZERO, UNREADABLE
 from trails.errors import TransportError, UsageError
 from trails.report import ingest as duck
 from trails.report.engine import spark_ingest
@@ -290,10 +292,6 @@ def test_the_users_spark_defaults_win_over_ours_but_not_over_what_the_sql_needs(
     assert "spark.driver.memory" not in spark_ingest.settings("spark://head:7077", None, None, {})
 
 
-# A sysfs attribute only the kernel may read: open() is refused even to root.
-UNREADABLE = Path("/sys/bus/pci/rescan")
-
-
 def test_a_file_this_user_cannot_read_is_the_same_usage_error_on_both_engines(
     spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -379,10 +377,10 @@ def test_a_file_rotated_away_and_back_while_spark_plans_the_read_says_to_run_aga
     [
         # size 0, content behind it (/proc/kmsg too, which blocks a read): Spark reads
         # nothing of it, named .gz or not
-        ("version.gz", Path("/proc/version")),
-        ("version.log", Path("/proc/version")),
+        ("version.gz", SIZE_ZERO),
+        ("version.log", SIZE_ZERO),
         # size 4096, 23 bytes behind it: DuckDB stopped at it (exit 2), Spark read them
-        ("thp.log", Path("/sys/kernel/mm/transparent_hugepage/enabled")),
+        ("thp.log", SHORT),
     ],
 )
 def test_a_pseudo_file_whose_size_is_not_its_content_reads_the_same_on_both_engines(
@@ -396,3 +394,24 @@ def test_a_pseudo_file_whose_size_is_not_its_content_reads_the_same_on_both_engi
     (logs / "a.log").write_text(control("a", "pass", T0, decorations("h1")) + "\n")
     (logs / name).symlink_to(target)
     _both(spark, [str(logs)], tmp_path / "work")
+
+
+def test_a_file_cut_to_nothing_after_spark_read_it_says_to_run_again(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review): a file of size 0 is read as empty, so one cut to nothing
+    (copytruncate) just after Spark read its lines was taken as it was then, where the
+    DuckDB engine reading it a moment later saw nothing: say it changed instead."""
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+    rotated = tmp_path / "b.log"
+    sized = SparkFiles.size
+
+    def size(self: SparkFiles, name: str) -> int:
+        if name == str(rotated):
+            os.truncate(rotated, 0)  # the logger's rotation, right after the read
+        return sized(self, name)
+
+    monkeypatch.setattr(SparkFiles, "size", size)
+    with pytest.raises(TransportError, match=r"b\.log changed while it was read"):
+        spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)

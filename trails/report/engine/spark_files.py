@@ -152,10 +152,10 @@ class SparkFiles:
             path = self._jvm.org.apache.hadoop.fs.Path(name)
             return int(path.getFileSystem(self._conf).getFileStatus(path).getLen())
 
-    def tail(self, name: str, count: int) -> bytes:
-        """The last ``count`` bytes of ``name`` (fewer when it is shorter)."""
+    def tail(self, name: str, count: int, size: int) -> bytes:
+        """The last ``count`` bytes of ``name`` of ``size`` bytes (fewer when shorter)."""
         with self.open(name) as f:
-            f.seek(max(0, self.size(name) - count))
+            f.seek(max(0, size - count))
             return f.read(count)
 
     def open(self, name: str) -> io.BufferedReader:

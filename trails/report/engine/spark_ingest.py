@@ -69,6 +69,7 @@ from trails.report.ingest import (
 )
 from trails.report.logfile import (
     MAX_LINE_BYTES,
+    changed_while_read,
     misread,
     misread_files,
     named_gzip,
@@ -401,11 +402,13 @@ def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
     (``/proc/kmsg``) says 0 and blocks a read."""
     size = files.size(name)
     if size == 0:
+        if seen:  # it held lines when Spark read it: cut since (a rotation)
+            raise changed_while_read(name)
         return False
     if not name.endswith(".gz"):
         return seen not in (size, size + 1)
     # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
-    trailer = files.tail(name, 18)
+    trailer = files.tail(name, 18, size)
     unpacked = int.from_bytes(trailer[-4:], "little")
     if len(trailer) == 18 and seen % 2**32 in (unpacked, (unpacked + 1) % 2**32):
         return False
