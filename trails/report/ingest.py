@@ -162,6 +162,11 @@ def expand_inputs(
                 f"--results {pattern}: no results file there; give osquery results logs,"
                 " a glob, or a directory of them"
             )
+        if odd := next((m for m in matches if not _utf8(m)), None):
+            raise UsageError(
+                f"--results {pattern}: the name {odd!r} is not UTF-8, which the engines"
+                " need; rename it"
+            )
         if other := next((m for m in matches if OTHER_COMPRESSION.search(m)), None):
             raise UsageError(
                 f"--results {pattern}: {other} is compressed other than gzip; decompress it"
@@ -169,6 +174,15 @@ def expand_inputs(
             )
         files.extend(matches)
     return tuple(dict.fromkeys(files))
+
+
+def _utf8(name: str) -> bool:
+    """Whether ``name`` is UTF-8 (a name of other bytes holds surrogate escapes here)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _q(text: str) -> str:

@@ -415,3 +415,31 @@ def test_a_file_cut_to_nothing_after_spark_read_it_says_to_run_again(
     monkeypatch.setattr(SparkFiles, "size", size)
     with pytest.raises(TransportError, match=r"b\.log changed while it was read"):
         spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)
+
+
+def test_names_spark_cannot_read_are_a_usage_error_that_says_so(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Regression (review): a name that is not UTF-8 was an internal error (py4j), one with
+    ':' a transport error saying to check the files and the Spark logs."""
+    text = control("a", "pass", T0, decorations("h1")) + "\n"
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / os.fsdecode(b"r\xff.log")).write_text(text)
+    said = []
+    for read in (
+        lambda: duck.ingest([str(odd)], tmp_path),
+        lambda: spark_ingest.ingest(spark, [str(odd)], tmp_path),
+    ):
+        with pytest.raises(UsageError, match="is not UTF-8, which the engines need") as e:
+            read()
+        said.append(str(e.value))
+    assert said[0] == said[1]
+    colon = tmp_path / "colon"
+    colon.mkdir()
+    (colon / "results-2026-12-01T10:00:00.log").write_text(text)
+    with pytest.raises(UsageError, match="cannot read a file whose name holds ':'"):
+        spark_ingest.ingest(spark, [str(colon)], tmp_path)
+    duck_read = duck.ingest([str(colon)], tmp_path)  # DuckDB reads it
+    duck_read.engine.close()
+    assert duck_read.stats.lines == 1

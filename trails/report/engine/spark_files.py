@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 from pyspark.sql import SparkSession
 
-from trails.errors import TransportError
+from trails.errors import TransportError, UsageError
 from trails.report.ingest import URL, expand_inputs, open_raw, unreadable
 
 CHUNK = 4 << 20  # bytes per py4j call
@@ -104,6 +104,11 @@ def source_key(src: str) -> str:
     return f"{url.scheme}:{authority}{unquote(url.path)}"
 
 
+def _path_of(name: str) -> str:
+    """The path part of ``name``: a local path, or a URL's path."""
+    return urlparse(name).path if _via_hadoop(name) else name
+
+
 def spark_path(name: str) -> str:
     """``name`` as Spark reads it literally (Hadoop expands glob characters)."""
     literal = name if _via_hadoop(name) else os.path.abspath(name)
@@ -119,8 +124,15 @@ class SparkFiles:
 
     def expand(self, patterns: Sequence[str]) -> tuple[str, ...]:
         """``ingest.expand_inputs``, URLs too: one object, a Hadoop glob, or a prefix
-        read whole (less names starting with ``.`` or ``_``)."""
-        return expand_inputs(patterns, self._expand_url)
+        read whole (less names starting with ``.`` or ``_``). A name with a ``:`` in its
+        path is refused: Hadoop lists it, then fails to read it (HADOOP-3257)."""
+        names = expand_inputs(patterns, self._expand_url)
+        if colon := next((n for n in names if ":" in _path_of(n)), None):
+            raise UsageError(
+                f"--results: Spark (Hadoop) cannot read a file whose name holds ':' ({colon});"
+                " rename it, or read it with --engine duckdb"
+            )
+        return names
 
     def _expand_url(self, pattern: str) -> list[str]:
         path = self._jvm.org.apache.hadoop.fs.Path(pattern)
