@@ -193,6 +193,25 @@ def test_a_file_cut_while_duckdb_reads_it_says_to_run_again(
         ingest([str(tmp_path / "cut.log")], work)
 
 
+def test_a_file_rotated_away_after_listing_says_to_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+    listed = ingest_module.expand_inputs
+
+    def expand(patterns: list[str]) -> tuple[str, ...]:
+        names = listed(patterns)
+        (tmp_path / "b.log").unlink()
+        return names
+
+    monkeypatch.setattr(ingest_module, "expand_inputs", expand)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(TransportError, match=r"b\.log changed while it was read \(rotated\?\)"):
+        ingest([str(tmp_path / "*.log")], work)
+
+
 @pytest.mark.parametrize("pattern", ["", " "])
 def test_an_empty_results_path_is_not_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str

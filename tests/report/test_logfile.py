@@ -116,7 +116,7 @@ def test_what_the_engines_read_right_is_left(name: str, data: bytes) -> None:
 
 def test_the_copy_marks_the_break_as_a_line_that_is_not_an_object(tmp_path: Path) -> None:
     cut = GZ[: len(GZ) // 2]
-    copy = readable_copy(io.BufferedReader(io.BytesIO(cut)), tmp_path / "copy.log")
+    copy = readable_copy("r.log", io.BufferedReader(io.BytesIO(cut)), tmp_path / "copy.log")
     copied = copy.read_bytes().splitlines()
     read = _read(cut)
     assert copied[:-1] == read[:-1]
@@ -130,7 +130,7 @@ def test_the_copy_of_a_stream_with_a_bad_crc_keeps_lines_before_the_check(
     bad = _flip(GZ, len(GZ) - 8)  # every line inflates; the CRC then fails
     with pytest.raises(gzip.BadGzipFile):
         gzip.decompress(bad)
-    copy = readable_copy(io.BufferedReader(io.BytesIO(bad)), tmp_path / "copy.log")
+    copy = readable_copy("r.log", io.BufferedReader(io.BytesIO(bad)), tmp_path / "copy.log")
     *kept, marker = copy.read_bytes().splitlines()
     assert marker == b'"trails: the gzip stream broke here"'
     assert kept == LINES  # each line inflated before the check
@@ -138,7 +138,9 @@ def test_the_copy_of_a_stream_with_a_bad_crc_keeps_lines_before_the_check(
 
 
 def test_the_copy_of_a_padded_stream_is_its_lines(tmp_path: Path) -> None:
-    copy = readable_copy(io.BufferedReader(io.BytesIO(GZ + bytes(1024))), tmp_path / "c.log")
+    copy = readable_copy(
+        "r.log", io.BufferedReader(io.BytesIO(GZ + bytes(1024))), tmp_path / "c.log"
+    )
     assert copy.read_bytes() == DATA
 
 
@@ -147,7 +149,7 @@ def test_a_header_duckdb_refuses_is_read_by_the_copy(tmp_path: Path, flags: int)
     fields = b"x.log\0a comment\0" if flags & 0x08 else b""
     data = _flagged(flags, fields)
     assert gzip.decompress(data) == DATA
-    copy = readable_copy(io.BufferedReader(io.BytesIO(data)), tmp_path / "c.log")
+    copy = readable_copy("r.log", io.BufferedReader(io.BytesIO(data)), tmp_path / "c.log")
     assert copy.read_bytes() == DATA
 
 
@@ -178,6 +180,14 @@ def test_a_file_cut_while_it_is_checked_says_to_run_again(tmp_path: Path, name: 
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     with pytest.raises(TransportError, match=r"r\.log.* changed while it was read"):
         misread(str(path), io.BufferedReader(_Rotated(path, None)))
+
+
+def test_a_file_cut_while_it_is_copied_says_to_run_again(tmp_path: Path) -> None:
+    """Regression (review): the copy kept the lines read before the cut, and said nothing."""
+    path = tmp_path / "r.log"
+    path.write_bytes(b"".join(b'{"name":"x","n":%d}\n' % n for n in range(200_000)))
+    with pytest.raises(TransportError, match=r"r\.log changed while it was read"):
+        readable_copy("r.log", io.BufferedReader(_Rotated(path, None)), tmp_path / "c.log")
 
 
 def test_a_file_appended_to_while_it_is_checked_is_read_as_usual(tmp_path: Path) -> None:

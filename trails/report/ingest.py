@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from trails.errors import UsageError
+from trails.errors import TrailsError, UsageError
 from trails.models.evidence import (
     CONTROL_QUERY_NAME,
     CONTROL_QUERY_PREFIX,
@@ -105,7 +105,7 @@ _TIMED_NAMES = (_re2(CONTROL_QUERY_NAME), _like(SCHEDULE_STATS_QUERY), _like(INT
 _UNIX_TIME, _CALENDAR_TIME = _re2(UNIX_TIME), _re2(CALENDAR_TIME)
 NO_TIME = "no usable time (unixTime or calendarTime, 1970 to 9999)"
 # DuckDB's error for a file that holds fewer bytes than when its read began
-_SHORT_READ = re.compile(r'Could not read enough bytes from file "(.+?)"')
+_SHORT_READ = re.compile(r'Could not read enough bytes from file "(.+)": attempted', re.DOTALL)
 # A URL (s3a://, hdfs://, file://): read through Hadoop's file systems (the Spark engine).
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -163,8 +163,9 @@ def expand_inputs(
                 " a glob, or a directory of them"
             )
         if odd := next((m for m in matches if not _utf8(m)), None):
+            shown = os.fsencode(odd).decode("utf-8", "backslashreplace")
             raise UsageError(
-                f"--results {pattern}: the name {odd!r} is not UTF-8, which the engines"
+                f"--results {pattern}: the name {shown} is not UTF-8, which the engines"
                 " need; rename it"
             )
         if other := next((m for m in matches if OTHER_COMPRESSION.search(m)), None):
@@ -334,9 +335,12 @@ class Ingested:
     simulated: bool
 
 
-def unreadable(path: str, exc: OSError) -> UsageError:
-    """A results file that cannot be opened: gone (rotated after it was listed), or not
-    readable by this user (every engine says it so)."""
+def unreadable(path: str, exc: OSError) -> TrailsError:
+    """A results file listed, then not to be opened (every engine says it so): gone, it
+    changed while the report ran (a rotation: run again); else, as not readable by this
+    user, a usage error."""
+    if isinstance(exc, FileNotFoundError):
+        return changed_while_read(path)
     return UsageError(f"cannot read results: {path}: {exc.strerror or exc}; check the file")
 
 
@@ -467,7 +471,7 @@ def _load(
     empty.touch()
     copies = {name: str(empty) for name in files if _size(name) == 0}
     copies |= {
-        name: str(readable_copy(open_raw(name), scratch / f"{n}.log"))
+        name: str(readable_copy(name, open_raw(name), scratch / f"{n}.log"))
         for n, name in enumerate(misread_files([f for f in files if f not in copies], open_raw))
     }
     for snapshot_as_text in (False, True):
@@ -478,9 +482,9 @@ def _load(
                 _load_sql([copies.get(f, f) for f in files], snapshot_as_text=snapshot_as_text)
             )
         except (duckdb.InvalidInputException, duckdb.IOException) as exc:
-            problem = str(exc).splitlines()[0]
-            if short := _SHORT_READ.search(problem):  # each was read whole before: cut since
+            if short := _SHORT_READ.search(str(exc)):  # each was read whole before: cut since
                 raise changed_while_read(short[1]) from None
+            problem = str(exc).splitlines()[0]
             raise UsageError(f"cannot read results: {problem}; check the files") from None
         except duckdb.OutOfMemoryException:
             continue

@@ -177,10 +177,12 @@ def misread_files(names: Sequence[str], open_raw: Callable[[str], io.BufferedRea
     return [name for name, bad in zip(names, flags, strict=True) if bad]
 
 
-def readable_copy(raw: io.BufferedReader, target: Path) -> Path:
-    """A plain copy of the lines ``raw`` holds, decoded by content, at ``target``, for an
-    engine to read instead: each overlong line and a break in the gzip stream become a
-    line that is not an object (so each is counted, and located in the original)."""
+def readable_copy(name: str, raw: io.BufferedReader, target: Path) -> Path:
+    """A plain copy of the lines ``raw`` (the file ``name``) holds, decoded by content, at
+    ``target``, for an engine to read instead: each overlong line and a break in the gzip
+    stream become a line that is not an object (so each is counted, and located in the
+    original). A file cut shorter while it is copied is ``changed_while_read``."""
+    size = _stated_size(raw)
     with open_results(raw) as stream, target.open("wb") as out:
         for line in lines(stream):
             if line is None:
@@ -189,4 +191,6 @@ def readable_copy(raw: io.BufferedReader, target: Path) -> Path:
                 out.write(_TOO_LONG_LINE)
             else:
                 out.write(line + b"\n")
+        if size is not None and (_stated_size(raw) or 0) < size:
+            raise changed_while_read(name)
     return target

@@ -313,12 +313,13 @@ def test_a_file_this_user_cannot_read_is_the_same_usage_error_on_both_engines(
 
 @pytest.mark.parametrize("when", ["before the read is planned", "before a task opens it"])
 @pytest.mark.parametrize("name", ["b.log", "b. c.log", "b%41.log", "b[1].log"])
-def test_a_file_rotated_away_after_listing_is_a_usage_error_naming_it(
+def test_a_file_rotated_away_after_listing_says_to_run_again_naming_it(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str, name: str
 ) -> None:
     """Regression: a log rotated away between the listing and the read was an internal
-    error (Spark's PATH_NOT_FOUND) or a transport error (FAILED_READ_FILE); names Spark's
-    message spells otherwise (escaped for Hadoop's globs, or not URL-encoded) too."""
+    error (Spark's PATH_NOT_FOUND) or a transport error that named no file
+    (FAILED_READ_FILE); names Spark's message spells otherwise (escaped for Hadoop's
+    globs, or not URL-encoded) too. Exit 4: it is gone because it changed, run again."""
     for each in ("a.log", name):
         (tmp_path / each).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
     rotated = tmp_path / name
@@ -340,10 +341,10 @@ def test_a_file_rotated_away_after_listing_is_a_usage_error_naming_it(
             return frame
 
         monkeypatch.setattr(spark_ingest, "_read", read)
-    said = f"cannot read results: {rotated}: No such file or directory; check the file"
-    with pytest.raises(UsageError) as e:
+    said = f"cannot read results: {rotated} changed while it was read (rotated?); run the"
+    with pytest.raises(TransportError) as e:
         spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)
-    assert str(e.value) == said
+    assert str(e.value) == said + " report again"
 
 
 def test_a_file_rotated_away_and_back_while_spark_plans_the_read_says_to_run_again(
@@ -440,6 +441,36 @@ def test_names_spark_cannot_read_are_a_usage_error_that_says_so(
     (colon / "results-2026-12-01T10:00:00.log").write_text(text)
     with pytest.raises(UsageError, match="cannot read a file whose name holds ':'"):
         spark_ingest.ingest(spark, [str(colon)], tmp_path)
+    with pytest.raises(UsageError, match="cannot list it: a file there has ':' in its name"):
+        spark_ingest.ingest(spark, [f"file://{colon}/*.log"], tmp_path)
+    # a directory's name may hold one (a day's directory named by its time)
+    day = tmp_path / "2026-12-01T10:00"
+    day.mkdir()
+    (day / "a.log").write_text(text)
+    spark_read = spark_ingest.ingest(spark, [str(day)], tmp_path)
+    spark_read.close()
+    assert spark_read.stats.lines == 1
     duck_read = duck.ingest([str(colon)], tmp_path)  # DuckDB reads it
     duck_read.engine.close()
     assert duck_read.stats.lines == 1
+
+
+def test_a_file_cut_and_written_again_after_spark_read_it_says_to_run_again(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review): cut (copytruncate) and then written again by the logger, the
+    file was taken for one whose long line Spark skipped and read again through a copy of
+    what it held then: the lines Spark had read were lost without a word."""
+    line_text = control("a", "pass", T0, decorations("h1")) + "\n"
+    (tmp_path / "a.log").write_text(line_text * 50)
+    rotated = tmp_path / "a.log"
+    sized = SparkFiles.size
+
+    def size(self: SparkFiles, name: str) -> int:
+        if name == str(rotated) and rotated.stat().st_size > len(line_text):
+            rotated.write_text(line_text)  # cut, then the logger's next line
+        return sized(self, name)
+
+    monkeypatch.setattr(SparkFiles, "size", size)
+    with pytest.raises(TransportError, match=r"a\.log changed while it was read"):
+        spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)

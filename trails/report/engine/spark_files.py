@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
+from pyspark.errors import IllegalArgumentException
 from pyspark.sql import SparkSession
 
 from trails.errors import TransportError, UsageError
@@ -104,6 +106,27 @@ def source_key(src: str) -> str:
     return f"{url.scheme}:{authority}{unquote(url.path)}"
 
 
+def _colon(name: str) -> UsageError:
+    return UsageError(
+        f"--results: Spark (Hadoop) cannot read a file whose name holds ':' ({name});"
+        " rename it, or read it with --engine duckdb"
+    )
+
+
+@contextmanager
+def _no_colon(pattern: str) -> Iterator[None]:
+    """Hadoop's glob stops at a file whose name holds ':' (IllegalArgumentException)."""
+    try:
+        yield
+    except IllegalArgumentException as exc:
+        if "Relative path in absolute URI" not in str(exc):
+            raise
+        raise UsageError(
+            f"--results {pattern}: Spark (Hadoop) cannot list it: a file there has ':' in"
+            " its name; rename it, or read it with --engine duckdb"
+        ) from None
+
+
 def _path_of(name: str) -> str:
     """The path part of ``name``: a local path, or a URL's path."""
     return urlparse(name).path if _via_hadoop(name) else name
@@ -124,19 +147,17 @@ class SparkFiles:
 
     def expand(self, patterns: Sequence[str]) -> tuple[str, ...]:
         """``ingest.expand_inputs``, URLs too: one object, a Hadoop glob, or a prefix
-        read whole (less names starting with ``.`` or ``_``). A name with a ``:`` in its
-        path is refused: Hadoop lists it, then fails to read it (HADOOP-3257)."""
+        read whole (less names starting with ``.`` or ``_``). A file whose name holds a
+        ``:`` is refused: Hadoop lists it, then fails to read it (its checksum file's
+        path, HADOOP-3257); a directory's name may hold one."""
         names = expand_inputs(patterns, self._expand_url)
-        if colon := next((n for n in names if ":" in _path_of(n)), None):
-            raise UsageError(
-                f"--results: Spark (Hadoop) cannot read a file whose name holds ':' ({colon});"
-                " rename it, or read it with --engine duckdb"
-            )
+        if colon := next((n for n in names if ":" in posixpath.basename(_path_of(n))), None):
+            raise _colon(colon)
         return names
 
     def _expand_url(self, pattern: str) -> list[str]:
         path = self._jvm.org.apache.hadoop.fs.Path(pattern)
-        with _hadoop(pattern):
+        with _hadoop(pattern), _no_colon(pattern):
             fs = path.getFileSystem(self._conf)
             if _GLOB.search(pattern):
                 found = fs.globStatus(path) or []

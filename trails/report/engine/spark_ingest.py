@@ -406,6 +406,8 @@ def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
             raise changed_while_read(name)
         return False
     if not name.endswith(".gz"):
+        if size < seen - 1:  # a skipped line leaves it above what Spark read, never below
+            raise changed_while_read(name)
         return seen not in (size, size + 1)
     # gzip's trailer holds the uncompressed size mod 2**32 (of the last member only)
     trailer = files.tail(name, 18, size)
@@ -463,7 +465,9 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
 
     def copy(misread_names: Sequence[str]) -> None:
         for name in misread_names:
-            copies[name] = str(readable_copy(files.open(name), scratch / f"{len(copies)}.log"))
+            copies[name] = str(
+                readable_copy(name, files.open(name), scratch / f"{len(copies)}.log")
+            )
 
     while True:
         try:
@@ -472,7 +476,7 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
             if exc.getCondition() != "PATH_NOT_FOUND":
                 raise
             # a file listed, then gone (rotated) before the read was planned: the one gone
-            # says so (a usage error); the text's path is escaped for Hadoop's globs
+            # says so (run again); the text's path is escaped for Hadoop's globs
             for name in names:
                 files.size(name)
             raise TransportError(
@@ -483,7 +487,7 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
             by_src = full.groupBy("src").agg(F.sum("nbytes").alias("n")).collect()
         except Py4JJavaError as exc:
             full.unpersist()
-            # files.open says why a file gone or not readable cannot be read (a usage error)
+            # files.open says why a file cannot be read: gone (run again), not readable
             culprit = _failed_file(exc, [f for f in names if f not in copies])
             if culprit is None or not misread(culprit, files.open(culprit)):
                 problem = str(exc.java_exception.toString()).splitlines()[0][:300]
