@@ -163,10 +163,9 @@ def expand_inputs(
                 " a glob, or a directory of them"
             )
         if odd := next((m for m in matches if not _utf8(m)), None):
-            shown = os.fsencode(odd).decode("utf-8", "backslashreplace")
             raise UsageError(
-                f"--results {pattern}: the name {shown} is not UTF-8, which the engines"
-                " need; rename it"
+                f"--results {_shown(pattern)}: the name {_shown(odd)} is not UTF-8, which"
+                " the engines need; rename it"
             )
         if other := next((m for m in matches if OTHER_COMPRESSION.search(m)), None):
             raise UsageError(
@@ -184,6 +183,11 @@ def _utf8(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _shown(name: str) -> str:
+    """``name`` as its bytes: one not UTF-8 shows ``\\xff``, not Python's ``\\udcff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _q(text: str) -> str:

@@ -432,7 +432,7 @@ def test_names_spark_cannot_read_are_a_usage_error_that_says_so(
         lambda: duck.ingest([str(odd)], tmp_path),
         lambda: spark_ingest.ingest(spark, [str(odd)], tmp_path),
     ):
-        with pytest.raises(UsageError, match="is not UTF-8, which the engines need") as e:
+        with pytest.raises(UsageError, match=r"r\\xff\.log is not UTF-8, which the engines") as e:
             read()
         said.append(str(e.value))
     assert said[0] == said[1]
