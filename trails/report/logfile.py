@@ -113,7 +113,8 @@ def misread(name: str, raw: io.BufferedReader) -> bool:
 
 
 def changed_while_read(name: str) -> TransportError:
-    """A results file cut shorter while the report read it: run it again (exit 4)."""
+    """A results file that changed while the report ran (cut shorter, or gone): run it
+    again (exit 4)."""
     return TransportError(
         f"cannot read results: {name} changed while it was read (rotated?); run the report again"
     )
