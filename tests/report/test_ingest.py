@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -33,7 +35,7 @@ from trails.report.ingest import (
     ingest,
     malformed_samples,
 )
-from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES
+from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES, misread_files
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -209,6 +211,25 @@ def test_a_file_rotated_away_after_listing_says_to_run_again(
     work = tmp_path / "work"
     work.mkdir()
     with pytest.raises(TransportError, match=r"b\.log changed while it was read \(rotated\?\)"):
+        ingest([str(tmp_path / "*.log")], work)
+
+
+def test_a_file_gone_between_the_check_and_duckdbs_read_says_to_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review): DuckDB's own "no files found" was exit 2, check the files."""
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
+
+    def check(names: list[str], open_raw: Callable[[str], io.BufferedReader]) -> list[str]:
+        found = misread_files(names, open_raw)
+        (tmp_path / "b.log").unlink()  # rotated away after the check
+        return found
+
+    monkeypatch.setattr(ingest_module, "misread_files", check)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(TransportError, match=r"b\.log changed while it was read"):
         ingest([str(tmp_path / "*.log")], work)
 
 

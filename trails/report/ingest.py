@@ -488,6 +488,8 @@ def _load(
         except (duckdb.InvalidInputException, duckdb.IOException) as exc:
             if short := _SHORT_READ.search(str(exc)):  # each was read whole before: cut since
                 raise changed_while_read(short[1]) from None
+            for name in files:  # one gone since its check says so (run again)
+                _size(name)
             problem = str(exc).splitlines()[0]
             raise UsageError(f"cannot read results: {problem}; check the files") from None
         except duckdb.OutOfMemoryException:
