@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -35,7 +34,7 @@ from trails.report.ingest import (
     ingest,
     malformed_samples,
 )
-from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES, misread_files
+from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -195,41 +194,26 @@ def test_a_file_cut_while_duckdb_reads_it_says_to_run_again(
         ingest([str(tmp_path / "cut.log")], work)
 
 
-def test_a_file_rotated_away_after_listing_says_to_run_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("after", ["the listing", "the check"])
+def test_a_file_gone_after_the_listing_or_the_check_says_to_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: str
 ) -> None:
+    """Regression (review): gone after the listing was exit 2 ("check the file"), and gone
+    between the check and DuckDB's own read was DuckDB's "no files found" (exit 2)."""
     for name in ("a.log", "b.log"):
         (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
-    listed = ingest_module.expand_inputs
+    step = "expand_inputs" if after == "the listing" else "misread_files"
+    done = getattr(ingest_module, step)
 
-    def expand(patterns: list[str]) -> tuple[str, ...]:
-        names = listed(patterns)
+    def then_rotated(*args: Any) -> Any:
+        result = done(*args)
         (tmp_path / "b.log").unlink()
-        return names
+        return result
 
-    monkeypatch.setattr(ingest_module, "expand_inputs", expand)
+    monkeypatch.setattr(ingest_module, step, then_rotated)
     work = tmp_path / "work"
     work.mkdir()
     with pytest.raises(TransportError, match=r"b\.log changed while it was read \(rotated\?\)"):
-        ingest([str(tmp_path / "*.log")], work)
-
-
-def test_a_file_gone_between_the_check_and_duckdbs_read_says_to_run_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Regression (review): DuckDB's own "no files found" was exit 2, check the files."""
-    for name in ("a.log", "b.log"):
-        (tmp_path / name).write_text(control("a", "pass", T0, decorations("h1")) + "\n")
-
-    def check(names: list[str], open_raw: Callable[[str], io.BufferedReader]) -> list[str]:
-        found = misread_files(names, open_raw)
-        (tmp_path / "b.log").unlink()  # rotated away after the check
-        return found
-
-    monkeypatch.setattr(ingest_module, "misread_files", check)
-    work = tmp_path / "work"
-    work.mkdir()
-    with pytest.raises(TransportError, match=r"b\.log changed while it was read"):
         ingest([str(tmp_path / "*.log")], work)
 
 

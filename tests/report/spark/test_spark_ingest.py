@@ -292,6 +292,20 @@ def test_the_users_spark_defaults_win_over_ours_but_not_over_what_the_sql_needs(
     assert "spark.driver.memory" not in spark_ingest.settings("spark://head:7077", None, None, {})
 
 
+def _the_same_usage_error(spark: SparkSession, results: Path, work: Path, match: str) -> None:
+    """Both engines (scratch under ``work``) refuse ``results`` with the same usage error,
+    which ``match``es."""
+    said = []
+    for read in (
+        lambda: duck.ingest([str(results)], work),
+        lambda: spark_ingest.ingest(spark, [str(results)], work),
+    ):
+        with pytest.raises(UsageError, match=match) as e:
+            read()
+        said.append(str(e.value))
+    assert said[0] == said[1]
+
+
 def test_a_file_this_user_cannot_read_is_the_same_usage_error_on_both_engines(
     spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -300,15 +314,7 @@ def test_a_file_this_user_cannot_read_is_the_same_usage_error_on_both_engines(
     assert UNREADABLE.is_file(), f"{UNREADABLE} is missing: pick another file root cannot read"
     (tmp_path / "a.log").write_text(control("a", "pass", T0, decorations("h1")) + "\n")
     (tmp_path / "denied.log").symlink_to(UNREADABLE)
-    said = []
-    for read in (
-        lambda: duck.ingest([str(tmp_path)], tmp_path),
-        lambda: spark_ingest.ingest(spark, [str(tmp_path)], tmp_path),
-    ):
-        with pytest.raises(UsageError, match=r"denied\.log: Permission denied; check") as e:
-            read()
-        said.append(str(e.value))
-    assert said[0] == said[1]
+    _the_same_usage_error(spark, tmp_path, tmp_path, r"denied\.log: Permission denied; check")
 
 
 @pytest.mark.parametrize("when", ["before the read is planned", "before a task opens it"])
@@ -427,15 +433,7 @@ def test_names_spark_cannot_read_are_a_usage_error_that_says_so(
     odd = tmp_path / "odd"
     odd.mkdir()
     (odd / os.fsdecode(b"r\xff.log")).write_text(text)
-    said = []
-    for read in (
-        lambda: duck.ingest([str(odd)], tmp_path),
-        lambda: spark_ingest.ingest(spark, [str(odd)], tmp_path),
-    ):
-        with pytest.raises(UsageError, match=r"r\\xff\.log is not UTF-8, which the engines") as e:
-            read()
-        said.append(str(e.value))
-    assert said[0] == said[1]
+    _the_same_usage_error(spark, odd, tmp_path, r"r\\xff\.log is not UTF-8, which the engines")
     colon = tmp_path / "colon"
     colon.mkdir()
     (colon / "results-2026-12-01T10:00:00.log").write_text(text)

@@ -106,13 +106,6 @@ def source_key(src: str) -> str:
     return f"{url.scheme}:{authority}{unquote(url.path)}"
 
 
-def _colon(name: str) -> UsageError:
-    return UsageError(
-        f"--results: Spark (Hadoop) cannot read a file whose name holds ':' ({name});"
-        " rename it, or read it with --engine duckdb"
-    )
-
-
 @contextmanager
 def _no_colon(pattern: str) -> Iterator[None]:
     """Hadoop's glob stops at a file whose name holds ':' (IllegalArgumentException)."""
@@ -152,7 +145,10 @@ class SparkFiles:
         path, HADOOP-3257); a directory's name may hold one."""
         names = expand_inputs(patterns, self._expand_url)
         if colon := next((n for n in names if ":" in posixpath.basename(_path_of(n))), None):
-            raise _colon(colon)
+            raise UsageError(
+                f"--results: Spark (Hadoop) cannot read a file whose name holds ':' ({colon});"
+                " rename it, or read it with --engine duckdb"
+            )
         return names
 
     def _expand_url(self, pattern: str) -> list[str]:
