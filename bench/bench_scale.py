@@ -9,6 +9,11 @@ reused), and for each size, in the same run:
   ``sum(strlen(content)) FROM read_text(...)`` (the bytes alone, no line splitting or
   parsing) and ``count(*) FROM read_json(...)`` (the floor of issue 5, which also infers
   a schema and parses into columns). Each floor is its own process, like the report.
+* DuckDB's least report (``bench/least_report.py``, unless ``--no-least``): plain DuckDB
+  SQL writing the same two large outputs (one sorted row per host and control, as CSV
+  and JSON lines) and nothing else, what a user would run instead of trails. Any report
+  on DuckDB's JSON reader pays at least this; the verdicts give each engine's time as a
+  multiple of it, and how it grows.
 * ``trails report --format json,csv`` with each engine (``--engine duckdb``, ``--engine
   spark``); when ``trails report --help`` has no ``--engine``, plain ``trails report``,
   labelled "current";
@@ -159,6 +164,8 @@ import sys, duckdb
 files = sys.argv[2:]
 print(duckdb.connect().execute(sys.argv[1], {"f": files}).fetchone()[0])
 """
+LEAST = "duckdb SQL: least report"
+LEAST_SCRIPT = Path(__file__).with_name("least_report.py")
 FLOORS = {
     "read_ndjson_objects": "SELECT count(*) FROM read_ndjson_objects($f)",
     "read_text": "SELECT sum(strlen(content)) FROM read_text($f)",
@@ -169,7 +176,7 @@ FLOORS = {
 @dataclass
 class Run:
     hosts: int
-    what: str  # "floor: ...", engine name, or "pdf (<engine>)"
+    what: str  # "floor: ...", LEAST, engine name, or "pdf (<engine>)"
     wall: float | None
     rc: int
     killed: str | None
@@ -369,6 +376,12 @@ def bench_size(fl: Fleet, engines: list[str], args: argparse.Namespace, *, pdf: 
         for name in args.floors:
             argv = [sys.executable, "-c", FLOOR, FLOORS[name], *files]
             runs.append(run_one(fl, f"floor: {name}", argv, scratch, args))
+        if args.least:
+            out = scratch / "out-least"
+            out.mkdir()
+            argv = [sys.executable, str(LEAST_SCRIPT), str(out), *files]
+            runs.append(run_one(fl, LEAST, argv, scratch, args, outputs=out))
+            shutil.rmtree(out)
         report = [*trails_argv(), "report", "--results", str(fl.path / "*.log*")]
         report += ["--until", UNTIL]
         for engine in engines:
@@ -410,11 +423,25 @@ def table(fleets: dict[int, Fleet], runs: list[Run]) -> str:
     return "\n".join(rows)
 
 
+def passed(run: Run) -> bool:
+    return run.rc == 0 and not run.killed and run.wall is not None
+
+
 def verdicts(fleets: dict[int, Fleet], runs: list[Run], engines: list[str]) -> list[str]:
     out = []
-    for engine in engines:
+    least = {r.hosts: r for r in runs if r.what == LEAST and passed(r)}
+    for engine in [*engines, LEAST]:
         mine = {r.hosts: r for r in runs if r.what == engine}
-        ok = [r for r in mine.values() if r.rc == 0 and not r.killed and r.wall]
+        ok = [r for r in mine.values() if passed(r)]
+        if engine != LEAST and (times := [r for r in ok if r.hosts in least]):
+            out.append(
+                f"{engine}: "
+                + ", ".join(
+                    f"{(r.wall or 0) / (least[r.hosts].wall or 1):.1f}x at {r.hosts:,} hosts"
+                    for r in sorted(times, key=lambda r: r.hosts)
+                )
+                + " DuckDB's least report"
+            )
         if engine in ("duckdb", "current") and mine:
             worst = max(r.tree for r in mine.values()) / GIB
             met = all(r.tree <= TARGET_RSS_GIB * GIB and r.rc == 0 for r in mine.values())
@@ -469,6 +496,9 @@ def main() -> int:
     ap.add_argument("--engines", help="comma-separated [default: duckdb,spark, or current]")
     ap.add_argument("--floors", default="read_ndjson_objects,read_text,read_json")
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF of the largest size")
+    ap.add_argument(
+        "--no-least", dest="least", action="store_false", help="skip DuckDB's least report"
+    )
     ap.add_argument("--max-rss-gib", type=float, default=16.0, help="kill a run above this")
     ap.add_argument("--timeout", type=float, default=3600.0, help="kill a run after this")
     ap.add_argument("--generate-only", action="store_true")
