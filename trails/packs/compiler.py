@@ -75,7 +75,9 @@ def _one_line(sql: str) -> str:
 
 
 @cache
-def _checker() -> SqlChecker:
+def shipped_checker() -> SqlChecker:
+    """The checker of the shipped osquery schema on Linux, built once: each build parses
+    the schema and creates its tables (0.05 s)."""
     return checker_for(load_schema(), "linux")
 
 
@@ -84,7 +86,7 @@ def _probes(*sqls: str) -> list[tuple[str, str]]:
     tables: set[str] = set()
     for sql in sqls:
         if sql:
-            tables |= _checker().tables_read(sql)
+            tables |= shipped_checker().tables_read(sql)
     return [(t, PROBES[t]) for t in sorted(tables) if t in PROBES]
 
 
@@ -117,7 +119,7 @@ def compile_sql(control: Control, pack: Pack, ctx: Context) -> str:
     control_na = f"EXISTS ({exempt})" if exempt else "0"
     check_sqls = [_one_line(body.sql)] + ([observe] if observe else [])
     reads_audit = AUDIT_RULES.osquery_name in set().union(
-        *(_checker().tables_read(q) for q in check_sqls)
+        *(shipped_checker().tables_read(q) for q in check_sqls)
     )
     stale = (
         f"NOT EXISTS (SELECT 1 FROM {STATUS.osquery_name} WHERE CAST(strftime('%s', "

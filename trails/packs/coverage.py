@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from trails.osquery.schema import load_schema
-from trails.osquery.sqlcheck import checker_for
 from trails.packs.catalog import Catalog
-from trails.packs.compiler import compile_sql
+from trails.packs.compiler import compile_sql, shipped_checker
 from trails.packs.include import audit_context
 from trails.packs.model import Control, Pack
 
@@ -22,7 +20,7 @@ def tables_read(control: Control, pack: Pack, packs_dir: Path) -> tuple[str, ...
     """osquery tables the compiled query of ``control`` reads (pack guard excluded)."""
     unguarded = Pack(**{**pack.__dict__, "applies_when": None})
     sql = compile_sql(control, unguarded, audit_context(pack, control, packs_dir, "x86_64"))
-    return tuple(sorted(checker_for(load_schema(), "linux").tables_read(sql)))
+    return tuple(sorted(shipped_checker().tables_read(sql)))
 
 
 def _section(control: Control, framework: str) -> str:

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 from trails.packs.audit import ARCHES, load_group
-from trails.packs.loader import load_pack
 from trails.packs.model import Control
 
-from ..harness import PACKS_DIR, fixture_tables, host_state, run_control, run_sql
+from ..harness import PACKS_DIR, catalog, fixture_tables, host_state, run_control, run_sql
 
-PACK = load_pack(Path(PACKS_DIR) / "cis_rhel9")
+PACK = catalog().pack("cis_rhel9")
 WITH_GROUPS = [c for c in PACK.controls if c.audit_rules and c.check is not None]
 
 

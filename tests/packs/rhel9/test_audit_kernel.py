@@ -20,15 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from trails.packs.loader import load_pack
 from trails.packs.model import Control, Fixture
 
-from ..harness import PACKS_DIR, fixture_tables, host_state, run_control
+from ..harness import catalog, fixture_tables, host_state, run_control
 
 pytestmark = pytest.mark.kernel
 
 AUDITCTL = shutil.which("auditctl") or "/usr/sbin/auditctl"
-PACK = load_pack(Path(PACKS_DIR) / "cis_rhel9")
+PACK = catalog().pack("cis_rhel9")
 KEY = re.compile(r"(-F key=|-k )(\S+)$")
 
 

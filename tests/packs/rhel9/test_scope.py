@@ -8,14 +8,11 @@ Level 2 Server / Level 1 Workstation, 1S / 2S = server profile only.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from trails.packs.loader import load_pack
 from trails.packs.model import Control
 
-from ..harness import PACKS_DIR
+from ..harness import catalog
 
-PACK = load_pack(Path(PACKS_DIR) / "cis_rhel9")
+PACK = catalog().pack("cis_rhel9")
 FRAMEWORK = "cis-rhel-9"
 PROFILE_CODES = {
     "1S1W": {("server", 1), ("workstation", 1)},
