@@ -34,7 +34,7 @@ from trails.report.ingest import (
     ingest,
     malformed_samples,
 )
-from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES
+from trails.report.logfile import BROKEN_GZIP, MAX_LINE_BYTES, misread_files
 from trails.report.model import MAX_MALFORMED_SAMPLES
 
 
@@ -215,6 +215,27 @@ def test_a_file_gone_after_the_listing_or_the_check_says_to_run_again(
     work.mkdir()
     with pytest.raises(TransportError, match=r"b\.log changed while it was read \(rotated\?\)"):
         ingest([str(tmp_path / "*.log")], work)
+
+
+def test_a_gzip_file_cut_after_the_check_says_to_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (left by the last session): DuckDB's gzip error on a file cut between the
+    check and its read was exit 2, "check the files". Cut, it says to run again (exit 4)."""
+    line = control("a", "pass", T0, decorations("h1")) + "\n"
+    (tmp_path / "a.log").write_text(line)
+    (tmp_path / "b.log.gz").write_bytes(gzip.compress(line.encode() * 20_000, mtime=0))
+    def then_cut(*args: Any) -> Any:
+        result = misread_files(*args)
+        with (tmp_path / "b.log.gz").open("r+b") as f:
+            f.truncate(f.seek(0, 2) // 2)
+        return result
+
+    monkeypatch.setattr(ingest_module, "misread_files", then_cut)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(TransportError, match=r"b\.log\.gz changed while it was read"):
+        ingest([str(tmp_path / "*.log*")], work)
 
 
 @pytest.mark.parametrize("pattern", ["", " "])

@@ -473,7 +473,8 @@ def _load(
     a pseudo-file (``/proc/kmsg``, linked into a log directory) says 0 and blocks a read."""
     empty = scratch / "empty.log"
     empty.touch()
-    copies = {name: str(empty) for name in files if _size(name) == 0}
+    sizes = {name: _size(name) for name in files}
+    copies = {name: str(empty) for name in files if sizes[name] == 0}
     copies |= {
         name: str(readable_copy(name, open_raw(name), scratch / f"{n}.log"))
         for n, name in enumerate(misread_files([f for f in files if f not in copies], open_raw))
@@ -488,8 +489,9 @@ def _load(
         except (duckdb.InvalidInputException, duckdb.IOException) as exc:
             if short := _SHORT_READ.search(str(exc)):  # each was read whole before: cut since
                 raise changed_while_read(short[1]) from None
-            for name in files:  # one gone since its check says so (run again)
-                _size(name)
+            for name in files:  # one gone or cut since its check says so (run again)
+                if _size(name) < sizes[name]:
+                    raise changed_while_read(name) from None
             problem = str(exc).splitlines()[0]
             raise UsageError(f"cannot read results: {problem}; check the files") from None
         except duckdb.OutOfMemoryException:
