@@ -225,6 +225,7 @@ def test_a_gzip_file_cut_after_the_check_says_to_run_again(
     line = control("a", "pass", T0, decorations("h1")) + "\n"
     (tmp_path / "a.log").write_text(line)
     (tmp_path / "b.log.gz").write_bytes(gzip.compress(line.encode() * 20_000, mtime=0))
+
     def then_cut(*args: Any) -> Any:
         result = misread_files(*args)
         with (tmp_path / "b.log.gz").open("r+b") as f:

@@ -353,6 +353,28 @@ def test_a_file_rotated_away_after_listing_says_to_run_again_naming_it(
     assert str(e.value) == said + " report again"
 
 
+def test_a_gzip_file_cut_after_listing_says_to_run_again_as_on_duckdb(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (left by the last session): a .gz file cut after the listing was read
+    as a broken gzip stream (its lost lines counted malformed, exit 0), where DuckDB says
+    to run again (test_ingest). A local file smaller than when it was listed was cut."""
+    line = control("a", "pass", T0, decorations("h1")) + "\n"
+    (tmp_path / "a.log").write_text(line)
+    cut = tmp_path / "b.log.gz"
+    cut.write_bytes(gzip.compress(line.encode() * 20_000, mtime=0))
+    planned = spark_ingest._read
+
+    def read(session: SparkSession, files: list[str]) -> object:
+        with cut.open("r+b") as f:
+            f.truncate(f.seek(0, 2) // 2)
+        return planned(session, files)
+
+    monkeypatch.setattr(spark_ingest, "_read", read)
+    with pytest.raises(TransportError, match=r"b\.log\.gz changed while it was read"):
+        spark_ingest.ingest(spark, [str(tmp_path / "*.log*")], tmp_path)
+
+
 def test_a_file_rotated_away_and_back_while_spark_plans_the_read_says_to_run_again(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,20 +382,15 @@ def test_a_file_rotated_away_and_back_while_spark_plans_the_read_says_to_run_aga
     for name in ("a.log", "b.log"):
         (tmp_path / name).write_text(text)
     rotated = tmp_path / "b.log"
-    listed, planned = SparkFiles.expand, spark_ingest._read
-
-    def expand(self: SparkFiles, patterns: list[str]) -> tuple[str, ...]:
-        names = listed(self, patterns)
-        rotated.unlink()
-        return names
+    planned = spark_ingest._read
 
     def read(session: SparkSession, files: list[str]) -> object:
+        rotated.unlink()  # after the listing and its sizes
         try:
             return planned(session, files)
         finally:
             rotated.write_text(text)  # the logger opens a new one
 
-    monkeypatch.setattr(SparkFiles, "expand", expand)
     monkeypatch.setattr(spark_ingest, "_read", read)
     with pytest.raises(TransportError, match="a file changed while it was read; run the report"):
         spark_ingest.ingest(spark, [str(tmp_path / "*.log")], tmp_path)

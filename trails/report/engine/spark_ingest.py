@@ -460,6 +460,7 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
     """Load the results named by ``patterns`` into the temporary view ``rows`` of ``spark``."""
     files = SparkFiles(spark)
     names = files.expand(patterns)
+    listed = files.local_sizes(names)
     scratch = Path(tempfile.mkdtemp(prefix="spark-ingest-", dir=workdir))
     copies: dict[str, str] = {}
 
@@ -489,6 +490,8 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
             full.unpersist()
             # files.open says why a file cannot be read: gone (run again), not readable
             culprit = _failed_file(exc, [f for f in names if f not in copies])
+            if culprit is not None and files.size(culprit) < listed.get(culprit, 0):
+                raise changed_while_read(culprit) from None  # cut since it was listed
             if culprit is None or not misread(culprit, files.open(culprit)):
                 problem = str(exc.java_exception.toString()).splitlines()[0][:300]
                 raise TransportError(
