@@ -22,7 +22,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -453,6 +453,14 @@ def malformed_samples(
     return tuple(samples)
 
 
+def _none_cut(files: Sequence[str], sizes: Mapping[str, int]) -> None:
+    """Each of ``files`` at least ``sizes`` long, as when it was listed: one gone or cut
+    since (a rotation) lost lines, so the report is to run again."""
+    for name in files:
+        if _size(name) < sizes[name]:
+            raise changed_while_read(name)
+
+
 def _load(
     con: duckdb.DuckDBPyConnection, files: Sequence[str], scratch: Path, memory_limit: str
 ) -> None:
@@ -489,13 +497,12 @@ def _load(
         except (duckdb.InvalidInputException, duckdb.IOException) as exc:
             if short := _SHORT_READ.search(str(exc)):  # each was read whole before: cut since
                 raise changed_while_read(short[1]) from None
-            for name in files:  # one gone or cut since its check says so (run again)
-                if _size(name) < sizes[name]:
-                    raise changed_while_read(name) from None
+            _none_cut(files, sizes)
             problem = str(exc).splitlines()[0]
             raise UsageError(f"cannot read results: {problem}; check the files") from None
         except duckdb.OutOfMemoryException:
             continue
+        _none_cut(files, sizes)  # a copy, or DuckDB's read, may have missed lines since
         if snapshot_as_text:
             con.execute("RESET threads")  # the rest of the report uses every core
         for original, copied in copies.items():

@@ -179,8 +179,9 @@ class SparkFiles:
             return sorted(names)
 
     def local_sizes(self, names: Sequence[str]) -> dict[str, int]:
-        """The sizes of the local ones of ``names`` (a stat each; an object store's would
-        cost a request each, and its objects are not cut in place)."""
+        """The sizes of the local ones of ``names``, a stat each. Names read through
+        Hadoop (URLs, ``file://`` too) are left out: on an object store each would cost a
+        request."""
         return {name: _local_size(name) for name in names if not _via_hadoop(name)}
 
     def size(self, name: str) -> int:

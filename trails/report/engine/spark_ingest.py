@@ -395,12 +395,15 @@ def _read(spark: SparkSession, files: Sequence[str]) -> DataFrame:
     return spark.sql(_load_sql())
 
 
-def _skipped_a_line(files: SparkFiles, name: str, seen: int) -> bool:
+def _skipped_a_line(files: SparkFiles, name: str, seen: int, listed: int) -> bool:
     """Whether Spark's line reader consumed fewer bytes of ``name`` than it holds, so
     skipped a line (``seen`` counts a newline after the last line, present or not).
     Spark reads nothing of a file whose size is 0, and neither does this: a pseudo-file
-    (``/proc/kmsg``) says 0 and blocks a read."""
+    (``/proc/kmsg``) says 0 and blocks a read. Smaller than when it was listed
+    (``listed``), it was cut since (a rotation) and lost lines."""
     size = files.size(name)
+    if size < listed:
+        raise changed_while_read(name)
     if size == 0:
         if seen:  # it held lines when Spark read it: cut since (a rotation)
             raise changed_while_read(name)
@@ -501,7 +504,9 @@ def ingest(spark: SparkSession, patterns: Sequence[str], workdir: Path) -> Spark
             continue
         seen = {source_key(str(r["src"])): int(r["n"]) for r in by_src}
         suspects = [
-            f for f in names if f not in copies and _skipped_a_line(files, f, seen.get(key(f), 0))
+            f
+            for f in names
+            if f not in copies and _skipped_a_line(files, f, seen.get(key(f), 0), listed.get(f, 0))
         ] or misread_files(_malformed_plain_files(full, names, copies), files.open)
         if not suspects:
             break
